@@ -1,0 +1,28 @@
+#!/bin/bash
+# dracut module: scratchroot puts the root overlay's upper layer on a scratch disk.
+
+# Only on request: dracut --add scratchroot.
+check() {
+    return 255
+}
+
+depends() {
+    echo base
+    return 0
+}
+
+installkernel() {
+    hostonly='' instmods overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi
+}
+
+install() {
+    # The helper's path on the build host may differ (a build tree); in the
+    # initrd it always lives in /usr/sbin.
+    inst "${SCRATCHROOT_HELPER:-@SBINDIR@/scratchroot}" /usr/sbin/scratchroot
+    # The helper execs mke2fs by the path it was built with.
+    inst "${SCRATCHROOT_MKE2FS:-@MKE2FS@}"
+    inst_multiple -o /etc/mke2fs.conf
+    # pre-pivot: the real root is mounted at $NEWROOT and nothing has
+    # switched into it yet.
+    inst_hook pre-pivot 10 "$moddir/scratchroot-pre-pivot.sh"
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "safety.h"
+#include "util.h"
+
+int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned timeout_ms, int *ret_status) {
+        /* No journal: the data does not outlive the boot. No resize inode
+         * and no backup superblocks: every block mke2fs writes is a block the
+         * host must allocate in a thin image. Lazy inode tables, zeroed by
+         * nobody since the mount says noinit_itable. */
+        char *const argv[] = {
+                (char *) mke2fs,
+                (char *) "-q",
+                (char *) "-F",
+                (char *) "-t", (char *) "ext4",
+                (char *) "-m", (char *) "0",
+                (char *) "-L", (char *) SCRATCH_LABEL,
+                (char *) "-O", (char *) "^has_journal,^resize_inode,sparse_super2",
+                (char *) "-E",
+                (char *) (discard ? "lazy_itable_init=1,num_backup_sb=0,discard"
+                                  : "lazy_itable_init=1,num_backup_sb=0,nodiscard"),
+                (char *) node,
+                NULL,
+        };
+        char *const envp[] = {
+                (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                (char *) "LC_ALL=C",
+                NULL,
+        };
+        uint64_t deadline;
+        pid_t pid;
+        int status;
+
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+                /* Any question mke2fs might ask is answered by end of file. */
+                if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+                        _exit(127);
+                (void) execve(mke2fs, argv, envp);
+                _exit(127);
+        }
+
+        deadline = now_ms() + timeout_ms;
+        for (;;) {
+                pid_t w = waitpid(pid, &status, WNOHANG);
+
+                if (w == pid)
+                        break;
+                if (w < 0 && errno != EINTR)
+                        return -errno;
+                if (now_ms() >= deadline) {
+                        (void) kill(pid, SIGKILL);
+                        (void) waitpid(pid, &status, 0);
+                        return -ETIMEDOUT;
+                }
+                sleep_ms(5);
+        }
+
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        if (ret_status)
+                *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return -EIO;
+}

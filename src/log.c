@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "log.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int kmsg_fd = -1;
+
+void log_open(int use_kmsg) {
+        if (use_kmsg && kmsg_fd < 0)
+                kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+}
+
+void log_close(void) {
+        if (kmsg_fd >= 0)
+                (void) close(kmsg_fd);
+        kmsg_fd = -1;
+}
+
+/* Expands %m itself: glibc's printf would use errno, which the caller may
+ * have clobbered since the failing call. */
+static void expand_percent_m(char *out, size_t n, const char *fmt, int errnum) {
+        const char *msg = strerror(abs(errnum));
+        size_t o = 0;
+
+        for (const char *p = fmt; *p && o + 1 < n; p++) {
+                if (p[0] == '%' && p[1] == '%') {
+                        if (o + 2 < n) {
+                                out[o++] = '%';
+                                out[o++] = '%';
+                        }
+                        p++;
+                } else if (p[0] == '%' && p[1] == 'm') {
+                        for (const char *m = msg; *m && o + 2 < n; m++) {
+                                if (*m == '%')
+                                        out[o++] = '%';
+                                out[o++] = *m;
+                        }
+                        p++;
+                } else
+                        out[o++] = *p;
+        }
+        out[o] = '\0';
+}
+
+int log_full(enum log_level level, int errnum, const char *fmt, ...) {
+        char f[512], line[1024];
+        va_list ap;
+
+        expand_percent_m(f, sizeof(f), fmt, errnum);
+        va_start(ap, fmt);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        (void) vsnprintf(line, sizeof(line), f, ap);
+#pragma GCC diagnostic pop
+        va_end(ap);
+
+        /* One line per message: embedded newlines (from hostile input that
+         * a message quotes) would forge further log lines. */
+        for (char *c = line; *c; c++)
+                if (*c == '\n' || *c == '\r' || (unsigned char) *c < 0x20)
+                        *c = '?';
+
+        if (kmsg_fd >= 0)
+                (void) dprintf(kmsg_fd, "<%d>scratchroot: %s\n", (int) level, line);
+        (void) fprintf(stderr, "scratchroot: %s\n", line);
+
+        return errnum == 0 ? 0 : -abs(errnum);
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "setup.h"
+
+static void help(void) {
+        printf("Usage: %s [--help] [--version] COMMAND [OPTIONS]\n"
+               "\n"
+               "Put the root filesystem's overlay on a scratch disk found by SCSI LUN.\n"
+               "\n"
+               "Commands:\n"
+               "  setup              set up the overlay over the root mounted at --newroot\n"
+               "\n"
+               "Options of setup:\n"
+               "      --newroot DIR  where the real root is mounted (default /sysroot)\n"
+               "      --cmdline STR  take options from STR instead of /proc/cmdline\n"
+               "      --sysfs DIR    where sysfs is mounted (default /sys)\n"
+               "      --mke2fs PATH  the mke2fs to run (default %s)\n"
+               "\n"
+               "See scratchroot(8).\n",
+               program_invocation_short_name, MKE2FS_PATH);
+}
+
+static int usage_error(const char *what) {
+        fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", program_invocation_short_name, what,
+                program_invocation_short_name);
+        return 2;
+}
+
+static int cmd_setup(int argc, char **argv) {
+        enum { OPT_NEWROOT = 0x100, OPT_CMDLINE, OPT_SYSFS, OPT_MKE2FS };
+        static const struct option longopts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "newroot", required_argument, NULL, OPT_NEWROOT },
+                { "cmdline", required_argument, NULL, OPT_CMDLINE },
+                { "sysfs", required_argument, NULL, OPT_SYSFS },
+                { "mke2fs", required_argument, NULL, OPT_MKE2FS },
+                {},
+        };
+        struct setup_args a = {
+                .newroot = "/sysroot",
+                .sysfs = "/sys",
+                .mke2fs = MKE2FS_PATH,
+        };
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case OPT_NEWROOT:
+                        a.newroot = optarg;
+                        break;
+                case OPT_CMDLINE:
+                        a.cmdline = optarg;
+                        break;
+                case OPT_SYSFS:
+                        a.sysfs = optarg;
+                        break;
+                case OPT_MKE2FS:
+                        if (optarg[0] != '/')
+                                return usage_error("--mke2fs takes an absolute path");
+                        a.mke2fs = optarg;
+                        break;
+                default:
+                        return usage_error("bad option to setup");
+                }
+        if (optind < argc)
+                return usage_error("setup takes no arguments");
+        if (a.newroot[0] != '/')
+                return usage_error("--newroot takes an absolute path");
+
+        log_open(1);
+        r = run_setup(&a);
+        log_close();
+        return r;
+}
+
+int main(int argc, char **argv) {
+        static const struct option longopts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        printf("scratchroot %s\n", PROJECT_VERSION);
+                        return 0;
+                default:
+                        return usage_error("bad option");
+                }
+
+        if (optind >= argc)
+                return usage_error("no command given");
+        if (strcmp(argv[optind], "setup") == 0)
+                return cmd_setup(argc - optind, argv + optind);
+        return usage_error("unknown command");
+}

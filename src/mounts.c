@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mounts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+#ifndef OVERLAYFS_SUPER_MAGIC
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#endif
+
+static int make_private(const char *path) {
+        /* In a systemd initrd every mount is shared; ours must neither
+         * propagate nor be propagated into. */
+        if (mount(NULL, path, NULL, MS_PRIVATE, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+/* The scratch filesystem's root is reachable at SCRATCH_DIR by root only:
+ * upper/ holds the root's files, and writing there behind the overlay's back
+ * is undefined. */
+static int finish_scratch_mount(void) {
+        int r;
+
+        r = make_private(SCRATCH_DIR);
+        if (r < 0)
+                return r;
+        if (chmod(SCRATCH_DIR, 0700) < 0)
+                return -errno;
+        return 0;
+}
+
+int mount_scratch_ext4(const char *node) {
+        int r;
+
+        r = mkdir_p(SCRATCH_DIR, 0700);
+        if (r < 0)
+                return r;
+        /* noinit_itable: without it the kernel zeroes every lazy inode table
+         * in the background, and a thin 64 GiB disk grows by about 1 GiB. */
+        if (mount(node, SCRATCH_DIR, "ext4", MS_NOATIME | MS_NOSUID | MS_NODEV, "noinit_itable") < 0)
+                return -errno;
+        r = finish_scratch_mount();
+        if (r < 0) {
+                (void) umount2(SCRATCH_DIR, MNT_DETACH);
+                return r;
+        }
+        return 0;
+}
+
+int mount_scratch_tmpfs(const struct size_spec *size) {
+        char opts[64], sz[32];
+        int r;
+
+        r = mkdir_p(SCRATCH_DIR, 0700);
+        if (r < 0)
+                return r;
+        size_spec_format(size, sz, sizeof(sz));
+        (void) snprintf(opts, sizeof(opts), "size=%s,mode=0700", sz);
+        if (mount("scratchroot", SCRATCH_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+                return -errno;
+        r = finish_scratch_mount();
+        if (r < 0) {
+                (void) umount2(SCRATCH_DIR, MNT_DETACH);
+                return r;
+        }
+        return 0;
+}
+
+void umount_scratch(void) {
+        (void) umount2(SCRATCH_DIR, MNT_DETACH);
+}
+
+/* The overlay's root directory takes its owner and mode from upper/. */
+static int make_upper(const char *newroot) {
+        struct stat st;
+
+        if (stat(newroot, &st) < 0)
+                return -errno;
+        if (mkdir(UPPER_DIR, st.st_mode & 07777) < 0 && errno != EEXIST)
+                return -errno;
+        if (chown(UPPER_DIR, st.st_uid, st.st_gid) < 0 || chmod(UPPER_DIR, st.st_mode & 07777) < 0)
+                return -errno;
+        if (mkdir(WORK_DIR, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int mount_overlay_root(const char *newroot, bool *ret_volatile) {
+        static const char base[] = "lowerdir=" LOWER_DIR ",upperdir=" UPPER_DIR ",workdir=" WORK_DIR;
+        int r;
+
+        r = make_upper(newroot);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s and %s: %m", UPPER_DIR, WORK_DIR);
+
+        r = mkdir_p(LOWER_DIR, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %m", LOWER_DIR);
+        /* A bind rather than a move: moving a mount whose parent is shared
+         * (a systemd initrd) fails with EINVAL. The original stays under the
+         * overlay, unreachable once the root is switched. */
+        if (mount(newroot, LOWER_DIR, NULL, MS_BIND, NULL) < 0)
+                return log_error_errno(errno, "cannot bind %s to %s: %m", newroot, LOWER_DIR);
+        r = make_private(LOWER_DIR);
+        if (r < 0) {
+                log_error_errno(r, "cannot make %s private: %m", LOWER_DIR);
+                goto fail_lower;
+        }
+        if (mount(NULL, LOWER_DIR, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+                r = log_error_errno(errno, "cannot make %s read-only: %m", LOWER_DIR);
+                goto fail_lower;
+        }
+
+        /* volatile: no syncs reach the scratch disk, its data dies with the
+         * boot anyway. Kernels before 5.10 reject the option with EINVAL. */
+        {
+                char opts[sizeof(base) + 16];
+
+                (void) snprintf(opts, sizeof(opts), "%s,volatile", base);
+                if (mount("overlay", newroot, "overlay", 0, opts) == 0) {
+                        *ret_volatile = true;
+                        return 0;
+                }
+                if (errno != EINVAL) {
+                        r = log_error_errno(errno, "cannot mount the overlay on %s: %m", newroot);
+                        goto fail_lower;
+                }
+                log_warning("overlay option volatile rejected, mounting without it");
+                if (mount("overlay", newroot, "overlay", 0, base) < 0) {
+                        r = log_error_errno(errno, "cannot mount the overlay on %s: %m", newroot);
+                        goto fail_lower;
+                }
+                *ret_volatile = false;
+                return 0;
+        }
+
+fail_lower:
+        (void) umount2(LOWER_DIR, MNT_DETACH);
+        return r;
+}
+
+bool overlay_already_set_up(const char *newroot) {
+        struct statfs sfs;
+
+        if (statfs(newroot, &sfs) < 0 || sfs.f_type != OVERLAYFS_SUPER_MAGIC)
+                return false;
+        return access(STATE_FILE, F_OK) == 0;
+}

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "options.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void options_init(struct options *o) {
+        memset(o, 0, sizeof(*o));
+        o->timeout_ms = OPTIONS_DEFAULT_TIMEOUT_MS;
+        o->fallback = FALLBACK_TMPFS;
+        o->tmpfs_size.percent = OPTIONS_DEFAULT_TMPFS_PERCENT;
+}
+
+/* Strict unsigned decimal: digits only, no sign, no blanks, no overflow.
+ * strtoull() accepts "-1", " 1" and "+1", and saturates silently. */
+static int parse_u64(const char *s, size_t len, uint64_t max, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (len == 0)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                unsigned d;
+
+                if (s[i] < '0' || s[i] > '9')
+                        return -EINVAL;
+                d = (unsigned) (s[i] - '0');
+                if (v > (max - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+        }
+        *ret = v;
+        return 0;
+}
+
+int parse_hctl(const char *s, struct hctl *ret) {
+        uint64_t f[4];
+        unsigned n = 0;
+        const char *p = s;
+        int r;
+
+        for (;;) {
+                const char *colon = strchr(p, ':');
+                size_t len = colon ? (size_t) (colon - p) : strlen(p);
+
+                if (n == 4)
+                        return -EINVAL;
+                /* H, C and T are unsigned int in the kernel; the LUN is u64. */
+                r = parse_u64(p, len, n < 3 && colon ? UINT32_MAX : UINT64_MAX, &f[n]);
+                if (r < 0)
+                        return r;
+                n++;
+                if (!colon)
+                        break;
+                p = colon + 1;
+        }
+
+        if (n == 1) {
+                *ret = (struct hctl) { .lun = f[0], .lun_only = true };
+                return 0;
+        }
+        if (n == 4) {
+                *ret = (struct hctl) {
+                        .host = (unsigned) f[0],
+                        .channel = (unsigned) f[1],
+                        .target = (unsigned) f[2],
+                        .lun = f[3],
+                };
+                return 0;
+        }
+        return -EINVAL;
+}
+
+int parse_timeout_ms(const char *s, unsigned *ret) {
+        const char *dot = strchr(s, '.');
+        uint64_t sec, frac = 0;
+        size_t ilen = dot ? (size_t) (dot - s) : strlen(s);
+        int r;
+
+        r = parse_u64(s, ilen, UINT64_MAX, &sec);
+        if (r < 0)
+                return r;
+        if (dot) {
+                size_t flen = strlen(dot + 1);
+
+                if (flen == 0 || flen > 3)
+                        return -EINVAL;
+                r = parse_u64(dot + 1, flen, 999, &frac);
+                if (r < 0)
+                        return r;
+                for (size_t i = flen; i < 3; i++)
+                        frac *= 10;
+        }
+        if (sec > OPTIONS_MAX_TIMEOUT_MS / 1000 ||
+            sec * 1000 + frac > OPTIONS_MAX_TIMEOUT_MS)
+                return -ERANGE;
+        *ret = (unsigned) (sec * 1000 + frac);
+        return 0;
+}
+
+int parse_size(const char *s, struct size_spec *ret) {
+        size_t len = strlen(s);
+        uint64_t v, mult = 1;
+        int r;
+
+        if (len == 0)
+                return -EINVAL;
+
+        if (s[len - 1] == '%') {
+                r = parse_u64(s, len - 1, 100, &v);
+                if (r < 0)
+                        return r;
+                if (v == 0)
+                        return -ERANGE;
+                *ret = (struct size_spec) { .percent = (unsigned) v };
+                return 0;
+        }
+
+        switch (s[len - 1]) {
+        case 'k': case 'K': mult = UINT64_C(1) << 10; break;
+        case 'm': case 'M': mult = UINT64_C(1) << 20; break;
+        case 'g': case 'G': mult = UINT64_C(1) << 30; break;
+        case 't': case 'T': mult = UINT64_C(1) << 40; break;
+        default: break;
+        }
+        if (mult != 1)
+                len--;
+
+        r = parse_u64(s, len, UINT64_MAX / mult, &v);
+        if (r < 0)
+                return r;
+        v *= mult;
+        /* Below a page tmpfs rounds to nothing useful. */
+        if (v < 4096)
+                return -ERANGE;
+        *ret = (struct size_spec) { .bytes = v };
+        return 0;
+}
+
+int parse_bool(const char *s, bool *ret) {
+        static const char *const yes[] = { "1", "yes", "y", "true", "on" };
+        static const char *const no[] = { "0", "no", "n", "false", "off" };
+
+        for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+                if (strcmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+        for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+                if (strcmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int parse_fallback(const char *s, enum fallback *ret) {
+        if (strcmp(s, "tmpfs") == 0)
+                *ret = FALLBACK_TMPFS;
+        else if (strcmp(s, "none") == 0)
+                *ret = FALLBACK_NONE;
+        else if (strcmp(s, "fail") == 0)
+                *ret = FALLBACK_FAIL;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+const char *fallback_to_string(enum fallback f) {
+        switch (f) {
+        case FALLBACK_TMPFS: return "tmpfs";
+        case FALLBACK_NONE: return "none";
+        case FALLBACK_FAIL: return "fail";
+        }
+        return "?";
+}
+
+void size_spec_format(const struct size_spec *s, char *buf, unsigned n) {
+        if (s->percent)
+                (void) snprintf(buf, n, "%u%%", s->percent);
+        else
+                (void) snprintf(buf, n, "%" PRIu64, s->bytes);
+}
+
+void hctl_format(const struct hctl *h, char *buf, unsigned n) {
+        if (h->lun_only)
+                (void) snprintf(buf, n, "%" PRIu64, h->lun);
+        else
+                (void) snprintf(buf, n, "%u:%u:%u:%" PRIu64, h->host, h->channel, h->target, h->lun);
+}
+
+static void add_problem(struct options *o, const char *fmt, const char *key, const char *value) {
+        if (o->n_problems >= OPTIONS_MAX_PROBLEMS)
+                return;
+        (void) snprintf(o->problems[o->n_problems++], sizeof(o->problems[0]), fmt, key, value);
+}
+
+/* Values as the option takes them, so that only the last one counts. */
+struct raw {
+        const char *key;
+        char value[OPTIONS_MAX_VALUE + 1];
+        bool set, bare, too_long;
+};
+
+enum { RAW_ENABLE, RAW_LUN, RAW_TIMEOUT, RAW_FALLBACK, RAW_TMPFS_SIZE, RAW_FORCE, _RAW_MAX };
+
+static void take(struct options *o, struct raw *raw, const char *tok, size_t len) {
+        static const char *const names[_RAW_MAX] = {
+                [RAW_ENABLE] = "rd.scratch",
+                [RAW_LUN] = "rd.scratch.lun",
+                [RAW_TIMEOUT] = "rd.scratch.timeout",
+                [RAW_FALLBACK] = "rd.scratch.fallback",
+                [RAW_TMPFS_SIZE] = "rd.scratch.tmpfs.size",
+                [RAW_FORCE] = "rd.scratch.force",
+        };
+        const char *eq = memchr(tok, '=', len);
+        size_t klen = eq ? (size_t) (eq - tok) : len;
+        char key[64];
+
+        if (klen < strlen("rd.scratch") || strncmp(tok, "rd.scratch", strlen("rd.scratch")) != 0)
+                return;
+        if (klen != strlen("rd.scratch") && tok[strlen("rd.scratch")] != '.')
+                return; /* rd.scratchy=... is somebody else's */
+
+        o->active = true;
+
+        for (int i = 0; i < _RAW_MAX; i++) {
+                struct raw *r = &raw[i];
+                size_t vlen;
+
+                if (strlen(names[i]) != klen || strncmp(tok, names[i], klen) != 0)
+                        continue;
+                r->key = names[i];
+                r->set = true;
+                r->bare = !eq;
+                r->too_long = false;
+                r->value[0] = '\0';
+                if (!eq)
+                        return;
+                vlen = len - klen - 1;
+                if (vlen > OPTIONS_MAX_VALUE) {
+                        r->too_long = true;
+                        vlen = OPTIONS_MAX_VALUE;
+                }
+                memcpy(r->value, eq + 1, vlen);
+                r->value[vlen] = '\0';
+                return;
+        }
+
+        (void) snprintf(key, sizeof(key), "%.*s", (int) (klen < 48 ? klen : 48), tok);
+        add_problem(o, "unknown option %s%s, ignored", key, klen < 48 ? "" : "...");
+}
+
+/* Splits like the kernel does: blanks separate, double quotes group and are
+ * dropped, and "--" ends the kernel's own parameters. */
+static void tokenize(struct options *o, struct raw *raw, const char *cmdline) {
+        char tok[OPTIONS_MAX_VALUE + 128];
+        const char *p = cmdline;
+
+        for (;;) {
+                size_t len = 0;
+                bool quoted = false, overlong = false;
+
+                while (*p == ' ' || *p == '\t' || *p == '\n')
+                        p++;
+                if (!*p)
+                        return;
+                for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n')); p++) {
+                        if (*p == '"') {
+                                quoted = !quoted;
+                                continue;
+                        }
+                        if (len + 1 < sizeof(tok))
+                                tok[len++] = *p;
+                        else
+                                overlong = true;
+                }
+                tok[len] = '\0';
+                if (strcmp(tok, "--") == 0)
+                        return;
+                if (overlong && strncmp(tok, "rd.scratch", strlen("rd.scratch")) == 0) {
+                        /* Keep it recognisable, make it fail the length check. */
+                        o->active = true;
+                }
+                take(o, raw, tok, len);
+        }
+}
+
+void options_parse_cmdline(struct options *o, const char *cmdline) {
+        struct raw raw[_RAW_MAX] = {};
+        bool b;
+        int r;
+
+        tokenize(o, raw, cmdline);
+
+        for (int i = 0; i < _RAW_MAX; i++) {
+                struct raw *v = &raw[i];
+
+                if (!v->set)
+                        continue;
+                if (v->too_long) {
+                        add_problem(o, "%s: value longer than 256 bytes (starts '%.40s'), not used", v->key, v->value);
+                        o->invalid = true;
+                        continue;
+                }
+
+                switch (i) {
+                case RAW_ENABLE:
+                        b = true;
+                        r = v->bare ? 0 : parse_bool(v->value, &b);
+                        if (r == 0)
+                                o->disabled = !b;
+                        break;
+                case RAW_FORCE:
+                        b = true;
+                        r = v->bare ? 0 : parse_bool(v->value, &b);
+                        if (r == 0)
+                                o->force = b;
+                        break;
+                case RAW_LUN:
+                        r = parse_hctl(v->value, &o->lun);
+                        o->have_lun = r == 0;
+                        break;
+                case RAW_TIMEOUT:
+                        r = parse_timeout_ms(v->value, &o->timeout_ms);
+                        break;
+                case RAW_FALLBACK:
+                        r = parse_fallback(v->value, &o->fallback);
+                        break;
+                case RAW_TMPFS_SIZE:
+                        r = parse_size(v->value, &o->tmpfs_size);
+                        break;
+                default:
+                        r = 0;
+                }
+                if (r < 0) {
+                        add_problem(o, r == -ERANGE ? "%s='%s': value out of range" : "%s='%s': malformed value",
+                                    v->key, v->value);
+                        o->invalid = true;
+                }
+        }
+
+        if (o->disabled)
+                o->active = false;
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "safety.h"
+
+#include <blkid.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define SAMPLE_BYTES (1024 * 1024)
+
+const char *verdict_to_string(enum verdict v) {
+        switch (v) {
+        case VERDICT_REFUSE: return "refused";
+        case VERDICT_FORMAT_BLANK: return "blank";
+        case VERDICT_FORMAT_OURS: return "reused";
+        case VERDICT_FORMAT_FORCED: return "forced";
+        }
+        return "?";
+}
+
+enum verdict safety_decide(const struct disk_facts *f, bool force, char *why, size_t n) {
+        char size[32];
+
+        /* Who the disk is, where it is and how it is used come first: force
+         * never overrides them. */
+        if (f->attrs.is_partition) {
+                (void) snprintf(why, n, "it is a partition, not a whole disk");
+                return VERDICT_REFUSE;
+        }
+        if (f->root_unknown) {
+                (void) snprintf(why, n, "cannot tell which disks back the root filesystem");
+                return VERDICT_REFUSE;
+        }
+        if (f->backs_root) {
+                (void) snprintf(why, n, "it holds the root filesystem");
+                return VERDICT_REFUSE;
+        }
+        if (f->attrs.read_only) {
+                (void) snprintf(why, n, "it is read-only");
+                return VERDICT_REFUSE;
+        }
+        if (f->attrs.holder[0]) {
+                (void) snprintf(why, n, "it is in use by %s", f->attrs.holder);
+                return VERDICT_REFUSE;
+        }
+        if (f->mounted) {
+                (void) snprintf(why, n, "it or one of its partitions is mounted");
+                return VERDICT_REFUSE;
+        }
+        if (f->busy) {
+                (void) snprintf(why, n, "it is in use (exclusive open: device busy)");
+                return VERDICT_REFUSE;
+        }
+        if (f->attrs.size_bytes < SCRATCH_MIN_BYTES) {
+                format_bytes(f->attrs.size_bytes, size, sizeof(size));
+                (void) snprintf(why, n, "it is too small (%s, the minimum is 64 MiB)", size);
+                return VERDICT_REFUSE;
+        }
+        if (f->attrs.n_parts > 0) {
+                (void) snprintf(why, n, "it has %u partition%s", f->attrs.n_parts, f->attrs.n_parts == 1 ? "" : "s");
+                if (!force)
+                        return VERDICT_REFUSE;
+        }
+
+        switch (f->content) {
+        case CONTENT_BLANK:
+                (void) snprintf(why, n, "it is blank");
+                return force && f->attrs.n_parts > 0 ? VERDICT_FORMAT_FORCED : VERDICT_FORMAT_BLANK;
+        case CONTENT_OURS:
+                (void) snprintf(why, n, "it carries the %s stamp of an earlier boot", SCRATCH_LABEL);
+                return force && f->attrs.n_parts > 0 ? VERDICT_FORMAT_FORCED : VERDICT_FORMAT_OURS;
+        case CONTENT_FOREIGN:
+        case CONTENT_DATA:
+                if (force) {
+                        (void) snprintf(why, n, "it holds %s, formatted anyway as rd.scratch.force asks",
+                                        f->content_desc);
+                        return VERDICT_FORMAT_FORCED;
+                }
+                (void) snprintf(why, n, "it holds %s", f->content_desc);
+                return VERDICT_REFUSE;
+        case CONTENT_UNKNOWN:
+                break;
+        }
+        /* What cannot be read cannot be proven scratch, forced or not. */
+        (void) snprintf(why, n, "its contents could not be checked (%s)", f->content_desc);
+        return VERDICT_REFUSE;
+}
+
+static bool all_zero(const unsigned char *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (p[i])
+                        return false;
+        return true;
+}
+
+static int sample_is_zero(int fd, uint64_t off, size_t len, unsigned char *buf, bool *ret) {
+        size_t done = 0;
+
+        while (done < len) {
+                ssize_t k = pread(fd, buf + done, len - done, (off_t) (off + done));
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO;
+                done += (size_t) k;
+        }
+        *ret = all_zero(buf, len);
+        return 0;
+}
+
+int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, size_t n) {
+        const char *type = NULL, *label = NULL, *pttype = NULL;
+        unsigned char *buf = NULL;
+        blkid_probe pr;
+        int r;
+
+        pr = blkid_new_probe();
+        if (!pr)
+                return -ENOMEM;
+        r = blkid_probe_set_device(pr, fd, 0, 0);
+        if (r < 0) {
+                (void) snprintf(desc, n, "libblkid cannot probe it");
+                r = -EIO;
+                goto out;
+        }
+        (void) blkid_probe_enable_superblocks(pr, 1);
+        (void) blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL |
+                                                 BLKID_SUBLKS_USAGE | BLKID_SUBLKS_BADCSUM);
+        (void) blkid_probe_enable_partitions(pr, 1);
+        (void) blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+
+        r = blkid_do_safeprobe(pr);
+        if (r == -2) {
+                *ret = CONTENT_FOREIGN;
+                (void) snprintf(desc, n, "several conflicting signatures");
+                r = 0;
+                goto out;
+        }
+        if (r < 0) {
+                *ret = CONTENT_UNKNOWN;
+                (void) snprintf(desc, n, "libblkid probe failed");
+                r = 0;
+                goto out;
+        }
+        if (r == 0) {
+                (void) blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
+                (void) blkid_probe_lookup_value(pr, "LABEL", &label, NULL);
+                (void) blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
+        }
+
+        if (type && !pttype && strcmp(type, "ext4") == 0 && label && strcmp(label, SCRATCH_LABEL) == 0) {
+                *ret = CONTENT_OURS;
+                (void) snprintf(desc, n, "an ext4 filesystem labelled '%s'", SCRATCH_LABEL);
+                r = 0;
+                goto out;
+        }
+        if (pttype) {
+                *ret = CONTENT_FOREIGN;
+                (void) snprintf(desc, n, "a %s partition table", pttype);
+                r = 0;
+                goto out;
+        }
+        if (type) {
+                *ret = CONTENT_FOREIGN;
+                if (label)
+                        (void) snprintf(desc, n, "a %s signature labelled '%.64s'", type, label);
+                else
+                        (void) snprintf(desc, n, "a %s signature", type);
+                r = 0;
+                goto out;
+        }
+
+        /* No signature libblkid knows. A disk that held raw data (a tar
+         * stream, a database on the bare device) carries none either, so
+         * blank must also mean zeros where data would start or end. */
+        buf = malloc(SAMPLE_BYTES);
+        if (!buf) {
+                r = -ENOMEM;
+                goto out;
+        }
+        {
+                uint64_t offs[2] = { 0, size >= 2 * SAMPLE_BYTES ? size - SAMPLE_BYTES : 0 };
+
+                for (unsigned i = 0; i < 2; i++) {
+                        size_t len = size < SAMPLE_BYTES ? (size_t) size : SAMPLE_BYTES;
+                        bool zero = false;
+
+                        r = sample_is_zero(fd, offs[i], len, buf, &zero);
+                        if (r < 0) {
+                                *ret = CONTENT_UNKNOWN;
+                                (void) snprintf(desc, n, "read error: %s", strerror(-r));
+                                r = 0;
+                                goto out;
+                        }
+                        if (!zero) {
+                                *ret = CONTENT_DATA;
+                                (void) snprintf(desc, n, "data without a known signature in its %s MiB",
+                                                i == 0 ? "first" : "last");
+                                r = 0;
+                                goto out;
+                        }
+                }
+        }
+        *ret = CONTENT_BLANK;
+        (void) snprintf(desc, n, "nothing");
+        r = 0;
+out:
+        free(buf);
+        blkid_free_probe(pr);
+        return r;
+}
+
+int mountinfo_find_dev(const char *mountinfo, const dev_t *devs, unsigned n, bool *ret) {
+        char *line = NULL;
+        size_t cap = 0;
+        FILE *f;
+
+        f = fopen(mountinfo, "re");
+        if (!f)
+                return -errno;
+        *ret = false;
+        while (getline(&line, &cap, f) > 0) {
+                unsigned id, parent, maj, min;
+
+                if (sscanf(line, "%u %u %u:%u", &id, &parent, &maj, &min) != 4)
+                        continue;
+                for (unsigned i = 0; i < n; i++)
+                        if (devs[i] == makedev(maj, min))
+                                *ret = true;
+        }
+        free(line);
+        (void) fclose(f);
+        return 0;
+}
+
+/* The devices the lower root comes from: its st_dev, and for filesystems
+ * that report an anonymous st_dev (btrfs) the block device it was mounted
+ * from, as mountinfo names it. */
+static int root_devices(const char *sysfs, const char *newroot, dev_t *set, unsigned *n, unsigned max) {
+        struct stat st;
+        int r;
+
+        if (stat(newroot, &st) < 0)
+                return -errno;
+        if (major(st.st_dev) != 0) {
+                r = sysfs_backing_devs(sysfs, st.st_dev, set, n, max);
+                if (r < 0)
+                        return r;
+        }
+
+        {
+                char *line = NULL, mnt[4096], src[4096];
+                size_t cap = 0;
+                FILE *f;
+
+                f = fopen("/proc/self/mountinfo", "re");
+                if (!f)
+                        return -errno;
+                while (getline(&line, &cap, f) > 0) {
+                        char *sep = strstr(line, " - ");
+                        struct stat sst;
+
+                        if (!sep || sscanf(line, "%*u %*u %*u:%*u %*s %4095s", mnt) != 1)
+                                continue;
+                        if (sscanf(sep, " - %*s %4095s", src) != 1)
+                                continue;
+                        if (strcmp(mnt, newroot) != 0 || src[0] != '/')
+                                continue;
+                        if (stat(src, &sst) == 0 && S_ISBLK(sst.st_mode))
+                                (void) sysfs_backing_devs(sysfs, sst.st_rdev, set, n, max);
+                }
+                free(line);
+                (void) fclose(f);
+        }
+        return 0;
+}
+
+int safety_gather(const char *sysfs, const struct disk *d, int fd, bool busy, const char *newroot,
+                  struct disk_facts *ret) {
+        struct disk_facts f = {};
+        dev_t roots[SYSFS_MAX_BACKING], mine[SYSFS_MAX_PARTS + 1];
+        unsigned n_roots = 0, n_mine = 0;
+        int r;
+
+        r = sysfs_disk_attrs(d, &f.attrs);
+        if (r < 0)
+                return r;
+
+        r = root_devices(sysfs, newroot, roots, &n_roots, SYSFS_MAX_BACKING);
+        if (r < 0)
+                f.root_unknown = true;
+        for (unsigned i = 0; i < n_roots; i++) {
+                if (roots[i] == d->devno)
+                        f.backs_root = true;
+                for (unsigned j = 0; j < f.attrs.n_parts && j < SYSFS_MAX_PARTS; j++)
+                        if (roots[i] == f.attrs.parts[j])
+                                f.backs_root = true;
+        }
+
+        mine[n_mine++] = d->devno;
+        for (unsigned j = 0; j < f.attrs.n_parts && j < SYSFS_MAX_PARTS; j++)
+                mine[n_mine++] = f.attrs.parts[j];
+        r = mountinfo_find_dev("/proc/self/mountinfo", mine, n_mine, &f.mounted);
+        if (r < 0)
+                return r;
+
+        f.busy = busy;
+        if (fd >= 0) {
+                r = safety_probe_content(fd, f.attrs.size_bytes, &f.content, f.content_desc,
+                                         sizeof(f.content_desc));
+                if (r < 0)
+                        return r;
+        } else {
+                f.content = CONTENT_UNKNOWN;
+                (void) snprintf(f.content_desc, sizeof(f.content_desc), "not opened");
+        }
+
+        *ret = f;
+        return 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sysfs.h"
+
+#define SCRATCH_LABEL "scratchroot"
+#define SCRATCH_MIN_BYTES (UINT64_C(64) << 20)
+
+enum content {
+        CONTENT_BLANK,          /* no signature, sampled data all zeros */
+        CONTENT_OURS,           /* ext4 labelled SCRATCH_LABEL */
+        CONTENT_FOREIGN,        /* any other signature or partition table */
+        CONTENT_DATA,           /* no signature, but not zeros either */
+        CONTENT_UNKNOWN,        /* could not be read or probed */
+};
+
+/* What is known about a candidate disk; gathered by safety_gather(), judged
+ * by safety_decide(), which is pure so that its table can be tested. */
+struct disk_facts {
+        struct disk_attrs attrs;
+        bool mounted;           /* the disk or one of its partitions */
+        bool busy;              /* an exclusive open failed with EBUSY */
+        bool backs_root;        /* the lower root lives on it */
+        bool root_unknown;      /* what backs the root could not be worked out */
+        enum content content;
+        char content_desc[160];
+};
+
+enum verdict {
+        VERDICT_REFUSE,
+        VERDICT_FORMAT_BLANK,
+        VERDICT_FORMAT_OURS,
+        VERDICT_FORMAT_FORCED,
+};
+
+enum verdict safety_decide(const struct disk_facts *f, bool force, char *why, size_t n);
+const char *verdict_to_string(enum verdict v);
+
+/* Probes the device open on fd with libblkid, and samples its first and
+ * last MiB for data that carries no signature at all. */
+int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, size_t n);
+
+/* Whether any of devs is the source of a mount in mountinfo. */
+int mountinfo_find_dev(const char *mountinfo, const dev_t *devs, unsigned n, bool *ret);
+
+/* Collects every fact about the disk, whose node is open on fd (read-only,
+ * exclusive: fd < 0 with busy set when that failed). newroot is the lower
+ * root, to be protected. */
+int safety_gather(const char *sysfs, const struct disk *d, int fd, bool busy, const char *newroot,
+                  struct disk_facts *ret);

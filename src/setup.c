@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "setup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "log.h"
+#include "mounts.h"
+#include "options.h"
+#include "safety.h"
+#include "state.h"
+#include "sysfs.h"
+#include "util.h"
+
+struct outcome {
+        enum backing backing;
+        bool have_disk;
+        struct disk disk;
+        char node[PATH_MAX];
+        enum verdict verdict;
+        bool volatile_;
+        char reason[512];
+};
+
+static int read_cmdline(char **ret) {
+        size_t cap = 65536, len = 0;
+        char *buf;
+        int fd;
+
+        fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        buf = malloc(cap);
+        if (!buf) {
+                (void) close(fd);
+                return -ENOMEM;
+        }
+        for (;;) {
+                ssize_t k = read(fd, buf + len, cap - 1 - len);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        k = -errno;
+                        free(buf);
+                        (void) close(fd);
+                        return (int) k;
+                }
+                if (k == 0 || len + (size_t) k >= cap - 1) {
+                        len += (size_t) k;
+                        break;
+                }
+                len += (size_t) k;
+        }
+        (void) close(fd);
+        buf[len] = '\0';
+        *ret = buf;
+        return 0;
+}
+
+/* The disk's node: /dev/<name> when it is the block device sysfs gave the
+ * number of, else one made from that number. A name alone proves nothing:
+ * sdX names follow probe order, which changes between boots. */
+static int disk_node(const struct disk *d, char *path, size_t n) {
+        struct stat st;
+        int r;
+
+        if ((size_t) snprintf(path, n, "/dev/%s", d->name) < n && stat(path, &st) == 0 &&
+            S_ISBLK(st.st_mode) && st.st_rdev == d->devno)
+                return 0;
+
+        r = mkdir_p(RUN_DIR "/dev", 0700);
+        if (r < 0)
+                return r;
+        if ((size_t) snprintf(path, n, RUN_DIR "/dev/%s", d->name) >= n)
+                return -ENAMETOOLONG;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        if (mknod(path, S_IFBLK | 0600, d->devno) < 0)
+                return -errno;
+        return 0;
+}
+
+static int fail(struct outcome *out, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct outcome *out, int r, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+        va_end(ap);
+        return r < 0 ? r : -EINVAL;
+}
+
+static int try_scratch(const struct setup_args *a, const struct options *o, struct outcome *out) {
+        char want[64], amb[256], why[256], size[32];
+        struct disk_facts facts;
+        struct disk *d = &out->disk;
+        bool busy = false;
+        int r, fd, status = 0;
+
+        if (o->invalid)
+                return fail(out, -EINVAL, "%s", o->problems[0]);
+        if (!o->have_lun)
+                return fail(out, -ENOENT, "no disk selected: rd.scratch.lun= is not set");
+
+        hctl_format(&o->lun, want, sizeof(want));
+        r = sysfs_wait_disk(a->sysfs, &o->lun, o->timeout_ms, d, amb, sizeof(amb));
+        if (r == -ENOENT)
+                return fail(out, r, "no disk at rd.scratch.lun=%s after %u ms", want, o->timeout_ms);
+        if (r == -ENODEV)
+                return fail(out, r, "the SCSI device at rd.scratch.lun=%s has no block device after %u ms",
+                            want, o->timeout_ms);
+        if (r == -ENOTUNIQ)
+                return fail(out, r, "rd.scratch.lun=%s is ambiguous, it matches %s; give H:C:T:L", want, amb);
+        if (r < 0)
+                return fail(out, r, "cannot look up rd.scratch.lun=%s in %s: %s", want, a->sysfs, strerror(-r));
+        out->have_disk = true;
+
+        r = disk_node(d, out->node, sizeof(out->node));
+        if (r < 0)
+                return fail(out, r, "cannot make a node for %s (%s, %u:%u): %s", d->name, d->hctl,
+                            major(d->devno), minor(d->devno), strerror(-r));
+
+        /* O_EXCL fails with EBUSY while a filesystem, swap, device-mapper or
+         * md holds the disk: the kernel's own word that it is in use. */
+        fd = open(out->node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                if (errno != EBUSY)
+                        return fail(out, -errno, "cannot open %s (%s): %s", out->node, d->hctl, strerror(errno));
+                busy = true;
+        }
+        r = safety_gather(a->sysfs, d, fd, busy, a->newroot, &facts);
+        if (fd >= 0)
+                (void) close(fd);
+        if (r < 0)
+                return fail(out, r, "cannot inspect %s (%s): %s", d->name, d->hctl, strerror(-r));
+
+        format_bytes(facts.attrs.size_bytes, size, sizeof(size));
+        out->verdict = safety_decide(&facts, o->force, why, sizeof(why));
+        if (out->verdict == VERDICT_REFUSE)
+                return fail(out, -EPERM, "refusing %s (%s, %s): %s", d->name, d->hctl, size, why);
+        log_info("formatting %s (%s, %u:%u, %s): %s", d->name, d->hctl, major(d->devno), minor(d->devno), size,
+                 why);
+
+        /* A disk kept from an earlier boot is discarded so a thin host image
+         * gives back what the last boot wrote; a blank one has nothing to give. */
+        r = format_scratch(a->mke2fs, out->node, out->verdict != VERDICT_FORMAT_BLANK, FORMAT_TIMEOUT_MS, &status);
+        if (r == -ETIMEDOUT)
+                return fail(out, r, "%s did not finish on %s (%s) within %u s", a->mke2fs, d->name, d->hctl,
+                            FORMAT_TIMEOUT_MS / 1000);
+        if (r == -EIO)
+                return fail(out, r, "%s failed on %s (%s) with status %d", a->mke2fs, d->name, d->hctl, status);
+        if (r < 0)
+                return fail(out, r, "cannot run %s: %s", a->mke2fs, strerror(-r));
+
+        r = mount_scratch_ext4(out->node);
+        if (r < 0)
+                return fail(out, r, "cannot mount %s (%s) on %s: %s", d->name, d->hctl, SCRATCH_DIR, strerror(-r));
+
+        r = mount_overlay_root(a->newroot, &out->volatile_);
+        if (r < 0) {
+                umount_scratch();
+                return fail(out, r, "cannot mount the overlay with its upper on %s (%s): %s", d->name, d->hctl,
+                            strerror(-r));
+        }
+        return 0;
+}
+
+static int try_tmpfs(const struct setup_args *a, const struct options *o, struct outcome *out) {
+        int r;
+
+        r = mount_scratch_tmpfs(&o->tmpfs_size);
+        if (r < 0)
+                return log_error_errno(r, "cannot mount a tmpfs on %s: %m", SCRATCH_DIR);
+        r = mount_overlay_root(a->newroot, &out->volatile_);
+        if (r < 0) {
+                umount_scratch();
+                return r;
+        }
+        return 0;
+}
+
+int run_setup(const struct setup_args *a) {
+        uint64_t t0 = now_ms();
+        struct options o;
+        struct outcome out = { .backing = BACKING_NONE };
+        char *cmdline = NULL, devno[32] = "", tmpfs_size[32] = "";
+        const char *format = "";
+        int r, ret = 0;
+
+        options_init(&o);
+        if (a->cmdline)
+                options_parse_cmdline(&o, a->cmdline);
+        else {
+                r = read_cmdline(&cmdline);
+                if (r < 0) {
+                        log_error_errno(r, "cannot read /proc/cmdline: %m");
+                        return 0;
+                }
+                options_parse_cmdline(&o, cmdline);
+                free(cmdline);
+        }
+
+        for (unsigned i = 0; i < o.n_problems; i++)
+                log_warning("%s", o.problems[i]);
+        if (o.disabled) {
+                log_info("disabled by rd.scratch=0, leaving the root as it is");
+                return 0;
+        }
+        if (!o.active)
+                return 0;
+
+        if (overlay_already_set_up(a->newroot)) {
+                log_info("%s already is the scratchroot overlay, nothing to do", a->newroot);
+                return 0;
+        }
+        r = mkdir_p(RUN_DIR, 0755);
+        if (r < 0) {
+                log_error_errno(r, "cannot create %s: %m", RUN_DIR);
+                return o.fallback == FALLBACK_FAIL ? 1 : 0;
+        }
+
+        size_spec_format(&o.tmpfs_size, tmpfs_size, sizeof(tmpfs_size));
+        r = try_scratch(a, &o, &out);
+        if (r == 0) {
+                out.backing = BACKING_SCRATCH;
+                format = verdict_to_string(out.verdict);
+        } else if (o.fallback == FALLBACK_TMPFS) {
+                log_warning("%s, falling back to tmpfs", out.reason);
+                if (try_tmpfs(a, &o, &out) == 0)
+                        out.backing = BACKING_TMPFS;
+                else
+                        log_error("the tmpfs overlay failed too, leaving the root as it is");
+        } else if (o.fallback == FALLBACK_NONE)
+                log_warning("%s; rd.scratch.fallback=none, leaving the root as it is", out.reason);
+        else {
+                log_error("%s; rd.scratch.fallback=fail, stopping the boot", out.reason);
+                ret = 1;
+        }
+
+        if (out.have_disk)
+                (void) snprintf(devno, sizeof(devno), "%u:%u", major(out.disk.devno), minor(out.disk.devno));
+        {
+                struct state s = {
+                        .backing = out.backing,
+                        .device = out.have_disk ? out.node : "",
+                        .devno = devno,
+                        .hctl = out.have_disk ? out.disk.hctl : "",
+                        .format = format,
+                        .tmpfs_size = tmpfs_size,
+                        .reason = out.backing == BACKING_SCRATCH ? "" : out.reason,
+                        .source = "cmdline",
+                        .volatile_ = out.volatile_,
+                        .setup_ms = now_ms() - t0,
+                };
+
+                r = state_write(STATE_FILE, &s);
+                if (r < 0)
+                        log_error_errno(r, "cannot write %s: %m", STATE_FILE);
+
+                if (out.backing == BACKING_SCRATCH)
+                        log_info("root overlay on %s (%s), ext4 without journal%s, setup took %" PRIu64 " ms",
+                                 out.disk.name, out.disk.hctl, out.volatile_ ? ", volatile" : "", s.setup_ms);
+                else if (out.backing == BACKING_TMPFS)
+                        log_info("root overlay on tmpfs (size=%s), setup took %" PRIu64 " ms", tmpfs_size,
+                                 s.setup_ms);
+        }
+        return ret;
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "sysfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* "H:C:T:L" exactly, as the kernel names SCSI devices. Entries such as
+ * "host0" and "target0:0:0" live in the same directory. */
+static bool parse_sysfs_hctl(const char *name, struct hctl *ret) {
+        struct hctl h;
+
+        if (parse_hctl(name, &h) < 0 || h.lun_only)
+                return false;
+        *ret = h;
+        return true;
+}
+
+static bool hctl_matches(const struct hctl *want, const struct hctl *have) {
+        if (want->lun != have->lun)
+                return false;
+        if (want->lun_only)
+                return true;
+        return want->host == have->host && want->channel == have->channel && want->target == have->target;
+}
+
+static int block_of(const char *devdir, struct disk *ret) {
+        char path[PATH_MAX];
+        struct dirent *de;
+        DIR *d;
+        int r = -ENODEV, found = 0;
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/block", devdir) >= sizeof(path))
+                return -ENAMETOOLONG;
+        d = opendir(path);
+        if (!d)
+                return errno == ENOENT ? -ENODEV : -errno;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (++found > 1) {
+                        r = -ENOTUNIQ;
+                        break;
+                }
+                if (strlen(de->d_name) >= sizeof(ret->name)) {
+                        r = -ENAMETOOLONG;
+                        break;
+                }
+                strcpy(ret->name, de->d_name);
+                if ((size_t) snprintf(ret->blockdir, sizeof(ret->blockdir), "%s/%s", path, de->d_name) >=
+                    sizeof(ret->blockdir)) {
+                        r = -ENAMETOOLONG;
+                        break;
+                }
+                r = 0;
+        }
+        (void) closedir(d);
+        if (r < 0)
+                return r;
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/dev", ret->blockdir) >= sizeof(path))
+                return -ENAMETOOLONG;
+        r = read_devno(path, &ret->devno);
+        /* The directory shows up before its attributes are complete. */
+        return r == -ENOENT ? -ENODEV : r;
+}
+
+int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret,
+                    char *ambiguous, size_t n) {
+        char path[PATH_MAX], match[64] = "";
+        struct dirent *de;
+        unsigned matches = 0;
+        DIR *d;
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/bus/scsi/devices", sysfs) >= sizeof(path))
+                return -ENAMETOOLONG;
+        d = opendir(path);
+        if (!d)
+                return errno == ENOENT ? -ENOENT : -errno;
+
+        if (ambiguous && n)
+                ambiguous[0] = '\0';
+        while ((de = readdir(d))) {
+                struct hctl have;
+
+                if (!parse_sysfs_hctl(de->d_name, &have) || !hctl_matches(want, &have))
+                        continue;
+                matches++;
+                if (ambiguous && n) {
+                        size_t used = strlen(ambiguous);
+                        (void) snprintf(ambiguous + used, n - used, "%s%s", used ? ", " : "", de->d_name);
+                }
+                if (strlen(de->d_name) < sizeof(match))
+                        strcpy(match, de->d_name);
+        }
+        (void) closedir(d);
+
+        if (matches == 0)
+                return -ENOENT;
+        if (matches > 1)
+                return -ENOTUNIQ;
+
+        {
+                struct disk disk = {};
+                char devdir[PATH_MAX];
+                int r;
+
+                if ((size_t) snprintf(devdir, sizeof(devdir), "%s/%s", path, match) >= sizeof(devdir))
+                        return -ENAMETOOLONG;
+                r = block_of(devdir, &disk);
+                if (r < 0)
+                        return r;
+                strcpy(disk.hctl, match);
+                *ret = disk;
+        }
+        return 0;
+}
+
+int sysfs_wait_disk(const char *sysfs, const struct hctl *want, unsigned timeout_ms,
+                    struct disk *ret, char *ambiguous, size_t n) {
+        uint64_t deadline = now_ms() + timeout_ms;
+
+        for (;;) {
+                int r = sysfs_find_disk(sysfs, want, ret, ambiguous, n);
+
+                if (r != -ENOENT && r != -ENODEV)
+                        return r;
+                if (now_ms() >= deadline)
+                        return r;
+                sleep_ms(10);
+        }
+}
+
+int sysfs_disk_attrs(const struct disk *disk, struct disk_attrs *ret) {
+        struct disk_attrs a = {};
+        char path[PATH_MAX];
+        struct dirent *de;
+        uint64_t v;
+        DIR *d;
+        int r;
+
+#define ATTR(name) ((size_t) snprintf(path, sizeof(path), "%s/%s", disk->blockdir, (name)) < sizeof(path))
+        if (!ATTR("partition"))
+                return -ENAMETOOLONG;
+        a.is_partition = access(path, F_OK) == 0;
+
+        if (!ATTR("ro"))
+                return -ENAMETOOLONG;
+        r = read_u64(path, &v);
+        if (r < 0)
+                return r;
+        a.read_only = v != 0;
+
+        if (!ATTR("removable"))
+                return -ENAMETOOLONG;
+        a.removable = read_u64(path, &v) == 0 && v != 0;
+
+        if (!ATTR("size"))
+                return -ENAMETOOLONG;
+        r = read_u64(path, &v);
+        if (r < 0)
+                return r;
+        /* sysfs counts 512-byte sectors whatever the logical block size. */
+        if (v > UINT64_MAX / 512)
+                return -ERANGE;
+        a.size_bytes = v * 512;
+
+        if (!ATTR("holders"))
+                return -ENAMETOOLONG;
+        d = opendir(path);
+        if (d) {
+                while ((de = readdir(d)))
+                        if (de->d_name[0] != '.') {
+                                (void) xsnprintf(a.holder, sizeof(a.holder), "%s", de->d_name);
+                                break;
+                        }
+                (void) closedir(d);
+        } else if (errno != ENOENT)
+                return -errno;
+
+        d = opendir(disk->blockdir);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                char sub[PATH_MAX];
+                dev_t pdev;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if ((size_t) snprintf(sub, sizeof(sub), "%s/%s/partition", disk->blockdir, de->d_name) >= sizeof(sub))
+                        continue;
+                if (access(sub, F_OK) < 0)
+                        continue;
+                if (xsnprintf(sub, sizeof(sub), "%s/%s/dev", disk->blockdir, de->d_name) < 0)
+                        continue;
+                if (read_devno(sub, &pdev) < 0)
+                        continue;
+                if (a.n_parts < SYSFS_MAX_PARTS)
+                        a.parts[a.n_parts] = pdev;
+                a.n_parts++;
+                if (!a.holder[0]) {
+                        DIR *h;
+                        struct dirent *he;
+
+                        (void) xsnprintf(sub, sizeof(sub), "%s/%s/holders", disk->blockdir, de->d_name);
+                        h = opendir(sub);
+                        if (h) {
+                                while ((he = readdir(h)))
+                                        if (he->d_name[0] != '.') {
+                                                (void) xsnprintf(a.holder, sizeof(a.holder), "%s", he->d_name);
+                                                break;
+                                        }
+                                (void) closedir(h);
+                        }
+                }
+        }
+        (void) closedir(d);
+#undef ATTR
+
+        *ret = a;
+        return 0;
+}
+
+static void set_add(dev_t dev, dev_t *set, unsigned *n, unsigned max) {
+        for (unsigned i = 0; i < *n; i++)
+                if (set[i] == dev)
+                        return;
+        if (*n < max)
+                set[(*n)++] = dev;
+}
+
+static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max, unsigned depth) {
+        char path[PATH_MAX];
+        struct dirent *de;
+        dev_t parent;
+        DIR *d;
+
+        if (depth > 8)
+                return -ELOOP;
+
+        /* A partition's directory sits inside its disk's. */
+        if ((size_t) snprintf(path, sizeof(path), "%s/partition", dir) >= sizeof(path))
+                return -ENAMETOOLONG;
+        if (access(path, F_OK) == 0) {
+                (void) snprintf(path, sizeof(path), "%s/../dev", dir);
+                if (read_devno(path, &parent) == 0)
+                        set_add(parent, set, n, max);
+        }
+
+        (void) snprintf(path, sizeof(path), "%s/slaves", dir);
+        d = opendir(path);
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                char sub[PATH_MAX], devp[PATH_MAX];
+                dev_t s;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if ((size_t) snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+                        continue;
+                if (xsnprintf(devp, sizeof(devp), "%s/dev", sub) < 0)
+                        continue;
+                if (read_devno(devp, &s) < 0)
+                        continue;
+                set_add(s, set, n, max);
+                (void) backing_of_dir(sub, set, n, max, depth + 1);
+        }
+        (void) closedir(d);
+        return 0;
+}
+
+int sysfs_backing_devs(const char *sysfs, dev_t dev, dev_t *set, unsigned *n, unsigned max) {
+        char dir[PATH_MAX];
+        struct stat st;
+
+        set_add(dev, set, n, max);
+        if ((size_t) snprintf(dir, sizeof(dir), "%s/dev/block/%u:%u", sysfs, major(dev), minor(dev)) >= sizeof(dir))
+                return -ENAMETOOLONG;
+        if (stat(dir, &st) < 0)
+                return -errno;
+        return backing_of_dir(dir, set, n, max, 0);
+}

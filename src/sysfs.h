@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "options.h"
+
+#define SYSFS_MAX_PARTS 64
+#define SYSFS_MAX_BACKING 32
+
+struct disk {
+        char hctl[64];          /* H:C:T:L as sysfs names it */
+        char name[64];          /* kernel name, e.g. sdb */
+        dev_t devno;
+        char blockdir[PATH_MAX];
+};
+
+struct disk_attrs {
+        bool is_partition;
+        bool read_only;
+        bool removable;
+        uint64_t size_bytes;
+        char holder[64];        /* first entry of holders/, "" when none */
+        unsigned n_parts;
+        dev_t parts[SYSFS_MAX_PARTS];
+};
+
+/* Finds the block device at a SCSI address under sysfs/bus/scsi/devices.
+ * Returns 0, or -ENOENT (no device at the address), -ENODEV (a device but no
+ * block device bound to it yet), -ENOTUNIQ (more than one device matches a
+ * bare LUN: their addresses are listed in ambiguous). */
+int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret,
+                    char *ambiguous, size_t n);
+
+/* The same, retried until the timeout while the answer is -ENOENT or -ENODEV. */
+int sysfs_wait_disk(const char *sysfs, const struct hctl *want, unsigned timeout_ms,
+                    struct disk *ret, char *ambiguous, size_t n);
+
+int sysfs_disk_attrs(const struct disk *d, struct disk_attrs *ret);
+
+/* Adds dev and every block device beneath it (the whole disk of a partition,
+ * the slaves of device-mapper or md, recursively) to set. Fails when dev is
+ * a block device sysfs does not know, so the caller can refuse to guess. */
+int sysfs_backing_devs(const char *sysfs, dev_t dev, dev_t *set, unsigned *n, unsigned max);

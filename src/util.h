@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Reads a small text file (sysfs attribute, /proc file) into buf, without
+ * the trailing newline. */
+int read_line(const char *path, char *buf, size_t n);
+int read_u64(const char *path, uint64_t *ret);
+/* Parses "MAJ:MIN". */
+int parse_devno(const char *s, dev_t *ret);
+int read_devno(const char *path, dev_t *ret);
+
+int mkdir_p(const char *path, mode_t mode);
+int write_file_atomic(const char *path, const char *content, mode_t mode);
+
+uint64_t now_ms(void);
+void sleep_ms(unsigned ms);
+
+/* Formats a byte count as "64.0 GiB". */
+void format_bytes(uint64_t bytes, char *buf, size_t n);
+
+/* snprintf that reports truncation as -ENAMETOOLONG instead of warning. */
+int xsnprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,433 @@
+# shellcheck shell=bash
+# Library for the QEMU VM tests of scratchroot. Source it from bash:
+#
+#   . test/vm/lib.sh
+#   vm_kernel                       # KVER, KROOT, VMLINUZ
+#   vm_rootimg run/root.img
+#   vm_dracut_initrd run/initrd.img
+#   vm_disk run/scratch.img 64G
+#   INITRD=run/initrd.img vm_run run/console.log "rd.scratch.lun=1" \
+#       run/root.img:0 run/scratch.img:1
+#
+# Everything that is slow to make (the guest kernel, the root image, the
+# initrds) is cached under $SR_CACHE and built once, under a lock, even when
+# several tests start at the same time.
+
+SR_VMDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SR_SRCDIR=$(cd "$SR_VMDIR/../.." && pwd)
+SR_BUILD=${SR_BUILD:-${MESON_BUILD_ROOT:-$SR_SRCDIR/build}}
+SR_CACHE=${SR_CACHE:-$SR_BUILD/vm-cache}
+SR_HELPER=${SR_HELPER:-$SR_BUILD/src/scratchroot}
+SR_VM_TIMEOUT=${SR_VM_TIMEOUT:-180}
+# The Debian meta package whose dependency is the guest kernel.
+SR_KERNEL_META=${SR_KERNEL_META:-linux-image-cloud-amd64}
+export SR_VMDIR SR_SRCDIR SR_BUILD SR_CACHE SR_HELPER SR_VM_TIMEOUT
+
+vm_log() {
+    printf 'vm: %s\n' "$*" >&2
+}
+
+vm_die() {
+    vm_log "error: $*"
+    return 1
+}
+
+# _vm_lock NAME: take an exclusive lock on $SR_CACHE/NAME.lock, held by the
+# descriptor left in _vm_lockfd (release it with: exec {fd}>&-).
+_vm_lock() {
+    mkdir -p "$SR_CACHE"
+    exec {_vm_lockfd}>"$SR_CACHE/$1.lock"
+    flock "$_vm_lockfd"
+}
+
+_vm_sha() {
+    sha256sum | cut -c1-16
+}
+
+# ---------------------------------------------------------------------------
+# Guest kernel
+# ---------------------------------------------------------------------------
+
+_vm_kernel_pkg() {
+    local pkg
+    if [[ -n ${SR_KERNEL_PKG:-} ]]; then
+        echo "$SR_KERNEL_PKG"
+        return 0
+    fi
+    pkg=$(apt-cache depends "$SR_KERNEL_META" 2>/dev/null |
+        awk '/Depends: linux-image-/ {print $2; exit}')
+    if [[ -z $pkg ]]; then
+        vm_log "apt knows no $SR_KERNEL_META: running apt-get update"
+        apt-get update -q >&2 || return 1
+        pkg=$(apt-cache depends "$SR_KERNEL_META" 2>/dev/null |
+            awk '/Depends: linux-image-/ {print $2; exit}')
+    fi
+    [[ -n $pkg ]] || vm_die "cannot resolve the kernel package of $SR_KERNEL_META" || return 1
+    echo "$pkg"
+}
+
+_vm_kernel_fetch() {
+    local kdir=$1 pkg tmp kver debs
+    pkg=$(_vm_kernel_pkg) || return 1
+    vm_log "fetching guest kernel $pkg"
+    rm -rf "$kdir"
+    tmp=$(mktemp -d "$SR_CACHE/kernel.tmp.XXXXXX")
+    if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2); then
+        rm -rf "$tmp"
+        vm_die "apt-get download $pkg failed"
+        return 1
+    fi
+    debs=("$tmp"/*.deb)
+    [[ -f ${debs[0]} ]] || { rm -rf "$tmp"; vm_die "no .deb downloaded"; return 1; }
+    dpkg -x "${debs[0]}" "$tmp/root" || { rm -rf "$tmp"; return 1; }
+    rm -f "${debs[@]}"
+    kver=$(ls "$tmp/root/lib/modules")
+    if [[ -z $kver || $kver == *[[:space:]]* || ! -f $tmp/root/boot/vmlinuz-$kver ]]; then
+        rm -rf "$tmp"
+        vm_die "unexpected layout in $pkg (modules: '$kver')"
+        return 1
+    fi
+    depmod -b "$tmp/root" "$kver" || { rm -rf "$tmp"; vm_die "depmod failed"; return 1; }
+    chmod -R a+rX "$tmp/root"
+    printf 'KVER=%s\nKPKG=%s\n' "$kver" "$pkg" >"$tmp/kernel.env"
+    mv "$tmp" "$kdir"
+}
+
+# vm_kernel: make sure the guest kernel is unpacked in the cache; sets and
+# exports KVER (its version), KROOT (the unpacked package: KROOT/boot,
+# KROOT/lib/modules/KVER) and VMLINUZ.
+vm_kernel() {
+    local kdir=$SR_CACHE/kernel lockfd
+    if [[ ! -f $kdir/kernel.env ]]; then
+        _vm_lock kernel || return 1
+        lockfd=$_vm_lockfd
+        if [[ ! -f $kdir/kernel.env ]]; then
+            _vm_kernel_fetch "$kdir" || { exec {lockfd}>&-; return 1; }
+        fi
+        exec {lockfd}>&-
+    fi
+    KVER=$(sed -n 's/^KVER=//p' "$kdir/kernel.env")
+    KROOT=$kdir/root
+    VMLINUZ=$KROOT/boot/vmlinuz-$KVER
+    [[ -n $KVER && -f $VMLINUZ && -d $KROOT/lib/modules/$KVER ]] ||
+        vm_die "the cached kernel in $kdir is incomplete: remove it" || return 1
+    export KVER KROOT VMLINUZ
+}
+
+# ---------------------------------------------------------------------------
+# Root image
+# ---------------------------------------------------------------------------
+
+_vm_busybox() {
+    local bb
+    bb=$(command -v busybox || true)
+    [[ -n $bb ]] || { vm_die "busybox not found (install busybox-static)"; return 1; }
+    bb=$(readlink -f "$bb")
+    if [[ $(LC_ALL=C ldd "$bb" 2>&1) != *'not a dynamic executable'* ]]; then
+        vm_die "$bb is not static (install busybox-static)"
+        return 1
+    fi
+    echo "$bb"
+}
+
+_vm_rootimg_build() {
+    local out=$1 bb=$2 tree applet d
+    tree=$(mktemp -d "$SR_CACHE/rootimg.tree.XXXXXX")
+    mkdir -p "$tree"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,run,tmp,mnt,root}
+    chmod 1777 "$tree/tmp"
+    install -m 0755 "$bb" "$tree/bin/busybox"
+    while read -r applet; do
+        case $applet in
+            linuxrc | sbin/init | bin/busybox | '') continue ;;
+        esac
+        d=$(dirname "$applet")
+        mkdir -p "$tree/$d"
+        [[ -e $tree/$applet || -L $tree/$applet ]] || ln -s /bin/busybox "$tree/$applet"
+    done < <("$bb" --list-full)
+    install -m 0755 "$SR_VMDIR/guest-init" "$tree/sbin/init"
+    mknod -m 0600 "$tree/dev/console" c 5 1
+    mknod -m 0666 "$tree/dev/null" c 1 3
+    cat >"$tree/etc/os-release" <<'EOF'
+NAME="scratchroot test root"
+ID=srtest
+VERSION_ID=1
+PRETTY_NAME="scratchroot test root"
+EOF
+    echo srtest >"$tree/etc/hostname"
+    if ! mkfs.ext4 -q -F -E root_owner=0:0 -d "$tree" -L srroot "$out" 64M >&2; then
+        rm -rf "$tree"
+        vm_die "mkfs.ext4 of the root image failed"
+        return 1
+    fi
+    rm -rf "$tree"
+}
+
+# vm_rootimg_cached: build (once) the root image in the cache; sets
+# VM_ROOTIMG_CACHED to its path. Do not boot it: copy it (vm_rootimg).
+vm_rootimg_cached() {
+    local bb key img lockfd tmp
+    bb=$(_vm_busybox) || return 1
+    key=$({
+        declare -f _vm_rootimg_build
+        sha256sum <"$bb"
+        sha256sum <"$SR_VMDIR/guest-init"
+    } | _vm_sha)
+    img=$SR_CACHE/rootimg/root-$key.img
+    if [[ ! -f $img ]]; then
+        _vm_lock rootimg || return 1
+        lockfd=$_vm_lockfd
+        if [[ ! -f $img ]]; then
+            vm_log "building root image $img"
+            mkdir -p "$SR_CACHE/rootimg"
+            tmp=$(mktemp "$SR_CACHE/rootimg/.root.XXXXXX")
+            if ! _vm_rootimg_build "$tmp" "$bb"; then
+                rm -f "$tmp"
+                exec {lockfd}>&-
+                return 1
+            fi
+            mv "$tmp" "$img"
+        fi
+        exec {lockfd}>&-
+    fi
+    VM_ROOTIMG_CACHED=$img
+}
+
+# vm_rootimg OUT: a fresh copy of the test root image (ext4, label srroot,
+# busybox and /sbin/init = guest-init).
+vm_rootimg() {
+    local out=${1:?usage: vm_rootimg OUT}
+    vm_rootimg_cached || return 1
+    cp --sparse=always "$VM_ROOTIMG_CACHED" "$out"
+}
+
+# ---------------------------------------------------------------------------
+# dracut initrds
+# ---------------------------------------------------------------------------
+
+# The project's dracut module: the configured copy from the build, else the
+# source one (whose @PLACEHOLDERS@ are then given through the environment).
+vm_dracut_module_dir() {
+    local d=${SR_DRACUT_MODULE:-}
+    if [[ -z $d ]]; then
+        if [[ -f $SR_BUILD/modules.d/90scratchroot/module-setup.sh ]]; then
+            d=$SR_BUILD/modules.d/90scratchroot
+        else
+            d=$SR_SRCDIR/modules.d/90scratchroot
+        fi
+    fi
+    [[ -f $d/module-setup.sh ]] || { vm_die "no dracut module at $d"; return 1; }
+    readlink -f "$d"
+}
+
+# _vm_dracut_base MODDIR|"": a private dracut base dir mirroring the
+# system's, with the system's own scratchroot module (if any) left out and
+# MODDIR linked in as 90scratchroot. Prints its path.
+_vm_dracut_base() {
+    local moddir=$1 sys=/usr/lib/dracut key base tmp e name
+    [[ -f $sys/dracut-init.sh ]] || { vm_die "$sys not found (install dracut-core)"; return 1; }
+    key=$({
+        declare -f _vm_dracut_base
+        echo "$moddir"
+        ls "$sys" "$sys/modules.d"
+    } | _vm_sha)
+    base=$SR_CACHE/dracut-base/$key
+    if [[ ! -d $base ]]; then
+        mkdir -p "$SR_CACHE/dracut-base"
+        tmp=$(mktemp -d "$SR_CACHE/dracut-base/.tmp.XXXXXX")
+        for e in "$sys"/*; do
+            name=${e##*/}
+            [[ $name == modules.d ]] && continue
+            ln -s "$e" "$tmp/$name"
+        done
+        mkdir "$tmp/modules.d"
+        for e in "$sys"/modules.d/*; do
+            name=${e##*/}
+            [[ $name == [0-9][0-9]scratchroot ]] && continue
+            ln -s "$e" "$tmp/modules.d/$name"
+        done
+        [[ -z $moddir ]] || ln -s "$moddir" "$tmp/modules.d/90scratchroot"
+        # An empty configuration: the host's /etc/dracut.conf* stay out.
+        mkdir "$tmp/vm-conf.d"
+        : >"$tmp/vm.conf"
+        chmod a+rx "$tmp"
+        mv -T "$tmp" "$base" 2>/dev/null || rm -rf "$tmp"
+    fi
+    echo "$base"
+}
+
+# _vm_dracut_build OUT WITH_MODULE(0|1) [extra dracut args...]
+_vm_dracut_build() {
+    local out=$1 with=$2
+    shift 2
+    local -a extra=("$@") envs=()
+    local mods="base rootfs-block kernel-modules udev-rules"
+    local moddir="" helper="" base key img lockfd tmp dlog
+    vm_kernel || return 1
+    if [[ $with == 1 ]]; then
+        mods+=" scratchroot"
+        moddir=$(vm_dracut_module_dir) || return 1
+        helper=$SR_HELPER
+        [[ -x $helper ]] || { vm_die "helper binary $helper not found or not executable (build it, or set SR_HELPER)"; return 1; }
+        helper=$(readlink -f "$helper")
+        envs+=("SCRATCHROOT_HELPER=$helper")
+        if [[ -n ${SCRATCHROOT_MKE2FS:-} ]]; then
+            envs+=("SCRATCHROOT_MKE2FS=$SCRATCHROOT_MKE2FS")
+        elif grep -qs "@MKE2FS@" "$moddir"/*; then
+            # An unconfigured (source) module: give it the host's mke2fs.
+            envs+=("SCRATCHROOT_MKE2FS=$(PATH=/usr/sbin:/sbin:$PATH command -v mke2fs)")
+        fi
+    fi
+    base=$(_vm_dracut_base "$moddir") || return 1
+    key=$({
+        declare -f _vm_dracut_build _vm_dracut_base
+        echo "$KVER $mods"
+        dracut --version 2>/dev/null
+        printf 'arg:%s\n' "${extra[@]}"
+        printf 'env:%s\n' "${envs[@]}"
+        if [[ -n $moddir ]]; then
+            (cd "$moddir" && find . \( -type f -o -type l \) -print0 | sort -z |
+                xargs -0r sha256sum)
+            sha256sum <"$helper"
+        fi
+    } | _vm_sha)
+    if [[ $with == 1 ]]; then
+        img=$SR_CACHE/initrd/dracut-sr-$key.img
+    else
+        img=$SR_CACHE/initrd/dracut-plain-$key.img
+    fi
+    if [[ ! -f $img ]]; then
+        _vm_lock "initrd-$key" || return 1
+        lockfd=$_vm_lockfd
+        if [[ ! -f $img ]]; then
+            mkdir -p "$SR_CACHE/initrd" "$SR_CACHE/tmp"
+            tmp=$(mktemp "$SR_CACHE/initrd/.build.XXXXXX")
+            dlog=${img%.img}.log
+            vm_log "building dracut initrd ${img##*/} (modules: $mods)"
+            if ! env dracutbasedir="$base" "${envs[@]}" \
+                dracut --conf "$base/vm.conf" --confdir "$base/vm-conf.d" \
+                --tmpdir "$SR_CACHE/tmp" \
+                --kver "$KVER" --kmoddir "$KROOT/lib/modules/$KVER" \
+                --no-hostonly -m "$mods" \
+                --add-drivers "virtio_scsi sd_mod overlay ext4" \
+                --no-compress --force "${extra[@]}" "$tmp" >"$dlog" 2>&1; then
+                tail -n 40 "$dlog" >&2
+                rm -f "$tmp"
+                exec {lockfd}>&-
+                vm_die "dracut failed (log: $dlog)"
+                return 1
+            fi
+            # dracut carries on past some install errors: show them.
+            grep -iE 'error|fail|cannot|not found|missing' "$dlog" |
+                sed 's/^/vm: dracut: /' >&2 || true
+            if [[ $with == 1 ]] && ! lsinitrd "$tmp" 2>/dev/null | grep -q ' usr/sbin/scratchroot$'; then
+                rm -f "$tmp"
+                exec {lockfd}>&-
+                vm_die "the initrd has no usr/sbin/scratchroot (log: $dlog)"
+                return 1
+            fi
+            chmod 0644 "$tmp"
+            mv "$tmp" "$img"
+        fi
+        exec {lockfd}>&-
+    fi
+    # shellcheck disable=SC2034 # a result for callers
+    VM_INITRD_CACHED=$img
+    if [[ -n $out ]]; then
+        rm -f "$out"
+        ln "$img" "$out" 2>/dev/null || cp "$img" "$out"
+    fi
+}
+
+# vm_dracut_initrd OUT [extra dracut args]: an initrd with the project's
+# dracut module and helper (SR_DRACUT_MODULE, SR_HELPER).
+vm_dracut_initrd() {
+    _vm_dracut_build "${1?usage: vm_dracut_initrd OUT [args]}" 1 "${@:2}"
+}
+
+# vm_dracut_initrd_plain OUT [extra dracut args]: the same without the
+# project's module (the baseline).
+vm_dracut_initrd_plain() {
+    _vm_dracut_build "${1?usage: vm_dracut_initrd_plain OUT [args]}" 0 "${@:2}"
+}
+
+# ---------------------------------------------------------------------------
+# Disks and the VM
+# ---------------------------------------------------------------------------
+
+# vm_disk OUT SIZE: a sparse raw image (SIZE as truncate takes it: 64G, 128M).
+vm_disk() {
+    local out=${1:?usage: vm_disk OUT SIZE} size=${2:?usage: vm_disk OUT SIZE}
+    rm -f "$out"
+    truncate -s "$size" "$out"
+}
+
+# vm_run LOG CMDLINE_EXTRA DISKSPEC...: boot the cached kernel with $INITRD
+# and the disks on one virtio-scsi controller; the serial console (and
+# QEMU's own messages) go to LOG. A DISKSPEC is FILE:LUN[:OPT]... with OPT
+# one of ro, serial=S, target=N (SCSI id, default 0). Extra QEMU arguments
+# may be given in the array SR_QEMU_EXTRA. Sets VM_SECONDS (wall time) and
+# VM_STATUS (QEMU's exit status, 124 when it was killed at the time limit).
+vm_run() {
+    local log=${1:?usage: vm_run LOG CMDLINE DISKSPEC...} cmdline=${2-}
+    shift 2
+    local -a args parts
+    local spec file lun opt target serial ro n=0 start
+    vm_kernel || return 1
+    [[ -n ${INITRD:-} && -f $INITRD ]] || { vm_die "INITRD is not set to an initrd file"; return 1; }
+    [[ $log != *,* ]] || { vm_die "no commas in the log path, please"; return 1; }
+    args=(
+        -machine q35 -cpu max -smp 1 -m 1024
+        -nodefaults -no-user-config -display none -no-reboot
+        -chardev "file,id=ser0,path=$log,append=on" -serial chardev:ser0
+        -kernel "$VMLINUZ" -initrd "$INITRD"
+        -append "console=ttyS0 panic=-1 root=LABEL=srroot ro rootwait $cmdline"
+        -device "virtio-scsi-pci,id=scsi0"
+    )
+    for spec in "$@"; do
+        IFS=: read -r -a parts <<<"$spec"
+        file=${parts[0]:-}
+        lun=${parts[1]:-}
+        target=0 serial="" ro=""
+        [[ -f $file ]] || { vm_die "disk image $file not found"; return 1; }
+        [[ $file != *,* ]] || { vm_die "no commas in disk paths, please: $file"; return 1; }
+        [[ $lun =~ ^[0-9]+$ ]] || { vm_die "bad LUN in disk spec $spec"; return 1; }
+        for opt in "${parts[@]:2}"; do
+            case $opt in
+                ro) ro=",readonly=on" ;;
+                serial=*) serial=",serial=${opt#serial=}" ;;
+                target=*) target=${opt#target=} ;;
+                *) vm_die "unknown option $opt in disk spec $spec"; return 1 ;;
+            esac
+        done
+        args+=(
+            -drive "if=none,id=d$n,file=$file,format=raw,discard=unmap$ro"
+            -device "scsi-hd,drive=d$n,bus=scsi0.0,channel=0,scsi-id=$target,lun=$lun$serial"
+        )
+        n=$((n + 1))
+    done
+    args+=("${SR_QEMU_EXTRA[@]}")
+    : >"$log"
+    start=$(date +%s.%N)
+    VM_STATUS=0
+    timeout --kill-after=10 "$SR_VM_TIMEOUT" qemu-system-x86_64 "${args[@]}" \
+        </dev/null >>"$log" 2>&1 || VM_STATUS=$?
+    # shellcheck disable=SC2034 # a result for callers
+    VM_SECONDS=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
+    if [[ $VM_STATUS == 124 || $VM_STATUS == 137 ]]; then
+        echo "vm: killed after the ${SR_VM_TIMEOUT}s time limit" >>"$log"
+        vm_log "the VM did not finish within ${SR_VM_TIMEOUT}s"
+    elif [[ $VM_STATUS != 0 ]]; then
+        vm_log "qemu exited with status $VM_STATUS"
+    fi
+    return 0
+}
+
+# vm_lines LOG TAG: the payloads of the guest's "TAG payload" lines.
+vm_lines() {
+    tr -d '\r' <"$1" | sed -n "s/^$2\\( \\|\$\\)//p"
+}
+
+# vm_state LOG KEY: a value from the guest's copy of /run/scratchroot/state.
+vm_state() {
+    vm_lines "$1" SR-STATE | sed -n "s/^$2=//p" | tail -n 1
+}
