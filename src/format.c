@@ -19,7 +19,6 @@ int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned 
         char *const argv[] = {
                 (char *) mke2fs,
                 (char *) "-q",
-                (char *) "-F",
                 (char *) "-t", (char *) "ext4",
                 (char *) "-m", (char *) "0",
                 (char *) "-L", (char *) SCRATCH_LABEL,
