@@ -1,12 +1,12 @@
 #!/bin/sh
-# Sourced by dracut's init: return, never exit.
+# Sourced by dracut's init at pre-pivot: return, never exit.
 
 command -v getarg >/dev/null || . /lib/dracut-lib.sh
 
-[ -x /usr/sbin/scratchroot ] || return 0
+command -v scratchroot >/dev/null || return 0
 
-# The helper decides everything from the options; it exits non-zero only
-# when rd.scratch.fallback=fail asks for the boot to stop.
-if ! /usr/sbin/scratchroot setup --newroot "${NEWROOT:-/sysroot}"; then
-    die "scratchroot: setup failed and rd.scratch.fallback=fail stops the boot"
+# The helper reads the options itself and does nothing without them. It
+# exits non-zero only when rd.scratch.fallback=fail asks to stop the boot.
+if ! scratchroot setup --newroot "${NEWROOT:-/sysroot}"; then
+    die "scratchroot: the root overlay could not be set up and rd.scratch.fallback=fail stops the boot"
 fi

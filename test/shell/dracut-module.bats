@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# The dracut module's scripts, with dracut's own functions stubbed.
+
+setup() {
+    SRC=${SR_SOURCE:-$BATS_TEST_DIRNAME/../..}
+    MOD=${SR_BUILD:?}/modules.d/90scratchroot
+    LOG=$BATS_TEST_TMPDIR/calls
+    : >"$LOG"
+    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    PATH=$BATS_TEST_TMPDIR/bin:$PATH
+}
+
+stub_dracut_install() {
+    inst() { echo "inst $*" >>"$LOG"; }
+    inst_multiple() { echo "inst_multiple $*" >>"$LOG"; }
+    inst_hook() { echo "inst_hook $*" >>"$LOG"; }
+    instmods() { echo "instmods hostonly=${hostonly-unset} $*" >>"$LOG"; }
+    moddir=$MOD
+}
+
+fake_helper() {
+    cat >"$BATS_TEST_TMPDIR/bin/scratchroot" <<EOS
+#!/bin/sh
+echo "scratchroot \$*" >>"$LOG"
+exit $1
+EOS
+    chmod +x "$BATS_TEST_TMPDIR/bin/scratchroot"
+}
+
+stub_dracut_lib() {
+    getarg() { return 1; }
+    die() { echo "die $*" >>"$LOG"; }
+}
+
+@test "check() asks to be added explicitly" {
+    # shellcheck disable=SC1091
+    . "$MOD/module-setup.sh"
+    run check
+    [ "$status" -eq 255 ]
+}
+
+@test "depends() needs only base" {
+    . "$MOD/module-setup.sh"
+    run depends
+    [ "$status" -eq 0 ]
+    [ "$output" = base ]
+}
+
+@test "installkernel() installs the controller, disk and overlay modules regardless of hostonly" {
+    stub_dracut_install
+    hostonly=yes
+    . "$MOD/module-setup.sh"
+    installkernel
+    grep -qx 'instmods hostonly= overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi' "$LOG"
+}
+
+@test "install() installs the helper at /usr/sbin, mke2fs by absolute path, and the pre-pivot hook" {
+    stub_dracut_install
+    . "$MOD/module-setup.sh"
+    SCRATCHROOT_HELPER=/build/scratchroot install
+    grep -qx 'inst /build/scratchroot /usr/sbin/scratchroot' "$LOG"
+    grep -Eqx 'inst /.*/mke2fs' "$LOG"
+    grep -qx "inst_hook pre-pivot 10 $MOD/scratchroot-pre-pivot.sh" "$LOG"
+}
+
+@test "install() defaults to the installed helper" {
+    stub_dracut_install
+    . "$MOD/module-setup.sh"
+    unset SCRATCHROOT_HELPER
+    install
+    grep -Eqx 'inst /.*/sbin/scratchroot /usr/sbin/scratchroot' "$LOG"
+}
+
+@test "the configured module has no placeholders left" {
+    ! grep -n '@[A-Z0-9_]*@' "$MOD/module-setup.sh"
+}
+
+@test "hook: runs the helper on \$NEWROOT" {
+    stub_dracut_lib
+    fake_helper 0
+    NEWROOT=/sysroot-test
+    . "$MOD/scratchroot-pre-pivot.sh"
+    grep -qx 'scratchroot setup --newroot /sysroot-test' "$LOG"
+    ! grep -q '^die' "$LOG"
+}
+
+@test "hook: a failing helper (fallback=fail) stops the boot with die" {
+    stub_dracut_lib
+    fake_helper 1
+    NEWROOT=/sysroot
+    . "$MOD/scratchroot-pre-pivot.sh"
+    grep -q '^die scratchroot: .*rd.scratch.fallback=fail' "$LOG"
+}
+
+@test "hook: without the helper it returns quietly" {
+    stub_dracut_lib
+    local saved=$PATH
+    PATH=$BATS_TEST_TMPDIR/bin
+    run . "$MOD/scratchroot-pre-pivot.sh"
+    PATH=$saved
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    [ ! -s "$LOG" ]
+}
+
+@test "hook: sourcing it twice is harmless and never exits the caller" {
+    stub_dracut_lib
+    fake_helper 0
+    NEWROOT=/sysroot
+    . "$MOD/scratchroot-pre-pivot.sh"
+    . "$MOD/scratchroot-pre-pivot.sh"
+    [ "$(grep -c '^scratchroot setup' "$LOG")" -eq 2 ]
+}

@@ -1,0 +1,19 @@
+#!/bin/bash
+# Runs shellcheck over every shell file the project has.
+set -euo pipefail
+cd "${SR_SOURCE:-$(dirname "$0")/../..}"
+
+mapfile -t files < <(git ls-files -co --exclude-standard |
+    while read -r f; do
+        [ -f "$f" ] || continue
+        case "$f" in
+            *.sh | *.bash | .ci/run) echo "$f" ;;
+            *.bats) ;;
+            *) head -n1 "$f" | grep -Eq '^#!.*(/|env )(ba|da)?sh\b' && echo "$f" ;;
+        esac
+    done)
+
+[ "${#files[@]}" -gt 0 ] || { echo "no shell files found" >&2; exit 1; }
+echo "checking ${#files[@]} files"
+shellcheck -x "${files[@]}"
+echo "shellcheck: ${#files[@]} files clean"
