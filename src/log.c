@@ -65,8 +65,14 @@ int log_full(enum log_level level, int errnum, const char *fmt, ...) {
                 if (*c == '\n' || *c == '\r' || (unsigned char) *c < 0x20)
                         *c = '?';
 
-        if (kmsg_fd >= 0)
-                (void) dprintf(kmsg_fd, "<%d>scratchroot: %s\n", (int) level, line);
+        /* One write() per record: /dev/kmsg takes each write as one line. */
+        if (kmsg_fd >= 0) {
+                char rec[sizeof(line) + 32];
+                int k = snprintf(rec, sizeof(rec), "<%d>scratchroot: %s\n", (int) level, line);
+
+                if (k > 0)
+                        (void) !write(kmsg_fd, rec, (size_t) k < sizeof(rec) ? (size_t) k : sizeof(rec) - 1);
+        }
         (void) fprintf(stderr, "scratchroot: %s\n", line);
 
         return errnum == 0 ? 0 : -abs(errnum);

@@ -16,10 +16,12 @@
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #endif
 
+/* The type is ignored for bind, remount and propagation changes; "none"
+ * rather than NULL keeps valgrind from flagging the syscall. */
 static int make_private(const char *path) {
         /* In a systemd initrd every mount is shared; ours must neither
          * propagate nor be propagated into. */
-        if (mount(NULL, path, NULL, MS_PRIVATE, NULL) < 0)
+        if (mount("none", path, "none", MS_PRIVATE, NULL) < 0)
                 return -errno;
         return 0;
 }
@@ -108,14 +110,14 @@ int mount_overlay_root(const char *newroot, bool *ret_volatile) {
         /* A bind rather than a move: moving a mount whose parent is shared
          * (a systemd initrd) fails with EINVAL. The original stays under the
          * overlay, unreachable once the root is switched. */
-        if (mount(newroot, LOWER_DIR, NULL, MS_BIND, NULL) < 0)
+        if (mount(newroot, LOWER_DIR, "none", MS_BIND, NULL) < 0)
                 return log_error_errno(errno, "cannot bind %s to %s: %m", newroot, LOWER_DIR);
         r = make_private(LOWER_DIR);
         if (r < 0) {
                 log_error_errno(r, "cannot make %s private: %m", LOWER_DIR);
                 goto fail_lower;
         }
-        if (mount(NULL, LOWER_DIR, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+        if (mount("none", LOWER_DIR, "none", MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
                 r = log_error_errno(errno, "cannot make %s read-only: %m", LOWER_DIR);
                 goto fail_lower;
         }

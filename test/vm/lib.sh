@@ -319,7 +319,7 @@ _vm_dracut_build() {
             # dracut carries on past some install errors: show them.
             grep -iE 'error|fail|cannot|not found|missing' "$dlog" |
                 sed 's/^/vm: dracut: /' >&2 || true
-            if [[ $with == 1 ]] && ! lsinitrd "$tmp" 2>/dev/null | grep -q ' usr/sbin/scratchroot$'; then
+            if [[ $with == 1 ]] && ! lsinitrd "$tmp" 2>/dev/null | grep ' usr/sbin/scratchroot$' >/dev/null; then
                 rm -f "$tmp"
                 exec {lockfd}>&-
                 vm_die "the initrd has no usr/sbin/scratchroot (log: $dlog)"
@@ -425,6 +425,11 @@ vm_run() {
 # vm_lines LOG TAG: the payloads of the guest's "TAG payload" lines.
 vm_lines() {
     tr -d '\r' <"$1" | sed -n "s/^$2\\( \\|\$\\)//p"
+}
+
+# vm_has LOG TAG: the guest printed a TAG line.
+vm_has() {
+    tr -d '\r' <"$1" | grep -E "^$2( |\$)" >/dev/null
 }
 
 # vm_state LOG KEY: a value from the guest's copy of /run/scratchroot/state.
