@@ -22,7 +22,15 @@ install() {
     # The helper execs mke2fs by the path it was built with.
     inst "${SCRATCHROOT_MKE2FS:-@MKE2FS@}"
     inst_multiple -o /etc/mke2fs.conf
-    # pre-pivot: the real root is mounted at $NEWROOT and nothing has
-    # switched into it yet.
-    inst_hook pre-pivot 10 "$moddir/scratchroot-pre-pivot.sh"
+    if dracut_module_included "systemd"; then
+        # systemd mounts the root itself; the unit slots in where
+        # systemd-volatile-root.service does, with or without dracut's hook
+        # services.
+        inst_simple "$moddir/scratchroot.service" "$systemdsystemunitdir/scratchroot.service"
+        $SYSTEMCTL -q --root "$initdir" add-wants initrd-root-fs.target scratchroot.service
+    else
+        # pre-pivot: the real root is mounted at $NEWROOT and nothing has
+        # switched into it yet.
+        inst_hook pre-pivot 10 "$moddir/scratchroot-pre-pivot.sh"
+    fi
 }

@@ -15,7 +15,13 @@ stub_dracut_install() {
     inst_multiple() { echo "inst_multiple $*" >>"$LOG"; }
     inst_hook() { echo "inst_hook $*" >>"$LOG"; }
     instmods() { echo "instmods hostonly=${hostonly-unset} $*" >>"$LOG"; }
+    inst_simple() { echo "inst_simple $*" >>"$LOG"; }
+    dracut_module_included() { [ "$1" = systemd ] && [ -n "${with_systemd:-}" ]; }
+    SYSTEMCTL=systemctl_stub
+    systemctl_stub() { echo "systemctl $*" >>"$LOG"; }
     moddir=$MOD
+    initdir=/initdir
+    systemdsystemunitdir=/usr/lib/systemd/system
 }
 
 fake_helper() {
@@ -61,6 +67,24 @@ stub_dracut_lib() {
     grep -qx 'inst /build/scratchroot /usr/sbin/scratchroot' "$LOG"
     grep -Eqx 'inst /.*/mke2fs' "$LOG"
     grep -qx "inst_hook pre-pivot 10 $MOD/scratchroot-pre-pivot.sh" "$LOG"
+}
+
+@test "install() in a systemd initrd: a unit wanted by initrd-root-fs.target, no shell hook" {
+    stub_dracut_install
+    with_systemd=1
+    . "$MOD/module-setup.sh"
+    install
+    grep -qx "inst_simple $MOD/scratchroot.service /usr/lib/systemd/system/scratchroot.service" "$LOG"
+    grep -qx 'systemctl -q --root /initdir add-wants initrd-root-fs.target scratchroot.service' "$LOG"
+    ! grep -q '^inst_hook' "$LOG"
+}
+
+@test "the unit runs after sysroot.mount and before initrd-root-fs.target" {
+    unit=$MOD/scratchroot.service
+    grep -qx 'After=sysroot.mount systemd-repart.service' "$unit"
+    grep -Eqx 'Before=initrd-root-fs.target .*' "$unit"
+    grep -qx 'DefaultDependencies=no' "$unit"
+    grep -qx 'ExecStart=/usr/sbin/scratchroot setup --newroot /sysroot' "$unit"
 }
 
 @test "install() defaults to the installed helper" {
