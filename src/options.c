@@ -196,6 +196,12 @@ static void add_problem(struct options *o, const char *fmt, const char *key, con
         (void) snprintf(o->problems[o->n_problems++], sizeof(o->problems[0]), fmt, key, value);
 }
 
+static void mark_invalid(struct options *o) {
+        if (!o->invalid)
+                o->first_invalid = o->n_problems;
+        o->invalid = true;
+}
+
 /* Values as the option takes them, so that only the last one counts. */
 struct raw {
         const char *key;
@@ -300,8 +306,8 @@ void options_parse_cmdline(struct options *o, const char *cmdline) {
                 if (!v->set)
                         continue;
                 if (v->too_long) {
+                        mark_invalid(o);
                         add_problem(o, "%s: value longer than 256 bytes (starts '%.40s'), not used", v->key, v->value);
-                        o->invalid = true;
                         continue;
                 }
 
@@ -335,9 +341,9 @@ void options_parse_cmdline(struct options *o, const char *cmdline) {
                         r = 0;
                 }
                 if (r < 0) {
+                        mark_invalid(o);
                         add_problem(o, r == -ERANGE ? "%s='%s': value out of range" : "%s='%s': malformed value",
                                     v->key, v->value);
-                        o->invalid = true;
                 }
         }
 

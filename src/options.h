@@ -44,6 +44,7 @@ struct options {
          * touched when the user's intent is unclear. Unknown option names
          * are only warned about. */
         bool invalid;
+        unsigned first_invalid;         /* index in problems of the first bad value */
         unsigned n_problems;
         char problems[OPTIONS_MAX_PROBLEMS][OPTIONS_MAX_VALUE + 96];
 };

@@ -3,6 +3,7 @@
 
 #include <blkid.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ const char *verdict_to_string(enum verdict v) {
 }
 
 enum verdict safety_decide(const struct disk_facts *f, bool force, char *why, size_t n) {
-        char size[32];
+        char size[32], found[192];
 
         /* Who the disk is, where it is and how it is used come first: force
          * never overrides them. */
@@ -59,36 +60,35 @@ enum verdict safety_decide(const struct disk_facts *f, bool force, char *why, si
         }
         if (f->attrs.size_bytes < SCRATCH_MIN_BYTES) {
                 format_bytes(f->attrs.size_bytes, size, sizeof(size));
-                (void) snprintf(why, n, "it is too small (%s, the minimum is 64 MiB)", size);
+                (void) snprintf(why, n, "it is too small (%s, %" PRIu64 " bytes; the minimum is 64 MiB)", size,
+                                f->attrs.size_bytes);
                 return VERDICT_REFUSE;
-        }
-        if (f->attrs.n_parts > 0) {
-                (void) snprintf(why, n, "it has %u partition%s", f->attrs.n_parts, f->attrs.n_parts == 1 ? "" : "s");
-                if (!force)
-                        return VERDICT_REFUSE;
         }
 
-        switch (f->content) {
-        case CONTENT_BLANK:
+        /* Blank or ours: the one test rd.scratch.force overrides. Partitions
+         * the kernel knows of mean a partition table, whatever libblkid says. */
+        if (f->attrs.n_parts > 0)
+                (void) snprintf(found, sizeof(found), "a partition table with %u partition%s", f->attrs.n_parts,
+                                f->attrs.n_parts == 1 ? "" : "s");
+        else if (f->content == CONTENT_FOREIGN || f->content == CONTENT_DATA)
+                (void) snprintf(found, sizeof(found), "%s", f->content_desc);
+        else if (f->content == CONTENT_BLANK) {
                 (void) snprintf(why, n, "it is blank");
-                return force && f->attrs.n_parts > 0 ? VERDICT_FORMAT_FORCED : VERDICT_FORMAT_BLANK;
-        case CONTENT_OURS:
+                return VERDICT_FORMAT_BLANK;
+        } else if (f->content == CONTENT_OURS) {
                 (void) snprintf(why, n, "it carries the %s stamp of an earlier boot", SCRATCH_LABEL);
-                return force && f->attrs.n_parts > 0 ? VERDICT_FORMAT_FORCED : VERDICT_FORMAT_OURS;
-        case CONTENT_FOREIGN:
-        case CONTENT_DATA:
-                if (force) {
-                        (void) snprintf(why, n, "it holds %s, formatted anyway as rd.scratch.force asks",
-                                        f->content_desc);
-                        return VERDICT_FORMAT_FORCED;
-                }
-                (void) snprintf(why, n, "it holds %s", f->content_desc);
+                return VERDICT_FORMAT_OURS;
+        } else {
+                /* What cannot be read cannot be proven scratch, forced or not. */
+                (void) snprintf(why, n, "its contents could not be checked (%s)", f->content_desc);
                 return VERDICT_REFUSE;
-        case CONTENT_UNKNOWN:
-                break;
         }
-        /* What cannot be read cannot be proven scratch, forced or not. */
-        (void) snprintf(why, n, "its contents could not be checked (%s)", f->content_desc);
+
+        if (force) {
+                (void) snprintf(why, n, "it holds %s, formatted anyway as rd.scratch.force asks", found);
+                return VERDICT_FORMAT_FORCED;
+        }
+        (void) snprintf(why, n, "it holds %s", found);
         return VERDICT_REFUSE;
 }
 
@@ -173,9 +173,9 @@ int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, s
         if (type) {
                 *ret = CONTENT_FOREIGN;
                 if (label)
-                        (void) snprintf(desc, n, "a %s signature labelled '%.64s'", type, label);
+                        (void) snprintf(desc, n, "a signature of type %s labelled '%.64s'", type, label);
                 else
-                        (void) snprintf(desc, n, "a %s signature", type);
+                        (void) snprintf(desc, n, "a signature of type %s", type);
                 r = 0;
                 goto out;
         }
@@ -189,7 +189,7 @@ int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, s
                 goto out;
         }
         {
-                uint64_t offs[2] = { 0, size >= 2 * SAMPLE_BYTES ? size - SAMPLE_BYTES : 0 };
+                uint64_t offs[2] = { 0, size > SAMPLE_BYTES ? size - SAMPLE_BYTES : 0 };
 
                 for (unsigned i = 0; i < 2; i++) {
                         size_t len = size < SAMPLE_BYTES ? (size_t) size : SAMPLE_BYTES;

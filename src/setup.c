@@ -108,7 +108,7 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
         int r, fd, status = 0;
 
         if (o->invalid)
-                return fail(out, -EINVAL, "%s", o->problems[0]);
+                return fail(out, -EINVAL, "%s", o->problems[o->first_invalid]);
         if (!o->have_lun)
                 return fail(out, -ENOENT, "no disk selected: rd.scratch.lun= is not set");
 
@@ -121,6 +121,8 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
                             want, o->timeout_ms);
         if (r == -ENOTUNIQ)
                 return fail(out, r, "rd.scratch.lun=%s is ambiguous, it matches %s; give H:C:T:L", want, amb);
+        if (r == -EMLINK)
+                return fail(out, r, "the SCSI device at rd.scratch.lun=%s has more than one block device", want);
         if (r < 0)
                 return fail(out, r, "cannot look up rd.scratch.lun=%s in %s: %s", want, a->sysfs, strerror(-r));
         out->have_disk = true;
@@ -210,8 +212,10 @@ int run_setup(const struct setup_args *a) {
                 free(cmdline);
         }
 
+        /* The first bad value is told once, as the reason for the fallback. */
         for (unsigned i = 0; i < o.n_problems; i++)
-                log_warning("%s", o.problems[i]);
+                if (!o.invalid || i != o.first_invalid || o.disabled || !o.active)
+                        log_warning("%s", o.problems[i]);
         if (o.disabled) {
                 log_info("disabled by rd.scratch=0, leaving the root as it is");
                 return 0;

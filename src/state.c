@@ -29,7 +29,7 @@ static int put(char *buf, unsigned n, unsigned *o, const char *key, const char *
                         return -ENOBUFS;
                 buf[(*o)++] = (unsigned char) *c < 0x20 || *c == 0x7f ? '?' : *c;
         }
-        if (*o + 2 >= n)
+        if (*o + 2 > n)
                 return -ENOBUFS;
         buf[(*o)++] = '\n';
         buf[*o] = '\0';

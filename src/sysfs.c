@@ -46,7 +46,7 @@ static int block_of(const char *devdir, struct disk *ret) {
                 if (de->d_name[0] == '.')
                         continue;
                 if (++found > 1) {
-                        r = -ENOTUNIQ;
+                        r = -EMLINK;
                         break;
                 }
                 if (strlen(de->d_name) >= sizeof(ret->name)) {
@@ -228,12 +228,14 @@ int sysfs_disk_attrs(const struct disk *disk, struct disk_attrs *ret) {
         return 0;
 }
 
-static void set_add(dev_t dev, dev_t *set, unsigned *n, unsigned max) {
+static int set_add(dev_t dev, dev_t *set, unsigned *n, unsigned max) {
         for (unsigned i = 0; i < *n; i++)
                 if (set[i] == dev)
-                        return;
-        if (*n < max)
-                set[(*n)++] = dev;
+                        return 0;
+        if (*n >= max)
+                return -E2BIG;
+        set[(*n)++] = dev;
+        return 0;
 }
 
 static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max, unsigned depth) {
@@ -241,47 +243,70 @@ static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max
         struct dirent *de;
         dev_t parent;
         DIR *d;
+        int r;
 
         if (depth > 8)
                 return -ELOOP;
 
-        /* A partition's directory sits inside its disk's. */
-        if ((size_t) snprintf(path, sizeof(path), "%s/partition", dir) >= sizeof(path))
+        /* A partition's directory sits inside its disk's, and that disk may
+         * itself be built on others (a partitioned md array). */
+        if (xsnprintf(path, sizeof(path), "%s/partition", dir) < 0)
                 return -ENAMETOOLONG;
         if (access(path, F_OK) == 0) {
-                (void) snprintf(path, sizeof(path), "%s/../dev", dir);
-                if (read_devno(path, &parent) == 0)
-                        set_add(parent, set, n, max);
+                if (xsnprintf(path, sizeof(path), "%s/../dev", dir) < 0)
+                        return -ENAMETOOLONG;
+                r = read_devno(path, &parent);
+                if (r < 0)
+                        return r;
+                r = set_add(parent, set, n, max);
+                if (r < 0)
+                        return r;
+                (void) xsnprintf(path, sizeof(path), "%s/..", dir);
+                r = backing_of_dir(path, set, n, max, depth + 1);
+                if (r < 0)
+                        return r;
         }
 
-        (void) snprintf(path, sizeof(path), "%s/slaves", dir);
+        if (xsnprintf(path, sizeof(path), "%s/slaves", dir) < 0)
+                return -ENAMETOOLONG;
         d = opendir(path);
         if (!d)
                 return 0;
+        r = 0;
         while ((de = readdir(d))) {
                 char sub[PATH_MAX], devp[PATH_MAX];
                 dev_t s;
 
                 if (de->d_name[0] == '.')
                         continue;
-                if ((size_t) snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
-                        continue;
-                if (xsnprintf(devp, sizeof(devp), "%s/dev", sub) < 0)
-                        continue;
-                if (read_devno(devp, &s) < 0)
-                        continue;
-                set_add(s, set, n, max);
-                (void) backing_of_dir(sub, set, n, max, depth + 1);
+                if (xsnprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < 0 ||
+                    xsnprintf(devp, sizeof(devp), "%s/dev", sub) < 0) {
+                        r = -ENAMETOOLONG;
+                        break;
+                }
+                r = read_devno(devp, &s);
+                if (r < 0)
+                        break;
+                r = set_add(s, set, n, max);
+                if (r < 0)
+                        break;
+                r = backing_of_dir(sub, set, n, max, depth + 1);
+                if (r < 0)
+                        break;
         }
         (void) closedir(d);
-        return 0;
+        return r;
 }
 
 int sysfs_backing_devs(const char *sysfs, dev_t dev, dev_t *set, unsigned *n, unsigned max) {
         char dir[PATH_MAX];
         struct stat st;
 
-        set_add(dev, set, n, max);
+        int r;
+
+        r = set_add(dev, set, n, max);
+        if (r < 0)
+                return r;
         if ((size_t) snprintf(dir, sizeof(dir), "%s/dev/block/%u:%u", sysfs, major(dev), minor(dev)) >= sizeof(dir))
                 return -ENAMETOOLONG;
         if (stat(dir, &st) < 0)

@@ -31,7 +31,8 @@ struct disk_attrs {
 /* Finds the block device at a SCSI address under sysfs/bus/scsi/devices.
  * Returns 0, or -ENOENT (no device at the address), -ENODEV (a device but no
  * block device bound to it yet), -ENOTUNIQ (more than one device matches a
- * bare LUN: their addresses are listed in ambiguous). */
+ * bare LUN: their addresses are listed in ambiguous), -EMLINK (the device
+ * has more than one block device). */
 int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret,
                     char *ambiguous, size_t n);
 
@@ -43,5 +44,6 @@ int sysfs_disk_attrs(const struct disk *d, struct disk_attrs *ret);
 
 /* Adds dev and every block device beneath it (the whole disk of a partition,
  * the slaves of device-mapper or md, recursively) to set. Fails when dev is
- * a block device sysfs does not know, so the caller can refuse to guess. */
+ * a block device sysfs does not know, or the set is full, so the caller can
+ * refuse to guess. */
 int sysfs_backing_devs(const char *sysfs, dev_t dev, dev_t *set, unsigned *n, unsigned max);

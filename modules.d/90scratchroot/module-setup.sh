@@ -1,5 +1,7 @@
 #!/bin/bash
 # dracut module: scratchroot puts the root overlay's upper layer on a scratch disk.
+# moddir, initdir, systemdsystemunitdir and SYSTEMCTL come from dracut.
+# shellcheck disable=SC2154
 
 # Only on request: dracut --add scratchroot.
 check() {

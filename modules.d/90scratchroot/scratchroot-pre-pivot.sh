@@ -1,6 +1,7 @@
 #!/bin/sh
 # Sourced by dracut's init at pre-pivot: return, never exit.
 
+# shellcheck source=/dev/null
 command -v getarg >/dev/null || . /lib/dracut-lib.sh
 
 command -v scratchroot >/dev/null || return 0

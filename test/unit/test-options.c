@@ -1,2 +1,546 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Kernel command line parsing: rd.scratch and rd.scratch.* options. */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
-int main(void) { puts("1..1\nnot ok 1 - not written yet"); return 1; }
+#include <string.h>
+
+#include "options.h"
+#include "tap.h"
+
+static void parse(struct options *o, const char *cmdline) {
+        options_init(o);
+        options_parse_cmdline(o, cmdline);
+}
+
+static const char *err_name(int r) {
+        switch (r) {
+        case 0: return "0";
+        case -EINVAL: return "-EINVAL";
+        case -ERANGE: return "-ERANGE";
+        default: return "other";
+        }
+}
+
+static void show_problems(const struct options *o) {
+        for (unsigned i = 0; i < o->n_problems && i < OPTIONS_MAX_PROBLEMS; i++)
+                tap_diag("problem %u: %s", i, o->problems[i]);
+}
+
+/* ---- defaults ---------------------------------------------------------- */
+
+static void test_defaults(void) {
+        struct options o;
+
+        parse(&o, "");
+        check(!o.active, "defaults: empty cmdline is not active");
+        check(!o.disabled, "defaults: not disabled");
+        check(!o.invalid, "defaults: not invalid");
+        check(!o.have_lun, "defaults: no lun");
+        check_int(o.n_problems, 0, "defaults: no problems");
+        check_int(o.timeout_ms, 500, "defaults: timeout 500 ms");
+        check_int(o.fallback, FALLBACK_TMPFS, "defaults: fallback tmpfs");
+        check_int(o.tmpfs_size.percent, 25, "defaults: tmpfs 25%%");
+        check_u64(o.tmpfs_size.bytes, 0, "defaults: tmpfs size is a percentage, not bytes");
+        check(!o.force, "defaults: no force");
+
+        parse(&o, "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet");
+        check(!o.active, "cmdline without rd.scratch options is not active");
+        check_int(o.n_problems, 0, "cmdline without rd.scratch options: no problems");
+
+        /* Other options leave the defaults in place. */
+        parse(&o, "rd.scratch.lun=1");
+        check(o.active, "rd.scratch.lun=1 alone activates");
+        check_int(o.timeout_ms, 500, "rd.scratch.lun=1: default timeout 500 ms kept");
+        check_int(o.fallback, FALLBACK_TMPFS, "rd.scratch.lun=1: default fallback tmpfs kept");
+        check_int(o.tmpfs_size.percent, 25, "rd.scratch.lun=1: default tmpfs 25%% kept");
+        check(!o.force, "rd.scratch.lun=1: force stays off");
+}
+
+/* ---- rd.scratch.lun ---------------------------------------------------- */
+
+struct bad_lun {
+        const char *cmdline;
+        const char *shown;      /* what problems[0] must quote */
+        const char *kind;       /* "malformed" or "out of range" */
+};
+
+static void test_lun_malformed(void) {
+        static char long_cmd[400], long_shown[64];
+        const struct bad_lun cases[] = {
+                { "rd.scratch.lun=abc", "'abc'", "malformed" },
+                { "rd.scratch.lun=-1", "'-1'", "malformed" },
+                { "rd.scratch.lun=99999999999999999999", "'99999999999999999999'", "out of range" },
+                { "rd.scratch.lun=", "''", "malformed" },
+                { "rd.scratch.lun", "''", "malformed" },
+                { "rd.scratch.lun=1:2", "'1:2'", "malformed" },
+                { "rd.scratch.lun=1:2:3", "'1:2:3'", "malformed" },
+                { "rd.scratch.lun=1:2:3:4:5", "'1:2:3:4:5'", "malformed" },
+                { "rd.scratch.lun=+1", "'+1'", "malformed" },
+                { "rd.scratch.lun=\" 1\"", "' 1'", "malformed" },
+                { "rd.scratch.lun=0x1", "'0x1'", "malformed" },
+                { "rd.scratch.lun=1:2:3:", "'1:2:3:'", "malformed" },
+                { "rd.scratch.lun=4294967296:0:0:1", "'4294967296:0:0:1'", "out of range" },
+                { "rd.scratch.lun=0:4294967296:0:1", "'0:4294967296:0:1'", "out of range" },
+                { "rd.scratch.lun=0:0:4294967296:1", "'0:0:4294967296:1'", "out of range" },
+                { "rd.scratch.lun=0:0:0:18446744073709551616", "'0:0:0:18446744073709551616'", "out of range" },
+                { "rd.scratch.lun=:0:0:1", "':0:0:1'", "malformed" },
+                { "rd.scratch.lun=1::2:3", "'1::2:3'", "malformed" },
+                { "rd.scratch.lun=\"1 2\"", "'1 2'", "malformed" },
+                { "rd.scratch.lun=1,2", "'1,2'", "malformed" },
+                { "rd.scratch.lun=0:0:0:1a", "'0:0:0:1a'", "malformed" },
+                { long_cmd, long_shown, "longer than 256" },
+        };
+        const unsigned n = sizeof(cases) / sizeof(cases[0]);
+
+        /* A 300 character value: the problem quotes its start. */
+        strcpy(long_cmd, "rd.scratch.lun=");
+        for (unsigned i = 0; i < 300; i++)
+                long_cmd[15 + i] = (char) ('0' + i % 10);
+        long_cmd[15 + 300] = '\0';
+        (void) snprintf(long_shown, sizeof(long_shown), "'%.40s", long_cmd + 15);
+
+        for (unsigned i = 0; i < n; i++) {
+                const struct bad_lun *c = &cases[i];
+                const char *label = c->cmdline == long_cmd ? "rd.scratch.lun=<300 digits>" : c->cmdline;
+                struct options o;
+
+                parse(&o, c->cmdline);
+
+                check(o.invalid, "%s: invalid", label);
+                check(o.active, "%s: still active (falls back)", label);
+                check(!o.have_lun, "%s: no lun taken", label);
+                check_int(o.n_problems, 1, "%s: exactly one problem", label);
+                if (o.n_problems != 1)
+                        show_problems(&o);
+                check_has(o.problems[0], "rd.scratch.lun", "%s: problem names the option", label);
+                check_has(o.problems[0], c->shown, "%s: problem quotes the value", label);
+                check_has(o.problems[0], c->kind, "%s: problem says %s", label, c->kind);
+        }
+}
+
+static void test_lun_overlong_token(void) {
+        char cmd[1200];
+        struct options o;
+
+        /* Longer than any buffer of the tokenizer. */
+        strcpy(cmd, "quiet rd.scratch.lun=");
+        for (unsigned i = 0; i < 1000; i++)
+                strcat(cmd, "1");
+        strcat(cmd, " rd.scratch.timeout=2");
+        parse(&o, cmd);
+        check(o.invalid, "1000 digit lun: invalid");
+        check(!o.have_lun, "1000 digit lun: no lun taken");
+        check(o.n_problems >= 1 && strstr(o.problems[0], "rd.scratch.lun"),
+              "1000 digit lun: problem names the option");
+        check_int(o.timeout_ms, 2000, "1000 digit lun: the following option is still parsed");
+
+        /* Exactly 256 characters is within the length limit: judged by value. */
+        strcpy(cmd, "rd.scratch.lun=");
+        for (unsigned i = 0; i < 256; i++)
+                strcat(cmd, "9");
+        parse(&o, cmd);
+        check(o.invalid, "256 digit lun: invalid");
+        check_has(o.problems[0], "out of range", "256 digit lun: out of range, not too long");
+}
+
+struct good_lun {
+        const char *value;
+        bool lun_only;
+        unsigned host, channel, target;
+        uint64_t lun;
+        const char *formatted;
+};
+
+static void test_lun_valid(void) {
+        const struct good_lun cases[] = {
+                { "1", true, 0, 0, 0, 1, "1" },
+                { "0", true, 0, 0, 0, 0, "0" },
+                { "18446744073709551615", true, 0, 0, 0, UINT64_MAX, "18446744073709551615" },
+                { "4294967296", true, 0, 0, 0, UINT64_C(4294967296), "4294967296" },
+                { "007", true, 0, 0, 0, 7, "7" },
+                { "0:0:0:1", false, 0, 0, 0, 1, "0:0:0:1" },
+                { "2:0:3:18446744073709551615", false, 2, 0, 3, UINT64_MAX, "2:0:3:18446744073709551615" },
+                { "4294967295:4294967295:4294967295:0", false, UINT32_MAX, UINT32_MAX, UINT32_MAX, 0,
+                  "4294967295:4294967295:4294967295:0" },
+        };
+
+        for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const struct good_lun *c = &cases[i];
+                char cmd[128], fmt[64];
+                struct options o;
+
+                (void) snprintf(cmd, sizeof(cmd), "rd.scratch.lun=%s", c->value);
+                parse(&o, cmd);
+                check(o.active, "%s: active", cmd);
+                check(!o.invalid, "%s: valid", cmd);
+                check_int(o.n_problems, 0, "%s: no problems", cmd);
+                check(o.have_lun, "%s: lun taken", cmd);
+                check_int(o.lun.lun_only, c->lun_only, "%s: lun_only", cmd);
+                check_int(o.lun.host, c->host, "%s: host", cmd);
+                check_int(o.lun.channel, c->channel, "%s: channel", cmd);
+                check_int(o.lun.target, c->target, "%s: target", cmd);
+                check_u64(o.lun.lun, c->lun, "%s: lun", cmd);
+                hctl_format(&o.lun, fmt, sizeof(fmt));
+                check_str(fmt, c->formatted, "%s: hctl_format", cmd);
+        }
+}
+
+static void test_last_wins_and_quoting(void) {
+        struct options o;
+
+        parse(&o, "rd.scratch.lun=1 rd.scratch.lun=2");
+        check(o.have_lun && o.lun.lun_only && o.lun.lun == 2 && !o.invalid,
+              "rd.scratch.lun=1 rd.scratch.lun=2: the last one wins (2)");
+
+        /* The last occurrence wins: an earlier malformed one is forgotten. */
+        parse(&o, "rd.scratch.lun=abc rd.scratch.lun=2");
+        check(!o.invalid, "rd.scratch.lun=abc rd.scratch.lun=2: valid, the last one wins");
+        check(o.have_lun && o.lun.lun == 2, "rd.scratch.lun=abc rd.scratch.lun=2: lun 2");
+        check_int(o.n_problems, 0, "rd.scratch.lun=abc rd.scratch.lun=2: no problems");
+
+        parse(&o, "rd.scratch.lun=2 rd.scratch.lun=abc");
+        check(o.invalid && !o.have_lun, "rd.scratch.lun=2 rd.scratch.lun=abc: invalid, the last one wins");
+        check_has(o.problems[0], "'abc'", "rd.scratch.lun=2 rd.scratch.lun=abc: problem quotes abc");
+
+        parse(&o, "rd.scratch.lun=0:0:0:5 rd.scratch.lun");
+        check(o.invalid && !o.have_lun, "rd.scratch.lun=0:0:0:5 rd.scratch.lun: the bare last one is invalid");
+
+        parse(&o, "rd.scratch.lun=\"3\"");
+        check(!o.invalid && o.have_lun && o.lun.lun_only && o.lun.lun == 3, "rd.scratch.lun=\"3\": lun 3");
+
+        parse(&o, "\"rd.scratch.lun=3\"");
+        check(!o.invalid && o.have_lun && o.lun.lun_only && o.lun.lun == 3, "\"rd.scratch.lun=3\": lun 3");
+
+        parse(&o, "rd.scratch.lun=\"0:0:1:3\" quiet");
+        check(!o.invalid && o.have_lun && !o.lun.lun_only && o.lun.target == 1 && o.lun.lun == 3,
+              "rd.scratch.lun=\"0:0:1:3\": 0:0:1:3");
+
+        parse(&o, "foo=\"a b c\" rd.scratch.lun=4");
+        check(!o.invalid && o.have_lun && o.lun.lun == 4 && o.n_problems == 0,
+              "a quoted value with blanks before: lun 4");
+
+        parse(&o, "-- rd.scratch.lun=1");
+        check(!o.active && !o.have_lun && o.n_problems == 0, "-- rd.scratch.lun=1: not taken");
+
+        parse(&o, "quiet rd.scratch.lun=1 -- rd.scratch.lun=2 rd.scratch.bogus");
+        check(o.active && o.have_lun && o.lun.lun == 1 && o.n_problems == 0,
+              "rd.scratch.lun=1 -- rd.scratch.lun=2: 1, nothing after -- is read");
+
+        parse(&o, "init=/bin/sh --foo rd.scratch.lun=1");
+        check(o.have_lun && o.lun.lun == 1, "--foo does not end the options");
+
+        parse(&o, "rd.scratchy=1");
+        check(!o.active && o.n_problems == 0 && !o.invalid, "rd.scratchy=1: not ours");
+
+        parse(&o, "rd.scratch_lun=1 xrd.scratch.lun=1 rd.scratchlun=1 RD.SCRATCH.LUN=1");
+        check(!o.active && o.n_problems == 0 && !o.have_lun, "look-alike names are not ours");
+
+        parse(&o, "rd.scratch.lnu=1");
+        check(o.active, "rd.scratch.lnu=1: active");
+        check(!o.invalid, "rd.scratch.lnu=1: not invalid");
+        check_int(o.n_problems, 1, "rd.scratch.lnu=1: one problem");
+        check_has(o.problems[0], "rd.scratch.lnu", "rd.scratch.lnu=1: the warning names the option");
+        check(!o.have_lun, "rd.scratch.lnu=1: no lun");
+
+        parse(&o, "rd.scratch.lun=1 rd.scratch.lnu=2");
+        check(o.active && !o.invalid && o.have_lun && o.lun.lun == 1 && o.n_problems == 1,
+              "rd.scratch.lun=1 rd.scratch.lnu=2: lun 1 and a warning");
+
+        {
+                char cmd[256];
+
+                strcpy(cmd, "rd.scratch.");
+                for (unsigned i = 0; i < 100; i++)
+                        strcat(cmd, "x");
+                strcat(cmd, "=1");
+                parse(&o, cmd);
+                check(o.active && !o.invalid && o.n_problems == 1, "100 character unknown name: one warning");
+                check(strlen(o.problems[0]) < 120, "100 character unknown name: the warning is shortened");
+        }
+
+        /* More problems than fit: the count stops, nothing overflows. */
+        parse(&o, "rd.scratch.a rd.scratch.b rd.scratch.c rd.scratch.d rd.scratch.e rd.scratch.f "
+                  "rd.scratch.g rd.scratch.h rd.scratch.i rd.scratch.j rd.scratch.timeout=x");
+        check_int(o.n_problems, OPTIONS_MAX_PROBLEMS, "11 problems: %d recorded", OPTIONS_MAX_PROBLEMS);
+        check(o.invalid, "11 problems: the malformed timeout still makes it invalid");
+
+        parse(&o, "quiet\trd.scratch.lun=0:0:0:2\nrd.scratch.timeout=1.5\n\trd.scratch.fallback=none\n");
+        check(o.active && !o.invalid && o.n_problems == 0, "tabs and newlines: valid");
+        check(o.have_lun && !o.lun.lun_only && o.lun.lun == 2, "tabs and newlines: lun 0:0:0:2");
+        check_int(o.timeout_ms, 1500, "tabs and newlines: timeout 1500");
+        check_int(o.fallback, FALLBACK_NONE, "tabs and newlines: fallback none");
+
+        parse(&o, "   ");
+        check(!o.active && o.n_problems == 0, "blanks only: nothing");
+}
+
+/* ---- rd.scratch -------------------------------------------------------- */
+
+static void test_enable(void) {
+        struct options o;
+
+        parse(&o, "rd.scratch=0 rd.scratch.lun=1");
+        check(o.disabled, "rd.scratch=0 rd.scratch.lun=1: disabled");
+        check(!o.active, "rd.scratch=0 rd.scratch.lun=1: not active");
+
+        parse(&o, "rd.scratch.lun=1 rd.scratch=0");
+        check(o.disabled && !o.active, "rd.scratch.lun=1 rd.scratch=0: disabled, not active");
+
+        parse(&o, "rd.scratch");
+        check(o.active && !o.disabled && !o.invalid && o.n_problems == 0, "bare rd.scratch: active");
+        check(!o.have_lun, "bare rd.scratch: no lun");
+
+        parse(&o, "rd.scratch=1");
+        check(o.active && !o.disabled && !o.invalid, "rd.scratch=1: active");
+
+        parse(&o, "rd.scratch=maybe");
+        check(o.invalid, "rd.scratch=maybe: invalid");
+        check_has(o.problems[0], "rd.scratch", "rd.scratch=maybe: problem names the option");
+        check_has(o.problems[0], "'maybe'", "rd.scratch=maybe: problem quotes the value");
+
+        parse(&o, "rd.scratch=");
+        check(o.invalid, "rd.scratch= (empty): invalid");
+
+        parse(&o, "rd.scratch=0 rd.scratch=1");
+        check(o.active && !o.disabled, "rd.scratch=0 rd.scratch=1: the last wins, active");
+
+        parse(&o, "rd.scratch=1 rd.scratch=0");
+        check(!o.active && o.disabled, "rd.scratch=1 rd.scratch=0: the last wins, disabled");
+
+        parse(&o, "rd.scratch=off");
+        check(!o.active && o.disabled && !o.invalid, "rd.scratch=off: disabled");
+}
+
+/* ---- rd.scratch.timeout ------------------------------------------------ */
+
+static void test_timeout(void) {
+        const struct { const char *v; unsigned ms; } good[] = {
+                { "5", 5000 }, { "0", 0 }, { "0.5", 500 }, { "1.25", 1250 }, { "600", 600000 },
+                { "600.0", 600000 }, { "0.001", 1 }, { "2.050", 2050 }, { "007", 7000 },
+        };
+        const struct { const char *v; int r; } bad[] = {
+                { "601", -ERANGE }, { "600.001", -ERANGE }, { "99999999999999999999", -ERANGE },
+                { "18446744073709551615", -ERANGE }, { "-1", -EINVAL }, { "1.", -EINVAL },
+                { ".5", -EINVAL }, { "1.2345", -EINVAL }, { "abc", -EINVAL }, { "5s", -EINVAL },
+                { "", -EINVAL }, { "1.2.3", -EINVAL }, { "+5", -EINVAL }, { "1,5", -EINVAL },
+                { "1.-5", -EINVAL }, { ".", -EINVAL },
+        };
+
+        for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                char cmd[64];
+                unsigned ms = 12345;
+                struct options o;
+                int r;
+
+                r = parse_timeout_ms(good[i].v, &ms);
+                check_int(r, 0, "parse_timeout_ms('%s') = 0", good[i].v);
+                check_int(ms, good[i].ms, "parse_timeout_ms('%s') = %u ms", good[i].v, good[i].ms);
+
+                (void) snprintf(cmd, sizeof(cmd), "rd.scratch.timeout=%s", good[i].v);
+                parse(&o, cmd);
+                check(!o.invalid && o.n_problems == 0, "%s: valid", cmd);
+                check_int(o.timeout_ms, good[i].ms, "%s: %u ms", cmd, good[i].ms);
+        }
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char cmd[64], quoted[64];
+                unsigned ms = 12345;
+                struct options o;
+                int r;
+
+                r = parse_timeout_ms(bad[i].v, &ms);
+                if (!check(r == bad[i].r, "parse_timeout_ms('%s') = %s", bad[i].v, err_name(bad[i].r)))
+                        tap_diag("got %s (%d)", err_name(r), r);
+
+                (void) snprintf(cmd, sizeof(cmd), "rd.scratch.timeout=%s", bad[i].v);
+                (void) snprintf(quoted, sizeof(quoted), "'%s'", bad[i].v);
+                parse(&o, cmd);
+                check(o.invalid, "%s: invalid", cmd);
+                check_int(o.timeout_ms, 500, "%s: the default timeout stays", cmd);
+                check_has(o.problems[0], "rd.scratch.timeout", "%s: problem names the option", cmd);
+                check_has(o.problems[0], quoted, "%s: problem quotes the value", cmd);
+                check_has(o.problems[0], bad[i].r == -ERANGE ? "out of range" : "malformed",
+                          "%s: problem says %s", cmd, bad[i].r == -ERANGE ? "out of range" : "malformed");
+        }
+}
+
+/* ---- rd.scratch.tmpfs.size --------------------------------------------- */
+
+static void test_size(void) {
+        const struct { const char *v; uint64_t bytes; unsigned percent; const char *fmt; } good[] = {
+                { "512M", UINT64_C(512) << 20, 0, "536870912" },
+                { "512m", UINT64_C(512) << 20, 0, "536870912" },
+                { "1g", UINT64_C(1) << 30, 0, "1073741824" },
+                { "1G", UINT64_C(1) << 30, 0, "1073741824" },
+                { "4096", 4096, 0, "4096" },
+                { "4k", 4096, 0, "4096" },
+                { "4K", 4096, 0, "4096" },
+                { "2t", UINT64_C(2) << 40, 0, "2199023255552" },
+                { "16777215T", UINT64_C(16777215) << 40, 0, "18446742974197923840" },
+                { "18446744073709551615", UINT64_MAX, 0, "18446744073709551615" },
+                { "25%", 0, 25, "25%" },
+                { "1%", 0, 1, "1%" },
+                { "100%", 0, 100, "100%" },
+        };
+        const struct { const char *v; int r; } bad[] = {
+                { "0%", -ERANGE }, { "101%", -ERANGE }, { "0", -ERANGE }, { "4095", -ERANGE },
+                { "1k", -ERANGE }, { "0M", -ERANGE }, { "18446744073709551615T", -ERANGE },
+                { "16777216T", -ERANGE }, { "18446744073709551616", -ERANGE }, { "1000%", -ERANGE },
+                { "12x", -EINVAL }, { "%", -EINVAL }, { "M", -EINVAL }, { "", -EINVAL },
+                { "-1M", -EINVAL }, { "1.5G", -EINVAL }, { "1MB", -EINVAL }, { "25 %", -EINVAL },
+                { "-25%", -EINVAL }, { "1%%", -EINVAL }, { "1MiB", -EINVAL },
+        };
+
+        for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                struct size_spec s = { 7, 7 };
+                char cmd[64], fmt[64];
+                struct options o;
+                int r;
+
+                r = parse_size(good[i].v, &s);
+                check_int(r, 0, "parse_size('%s') = 0", good[i].v);
+                check_u64(s.bytes, good[i].bytes, "parse_size('%s'): bytes", good[i].v);
+                check_int(s.percent, good[i].percent, "parse_size('%s'): percent", good[i].v);
+                size_spec_format(&s, fmt, sizeof(fmt));
+                check_str(fmt, good[i].fmt, "size_spec_format of '%s'", good[i].v);
+
+                (void) snprintf(cmd, sizeof(cmd), "rd.scratch.tmpfs.size=%s", good[i].v);
+                parse(&o, cmd);
+                check(!o.invalid && o.n_problems == 0, "%s: valid", cmd);
+                check(o.tmpfs_size.bytes == good[i].bytes && o.tmpfs_size.percent == good[i].percent,
+                      "%s: taken", cmd);
+        }
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char cmd[64], quoted[64];
+                struct size_spec s;
+                struct options o;
+                int r;
+
+                r = parse_size(bad[i].v, &s);
+                if (!check(r == bad[i].r, "parse_size('%s') = %s", bad[i].v, err_name(bad[i].r)))
+                        tap_diag("got %s (%d)", err_name(r), r);
+
+                (void) snprintf(cmd, sizeof(cmd), "\"rd.scratch.tmpfs.size=%s\"", bad[i].v);
+                (void) snprintf(quoted, sizeof(quoted), "'%s'", bad[i].v);
+                parse(&o, cmd);
+                check(o.invalid, "%s: invalid", cmd);
+                check(o.tmpfs_size.percent == 25 && o.tmpfs_size.bytes == 0, "%s: the default 25%% stays", cmd);
+                check_has(o.problems[0], "rd.scratch.tmpfs.size", "%s: problem names the option", cmd);
+                check_has(o.problems[0], quoted, "%s: problem quotes the value", cmd);
+        }
+}
+
+/* ---- rd.scratch.fallback, rd.scratch.force, parse_bool ------------------ */
+
+static void test_fallback(void) {
+        const struct { const char *v; enum fallback f; } good[] = {
+                { "tmpfs", FALLBACK_TMPFS }, { "none", FALLBACK_NONE }, { "fail", FALLBACK_FAIL },
+        };
+        const char *bad[] = { "TMPFS", "", "tmpfs ", "Fail", "no", "0" };
+        struct options o;
+
+        for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                enum fallback f = (enum fallback) 99;
+                char cmd[64];
+
+                check_int(parse_fallback(good[i].v, &f), 0, "parse_fallback('%s') = 0", good[i].v);
+                check_int(f, good[i].f, "parse_fallback('%s')", good[i].v);
+                check_str(fallback_to_string(good[i].f), good[i].v, "fallback_to_string(%s)", good[i].v);
+
+                /* Start from a non-default so that tmpfs is seen to be set. */
+                (void) snprintf(cmd, sizeof(cmd), "rd.scratch.fallback=fail rd.scratch.fallback=%s", good[i].v);
+                parse(&o, cmd);
+                check(!o.invalid && o.fallback == good[i].f, "%s: taken", cmd);
+        }
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                enum fallback f = FALLBACK_NONE;
+                char cmd[64];
+
+                check_int(parse_fallback(bad[i], &f), -EINVAL, "parse_fallback('%s') = -EINVAL", bad[i]);
+                check_int(f, FALLBACK_NONE, "parse_fallback('%s') leaves the result alone", bad[i]);
+                (void) snprintf(cmd, sizeof(cmd), "\"rd.scratch.fallback=%s\"", bad[i]);
+                parse(&o, cmd);
+                check(o.invalid && o.fallback == FALLBACK_TMPFS, "%s: invalid, default kept", cmd);
+                check_has(o.problems[0], "rd.scratch.fallback", "%s: problem names the option", cmd);
+        }
+        parse(&o, "rd.scratch.fallback");
+        check(o.invalid, "bare rd.scratch.fallback: invalid");
+}
+
+static void test_bool_and_force(void) {
+        const char *yes[] = { "1", "yes", "y", "true", "on" };
+        const char *no[] = { "0", "no", "n", "false", "off" };
+        const char *bad[] = { "", "bogus", "2", "01", "yes ", " 1", "-1", "nope" };
+        struct options o;
+
+        for (unsigned i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+                bool b = false;
+                check(parse_bool(yes[i], &b) == 0 && b, "parse_bool('%s') = true", yes[i]);
+        }
+        for (unsigned i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+                bool b = true;
+                check(parse_bool(no[i], &b) == 0 && !b, "parse_bool('%s') = false", no[i]);
+        }
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                bool b = true;
+                int r = parse_bool(bad[i], &b);
+                check(r == -EINVAL && b, "parse_bool('%s') = -EINVAL, result untouched", bad[i]);
+        }
+
+        parse(&o, "rd.scratch.force");
+        check(o.force && !o.invalid, "bare rd.scratch.force: force");
+        parse(&o, "rd.scratch.force=1");
+        check(o.force && !o.invalid, "rd.scratch.force=1: force");
+        parse(&o, "rd.scratch.force=yes");
+        check(o.force && !o.invalid, "rd.scratch.force=yes: force");
+        parse(&o, "rd.scratch.force=0");
+        check(!o.force && !o.invalid && o.active, "rd.scratch.force=0: no force, still active");
+        parse(&o, "rd.scratch.force=no");
+        check(!o.force && !o.invalid, "rd.scratch.force=no: no force");
+        parse(&o, "rd.scratch.force=1 rd.scratch.force=0");
+        check(!o.force && !o.invalid, "rd.scratch.force=1 rd.scratch.force=0: the last wins");
+        parse(&o, "rd.scratch.force=bogus");
+        check(o.invalid && !o.force, "rd.scratch.force=bogus: invalid, no force");
+        check_has(o.problems[0], "rd.scratch.force", "rd.scratch.force=bogus: problem names the option");
+        check_has(o.problems[0], "'bogus'", "rd.scratch.force=bogus: problem quotes the value");
+        parse(&o, "rd.scratch.force=");
+        check(o.invalid && !o.force, "rd.scratch.force= (empty): invalid, no force");
+}
+
+/* ---- parse_hctl return codes ------------------------------------------- */
+
+static void test_parse_hctl(void) {
+        const struct { const char *v; int r; } cases[] = {
+                { "abc", -EINVAL }, { "-1", -EINVAL }, { "99999999999999999999", -ERANGE },
+                { "18446744073709551616", -ERANGE }, { "", -EINVAL }, { "1:2", -EINVAL },
+                { "1:2:3", -EINVAL }, { "1:2:3:4:5", -EINVAL }, { "+1", -EINVAL }, { " 1", -EINVAL },
+                { "1 ", -EINVAL }, { "0x1", -EINVAL }, { "1:2:3:", -EINVAL }, { ":", -EINVAL },
+                { "4294967296:0:0:1", -ERANGE }, { "0:4294967296:0:1", -ERANGE },
+                { "0:0:4294967296:1", -ERANGE }, { "0:0:0:18446744073709551616", -ERANGE },
+                { "host0", -EINVAL }, { "target0:0:0", -EINVAL }, { "0:0:0:1\n", -EINVAL },
+                { "1", 0 }, { "0:0:0:0", 0 }, { "4294967295:0:0:18446744073709551615", 0 },
+        };
+
+        for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct hctl h;
+                int r = parse_hctl(cases[i].v, &h);
+
+                if (!check(r == cases[i].r, "parse_hctl('%s') = %s", cases[i].v, err_name(cases[i].r)))
+                        tap_diag("got %s (%d)", err_name(r), r);
+        }
+}
+
+int main(void) {
+        test_defaults();
+        test_lun_malformed();
+        test_lun_overlong_token();
+        test_lun_valid();
+        test_last_wins_and_quoting();
+        test_enable();
+        test_timeout();
+        test_size();
+        test_fallback();
+        test_bool_and_force();
+        test_parse_hctl();
+        return tap_done();
+}

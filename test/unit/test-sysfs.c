@@ -1,2 +1,902 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SCSI disk lookup, disk attributes and backing devices, against fake sysfs
+ * trees built at run time with the kernel's layout: bus/scsi/devices/H:C:T:L
+ * and dev/block/M:m are relative symlinks into devices/. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { puts("1..1\nnot ok 1 - not written yet"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sysfs.h"
+#include "tap.h"
+
+static char base[PATH_MAX];
+static bool in_child;
+
+/* ---- tree building ------------------------------------------------------ */
+
+static void rm_rf(const char *path);
+static void setup_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void setup_failed(const char *fmt, ...) {
+        char msg[PATH_MAX + 256];
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (in_child)
+                _exit(2);
+        check(false, "building the fake sysfs: %s", msg);
+        rm_rf(base);
+        exit(tap_done());
+}
+
+/* snprintf that never truncates silently */
+static void xfmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void xfmt(char *buf, size_t n, const char *fmt, ...) {
+        va_list ap;
+        int k;
+
+        va_start(ap, fmt);
+        k = vsnprintf(buf, n, fmt, ap);
+        va_end(ap);
+        if (k < 0 || (size_t) k >= n)
+                setup_failed("path too long: %s...", buf);
+}
+
+static void mkdirs(const char *path) {
+        char p[PATH_MAX];
+
+        xfmt(p, sizeof(p), "%s", path);
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        setup_failed("mkdir %s: %s", p, strerror(errno));
+                *s = '/';
+        }
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                setup_failed("mkdir %s: %s", p, strerror(errno));
+}
+
+static void mkparent(const char *path) {
+        char p[PATH_MAX];
+        char *slash;
+
+        xfmt(p, sizeof(p), "%s", path);
+        slash = strrchr(p, '/');
+        if (slash && slash != p) {
+                *slash = '\0';
+                mkdirs(p);
+        }
+}
+
+/* sys/rel as a directory */
+static void mkd(const char *sys, const char *rel) {
+        char p[PATH_MAX];
+
+        xfmt(p, sizeof(p), "%s/%s", sys, rel);
+        mkdirs(p);
+}
+
+/* sys/rel holding content, written whole under a temporary name and
+ * renamed, so that a concurrent reader never sees it half written. */
+static void put(const char *sys, const char *rel, const char *content) {
+        char p[PATH_MAX], tmp[PATH_MAX + 8];
+        size_t len = strlen(content);
+        int fd;
+
+        xfmt(p, sizeof(p), "%s/%s", sys, rel);
+        xfmt(tmp, sizeof(tmp), "%s.new", p);
+        mkparent(p);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                setup_failed("open %s: %s", tmp, strerror(errno));
+        if (write(fd, content, len) != (ssize_t) len)
+                setup_failed("write %s: %s", tmp, strerror(errno));
+        (void) close(fd);
+        if (rename(tmp, p) < 0)
+                setup_failed("rename %s: %s", p, strerror(errno));
+}
+
+/* sys/link as a relative symlink to sys/target, as sysfs makes them. */
+static void lnk(const char *sys, const char *link, const char *target) {
+        char p[PATH_MAX], t[PATH_MAX] = "";
+
+        for (const char *s = link; *s; s++)
+                if (*s == '/')
+                        strcat(t, "../");
+        strcat(t, target);
+        xfmt(p, sizeof(p), "%s/%s", sys, link);
+        mkparent(p);
+        if (symlink(t, p) < 0)
+                setup_failed("symlink %s -> %s: %s", p, t, strerror(errno));
+}
+
+static void rm_rf(const char *path) {
+        char cmd[PATH_MAX + 32];
+
+        xfmt(cmd, sizeof(cmd), "rm -rf '%s'", path);
+        (void) system(cmd);
+}
+
+/* A fresh, empty sysfs root named after the case. */
+static const char *new_sysfs(const char *name, char *buf) {
+        xfmt(buf, PATH_MAX, "%s/%s", base, name);
+        mkdirs(buf);
+        return buf;
+}
+
+#define SCSI_HOSTS "devices/pci0000:00/0000:00:04.0/virtio1"
+
+enum block_kind {
+        BLOCK_NONE,             /* no block/ directory at all */
+        BLOCK_EMPTY,            /* block/ without an entry */
+        BLOCK_NO_DEV,           /* block/<name> without its dev attribute */
+        BLOCK_OK,
+        BLOCK_TWO,              /* two entries in block/ */
+};
+
+/* The SCSI device H:C:T:L with, depending on kind, block/<name> numbered
+ * maj:min. The bus/scsi/devices link is made last, as the kernel announces
+ * a device once it is complete. Returns the block dir relative to sys. */
+static void scsi_device(const char *sys, const char *hctl, const char *name, unsigned maj, unsigned min,
+                        enum block_kind kind, char *blockdir_rel, size_t n) {
+        unsigned h, c, t;
+        char dev[PATH_MAX], p[PATH_MAX], v[PATH_MAX];
+
+        if (sscanf(hctl, "%u:%u:%u:", &h, &c, &t) != 3)
+                setup_failed("bad address %s", hctl);
+        xfmt(dev, sizeof(dev), SCSI_HOSTS "/host%u/target%u:%u:%u/%s", h, h, c, t, hctl);
+        mkd(sys, dev);
+        xfmt(p, sizeof(p), "%s/vendor", dev);
+        put(sys, p, "QEMU    \n");
+
+        if (blockdir_rel && n)
+                blockdir_rel[0] = '\0';
+        if (kind != BLOCK_NONE) {
+                xfmt(p, sizeof(p), "%s/block", dev);
+                mkd(sys, p);
+        }
+        if (kind == BLOCK_NO_DEV || kind == BLOCK_OK || kind == BLOCK_TWO) {
+                xfmt(p, sizeof(p), "%s/block/%s/holders", dev, name);
+                mkd(sys, p);
+                xfmt(p, sizeof(p), "%s/block/%s/queue", dev, name);
+                mkd(sys, p);
+                xfmt(p, sizeof(p), "%s/block/%s/size", dev, name);
+                put(sys, p, "2097152\n");
+                xfmt(p, sizeof(p), "%s/block/%s/ro", dev, name);
+                put(sys, p, "0\n");
+                xfmt(p, sizeof(p), "%s/block/%s/removable", dev, name);
+                put(sys, p, "0\n");
+                if (blockdir_rel && n)
+                        xfmt(blockdir_rel, n, "%s/block/%s", dev, name);
+        }
+        if (kind == BLOCK_OK || kind == BLOCK_TWO) {
+                xfmt(p, sizeof(p), "%s/block/%s/dev", dev, name);
+                xfmt(v, sizeof(v), "%u:%u\n", maj, min);
+                put(sys, p, v);
+                xfmt(p, sizeof(p), "dev/block/%u:%u", maj, min);
+                xfmt(v, sizeof(v), "%s/block/%s", dev, name);
+                lnk(sys, p, v);
+        }
+        if (kind == BLOCK_TWO) {
+                xfmt(p, sizeof(p), "%s/block/%sx/dev", dev, name);
+                xfmt(v, sizeof(v), "%u:%u\n", maj, min + 1);
+                put(sys, p, v);
+        }
+
+        /* The neighbours that share the directory with the devices. */
+        {
+                char full[PATH_MAX + 8];
+                struct stat st;
+
+                xfmt(p, sizeof(p), "bus/scsi/devices/host%u", h);
+                xfmt(v, sizeof(v), SCSI_HOSTS "/host%u", h);
+                xfmt(full, sizeof(full), "%s/%s", sys, p);
+                if (lstat(full, &st) < 0)
+                        lnk(sys, p, v);
+                xfmt(p, sizeof(p), "bus/scsi/devices/target%u:%u:%u", h, c, t);
+                xfmt(v, sizeof(v), SCSI_HOSTS "/host%u/target%u:%u:%u", h, h, c, t);
+                xfmt(full, sizeof(full), "%s/%s", sys, p);
+                if (lstat(full, &st) < 0)
+                        lnk(sys, p, v);
+        }
+
+        xfmt(p, sizeof(p), "bus/scsi/devices/%s", hctl);
+        lnk(sys, p, dev);
+}
+
+static uint64_t ms_now(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void msleep(unsigned ms) {
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static struct hctl lun_only(uint64_t lun) {
+        return (struct hctl) { .lun = lun, .lun_only = true };
+}
+
+static struct hctl full(unsigned h, unsigned c, unsigned t, uint64_t l) {
+        return (struct hctl) { .host = h, .channel = c, .target = t, .lun = l };
+}
+
+static const char *errname(int r) {
+        static char buf[32];
+
+        switch (r) {
+        case 0: return "0";
+        case -ENOENT: return "-ENOENT";
+        case -ENODEV: return "-ENODEV";
+        case -ENOTUNIQ: return "-ENOTUNIQ";
+        case -EINVAL: return "-EINVAL";
+        case -ERANGE: return "-ERANGE";
+        default:
+                xfmt(buf, sizeof(buf), "%d", r);
+                return buf;
+        }
+}
+
+#define check_err(got, want, ...)                                                                  \
+        do {                                                                                       \
+                int gr_ = (got), wr_ = (want);                                                     \
+                if (!check(gr_ == wr_, __VA_ARGS__))                                               \
+                        tap_diag("got %s, expected %s", errname(gr_), errname(wr_));              \
+        } while (0)
+
+static bool ends_with(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+
+        return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* ---- sysfs_find_disk ---------------------------------------------------- */
+
+static void test_find_single(void) {
+        char sys[PATH_MAX], amb[256], p[PATH_MAX + 8];
+        struct disk d;
+        struct hctl w;
+        int r;
+
+        new_sysfs("single", sys);
+        scsi_device(sys, "0:0:0:0", "sda", 8, 0, BLOCK_OK, NULL, 0);
+        scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, NULL, 0);
+
+        memset(&d, 0, sizeof(d));
+        w = lun_only(1);
+        r = sysfs_find_disk(sys, &w, &d, amb, sizeof(amb));
+        check_err(r, 0, "bare lun 1, only on host 0: found");
+        check_str(d.hctl, "0:0:0:1", "bare lun 1: hctl 0:0:0:1");
+        check_str(d.name, "sdb", "bare lun 1: name sdb");
+        check(d.devno == makedev(8, 16), "bare lun 1: devno 8:16 (got %u:%u)", major(d.devno), minor(d.devno));
+        check(ends_with(d.blockdir, "/0:0:0:1/block/sdb"), "bare lun 1: blockdir ends in 0:0:0:1/block/sdb (%s)",
+              d.blockdir);
+        xfmt(p, sizeof(p), "%s/dev", d.blockdir);
+        check(access(p, R_OK) == 0, "bare lun 1: blockdir/dev exists");
+        check(strncmp(d.blockdir, sys, strlen(sys)) == 0, "bare lun 1: blockdir is under the given sysfs");
+
+        memset(&d, 0, sizeof(d));
+        w = lun_only(0);
+        r = sysfs_find_disk(sys, &w, &d, amb, sizeof(amb));
+        check(r == 0 && strcmp(d.name, "sda") == 0 && strcmp(d.hctl, "0:0:0:0") == 0 && d.devno == makedev(8, 0),
+              "bare lun 0: sda at 0:0:0:0, 8:0");
+
+        memset(&d, 0, sizeof(d));
+        w = full(0, 0, 0, 1);
+        r = sysfs_find_disk(sys, &w, &d, amb, sizeof(amb));
+        check(r == 0 && strcmp(d.name, "sdb") == 0 && d.devno == makedev(8, 16), "0:0:0:1: sdb, 8:16");
+
+        w = lun_only(1);
+        r = sysfs_find_disk(sys, &w, &d, NULL, 0);
+        check_err(r, 0, "bare lun 1 without an ambiguous buffer: found");
+}
+
+static void test_find_two_hosts(void) {
+        char sys[PATH_MAX], amb[256], small[12];
+        struct disk d;
+        struct hctl w;
+        int r;
+
+        new_sysfs("twohosts", sys);
+        scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, NULL, 0);
+        scsi_device(sys, "2:0:3:1", "sdc", 8, 32, BLOCK_OK, NULL, 0);
+        scsi_device(sys, "2:0:3:0", "sdd", 8, 48, BLOCK_OK, NULL, 0);
+
+        memset(&d, 0, sizeof(d));
+        memset(amb, 'x', sizeof(amb));
+        w = lun_only(1);
+        r = sysfs_find_disk(sys, &w, &d, amb, sizeof(amb));
+        check_err(r, -ENOTUNIQ, "bare lun 1 on hosts 0 and 2: -ENOTUNIQ");
+        check(memchr(amb, '\0', sizeof(amb)) != NULL, "ambiguous: NUL-terminated");
+        check_has(amb, "0:0:0:1", "ambiguous lists 0:0:0:1");
+        check_has(amb, "2:0:3:1", "ambiguous lists 2:0:3:1");
+        check(!strstr(amb, "2:0:3:0"), "ambiguous does not list 2:0:3:0 (%s)", amb);
+        check(!strstr(amb, "host") && !strstr(amb, "target"), "ambiguous lists no host or target entry (%s)", amb);
+
+        memset(small, 'x', sizeof(small));
+        r = sysfs_find_disk(sys, &w, &d, small, sizeof(small));
+        check_err(r, -ENOTUNIQ, "bare lun 1, short ambiguous buffer: -ENOTUNIQ");
+        check(memchr(small, '\0', sizeof(small)) != NULL, "short ambiguous buffer: NUL-terminated, not overrun");
+
+        r = sysfs_find_disk(sys, &w, &d, NULL, 0);
+        check_err(r, -ENOTUNIQ, "bare lun 1, no ambiguous buffer: -ENOTUNIQ");
+
+        memset(&d, 0, sizeof(d));
+        w = full(2, 0, 3, 1);
+        r = sysfs_find_disk(sys, &w, &d, amb, sizeof(amb));
+        check_err(r, 0, "2:0:3:1: found");
+        check(strcmp(d.name, "sdc") == 0 && strcmp(d.hctl, "2:0:3:1") == 0 && d.devno == makedev(8, 32),
+              "2:0:3:1: sdc, 8:32 (got %s %s %u:%u)", d.name, d.hctl, major(d.devno), minor(d.devno));
+
+        memset(&d, 0, sizeof(d));
+        w = full(0, 0, 0, 1);
+        r = sysfs_find_disk(sys, &w, &d, amb, sizeof(amb));
+        check(r == 0 && strcmp(d.name, "sdb") == 0 && strcmp(d.hctl, "0:0:0:1") == 0 && d.devno == makedev(8, 16),
+              "0:0:0:1: sdb, 8:16");
+
+        memset(&d, 0, sizeof(d));
+        w = lun_only(0);
+        r = sysfs_find_disk(sys, &w, &d, amb, sizeof(amb));
+        check(r == 0 && strcmp(d.name, "sdd") == 0 && strcmp(d.hctl, "2:0:3:0") == 0,
+              "bare lun 0: unique on host 2, sdd");
+
+        w = lun_only(7);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT, "bare lun 7: -ENOENT");
+        w = full(0, 0, 0, 7);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT, "0:0:0:7: -ENOENT");
+        w = full(1, 0, 3, 1);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT, "1:0:3:1 (other host): -ENOENT");
+        w = full(2, 1, 3, 1);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT, "2:1:3:1 (other channel): -ENOENT");
+        w = full(2, 0, 2, 1);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT, "2:0:2:1 (other target): -ENOENT");
+        w = lun_only(UINT64_C(1) << 32 | 1);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT,
+                  "bare lun 4294967297 does not match lun 1: -ENOENT");
+}
+
+static void test_find_not_ready(void) {
+        char sys[PATH_MAX], amb[256];
+        struct disk d;
+        struct hctl w;
+        int r;
+
+        new_sysfs("notready", sys);
+        scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_NONE, NULL, 0);
+        scsi_device(sys, "0:0:0:2", "sdc", 8, 32, BLOCK_NO_DEV, NULL, 0);
+        scsi_device(sys, "0:0:0:3", "sdd", 8, 48, BLOCK_EMPTY, NULL, 0);
+        scsi_device(sys, "0:0:0:4", "sde", 8, 64, BLOCK_TWO, NULL, 0);
+
+        w = lun_only(1);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENODEV, "device without block/: -ENODEV");
+        w = full(0, 0, 0, 1);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENODEV, "0:0:0:1 without block/: -ENODEV");
+        w = lun_only(2);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENODEV, "block/sdc without dev: -ENODEV");
+        w = lun_only(3);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENODEV, "empty block/: -ENODEV");
+        w = lun_only(4);
+        r = sysfs_find_disk(sys, &w, &d, amb, sizeof(amb));
+        check_err(r, -EMLINK, "two entries in block/: -EMLINK");
+}
+
+static void test_find_ignores_neighbours(void) {
+        char sys[PATH_MAX], amb[256];
+        struct disk d;
+        struct hctl w;
+
+        /* Only the entries that are not devices. */
+        new_sysfs("neighbours", sys);
+        mkd(sys, SCSI_HOSTS "/host0/target0:0:0");
+        mkd(sys, SCSI_HOSTS "/host1");
+        lnk(sys, "bus/scsi/devices/host0", SCSI_HOSTS "/host0");
+        lnk(sys, "bus/scsi/devices/host1", SCSI_HOSTS "/host1");
+        lnk(sys, "bus/scsi/devices/target0:0:0", SCSI_HOSTS "/host0/target0:0:0");
+        mkd(sys, "bus/scsi/devices/0");
+        mkd(sys, "bus/scsi/devices/1");
+        mkd(sys, "bus/scsi/devices/0:0:0");
+        mkd(sys, "bus/scsi/devices/0:0:0:0:0");
+        mkd(sys, "bus/scsi/devices/0:0:0:x");
+
+        w = lun_only(0);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT,
+                  "host0, target0:0:0, 0, 0:0:0 and 0:0:0:0:0 are not devices: bare lun 0 -ENOENT");
+        w = lun_only(1);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT, "neighbours only: bare lun 1 -ENOENT");
+
+        scsi_device(sys, "1:0:0:0", "sda", 8, 0, BLOCK_OK, NULL, 0);
+        memset(&d, 0, sizeof(d));
+        w = lun_only(0);
+        check(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)) == 0 && strcmp(d.name, "sda") == 0,
+              "neighbours plus 1:0:0:0: bare lun 0 is sda, unique");
+
+        new_sysfs("empty", sys);
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT, "sysfs without bus/scsi: -ENOENT");
+        mkd(sys, "bus/scsi/devices");
+        check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT, "empty bus/scsi/devices: -ENOENT");
+}
+
+/* ---- sysfs_wait_disk ---------------------------------------------------- */
+
+static void test_wait(void) {
+        char sys[PATH_MAX], amb[256];
+        struct disk d;
+        struct hctl w;
+        uint64_t t0, el;
+        pid_t pid;
+        int r, status;
+
+        new_sysfs("wait", sys);
+        scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, NULL, 0);
+        scsi_device(sys, "3:0:0:1", "sdc", 8, 32, BLOCK_OK, NULL, 0);
+        scsi_device(sys, "0:0:0:2", "sdd", 8, 48, BLOCK_NONE, NULL, 0);
+
+        w = lun_only(7);
+        t0 = ms_now();
+        r = sysfs_wait_disk(sys, &w, 300, &d, amb, sizeof(amb));
+        el = ms_now() - t0;
+        check_err(r, -ENOENT, "wait 300 ms for an absent lun: -ENOENT");
+        check(el >= 300 && el < 800, "wait 300 ms for an absent lun: waited %llu ms, in [300, 800)",
+              (unsigned long long) el);
+
+        w = lun_only(2);
+        t0 = ms_now();
+        r = sysfs_wait_disk(sys, &w, 200, &d, amb, sizeof(amb));
+        el = ms_now() - t0;
+        check_err(r, -ENODEV, "wait 200 ms for a device without block/: -ENODEV");
+        check(el >= 200 && el < 700, "wait 200 ms for a device without block/: waited %llu ms, in [200, 700)",
+              (unsigned long long) el);
+
+        w = lun_only(7);
+        t0 = ms_now();
+        r = sysfs_wait_disk(sys, &w, 0, &d, amb, sizeof(amb));
+        el = ms_now() - t0;
+        check(r == -ENOENT && el < 100, "timeout 0, absent: -ENOENT at once (%llu ms)", (unsigned long long) el);
+
+        w = full(0, 0, 0, 1);
+        memset(&d, 0, sizeof(d));
+        t0 = ms_now();
+        r = sysfs_wait_disk(sys, &w, 2000, &d, amb, sizeof(amb));
+        el = ms_now() - t0;
+        check(r == 0 && strcmp(d.name, "sdb") == 0 && el < 500, "present disk: found at once (%llu ms)",
+              (unsigned long long) el);
+
+        w = lun_only(1);
+        t0 = ms_now();
+        r = sysfs_wait_disk(sys, &w, 2000, &d, amb, sizeof(amb));
+        el = ms_now() - t0;
+        check_err(r, -ENOTUNIQ, "ambiguous lun: -ENOTUNIQ");
+        check(el < 500, "ambiguous lun: not waited for (%llu ms)", (unsigned long long) el);
+        check(strstr(amb, "0:0:0:1") && strstr(amb, "3:0:0:1"), "ambiguous lun: both listed (%s)", amb);
+
+        /* Hot-add: the disk shows up 100 ms after the wait started. */
+        new_sysfs("hotadd", sys);
+        (void) fflush(stdout);
+        t0 = ms_now();
+        pid = fork();
+        if (pid < 0)
+                setup_failed("fork: %s", strerror(errno));
+        if (pid == 0) {
+                in_child = true;
+                msleep(100);
+                scsi_device(sys, "0:0:0:5", "sdf", 8, 80, BLOCK_OK, NULL, 0);
+                _exit(0);
+        }
+        memset(&d, 0, sizeof(d));
+        w = lun_only(5);
+        r = sysfs_wait_disk(sys, &w, 2000, &d, amb, sizeof(amb));
+        el = ms_now() - t0;
+        (void) waitpid(pid, &status, 0);
+        check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hot-add: the disk was added");
+        check_err(r, 0, "hot-add 100 ms into a 2000 ms wait: found");
+        check(strcmp(d.name, "sdf") == 0 && d.devno == makedev(8, 80) && strcmp(d.hctl, "0:0:0:5") == 0,
+              "hot-add: sdf at 0:0:0:5, 8:80");
+        check(el >= 100 && el < 1500, "hot-add: found after %llu ms, in [100, 1500)", (unsigned long long) el);
+
+        /* The device is there, its block device comes 100 ms later, and its
+         * dev attribute 100 ms after that. */
+        new_sysfs("hotadd2", sys);
+        scsi_device(sys, "0:0:0:6", "sdg", 8, 96, BLOCK_NONE, NULL, 0);
+        (void) fflush(stdout);
+        t0 = ms_now();
+        pid = fork();
+        if (pid < 0)
+                setup_failed("fork: %s", strerror(errno));
+        if (pid == 0) {
+                char p[PATH_MAX];
+
+                in_child = true;
+                msleep(100);
+                xfmt(p, sizeof(p), SCSI_HOSTS "/host0/target0:0:0/0:0:0:6/block/sdg");
+                mkd(sys, p);
+                msleep(100);
+                strcat(p, "/dev");
+                put(sys, p, "8:96\n");
+                _exit(0);
+        }
+        memset(&d, 0, sizeof(d));
+        w = full(0, 0, 0, 6);
+        r = sysfs_wait_disk(sys, &w, 2000, &d, amb, sizeof(amb));
+        el = ms_now() - t0;
+        (void) waitpid(pid, &status, 0);
+        check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "late block device: the block device was added");
+        check_err(r, 0, "late block device and dev attribute: found");
+        check(strcmp(d.name, "sdg") == 0 && d.devno == makedev(8, 96), "late block device: sdg, 8:96");
+        check(el >= 200 && el < 1500, "late block device: found after %llu ms, in [200, 1500)",
+              (unsigned long long) el);
+}
+
+/* ---- sysfs_disk_attrs --------------------------------------------------- */
+
+static struct disk disk_at(const char *sys, const char *rel, const char *name) {
+        struct disk d = {};
+
+        xfmt(d.blockdir, sizeof(d.blockdir), "%s/%s", sys, rel);
+        xfmt(d.name, sizeof(d.name), "%s", name);
+        return d;
+}
+
+static bool has_dev(const dev_t *set, unsigned n, dev_t dev) {
+        for (unsigned i = 0; i < n; i++)
+                if (set[i] == dev)
+                        return true;
+        return false;
+}
+
+static void show_set(const char *what, const dev_t *set, unsigned n) {
+        char buf[1024] = "";
+
+        for (unsigned i = 0; i < n && strlen(buf) < sizeof(buf) - 32; i++)
+                xfmt(buf + strlen(buf), sizeof(buf) - strlen(buf), " %u:%u", major(set[i]),
+                                minor(set[i]));
+        tap_diag("%s:%s", what, buf);
+}
+
+static void partition(const char *sys, const char *diskrel, const char *name, unsigned no, unsigned maj,
+                      unsigned min) {
+        char p[PATH_MAX], v[32];
+
+        xfmt(p, sizeof(p), "%s/%s/partition", diskrel, name);
+        xfmt(v, sizeof(v), "%u\n", no);
+        put(sys, p, v);
+        xfmt(p, sizeof(p), "%s/%s/dev", diskrel, name);
+        xfmt(v, sizeof(v), "%u:%u\n", maj, min);
+        put(sys, p, v);
+        xfmt(p, sizeof(p), "%s/%s/size", diskrel, name);
+        put(sys, p, "204800\n");
+        xfmt(p, sizeof(p), "%s/%s/ro", diskrel, name);
+        put(sys, p, "0\n");
+        xfmt(p, sizeof(p), "%s/%s/holders", diskrel, name);
+        mkd(sys, p);
+}
+
+static void test_attrs(void) {
+        char sys[PATH_MAX], rel[PATH_MAX], p[PATH_MAX + 32];
+        struct disk_attrs a;
+        struct disk d;
+        int r;
+
+        new_sysfs("attrs", sys);
+
+        /* A plain disk. */
+        scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, rel, sizeof(rel));
+        d = disk_at(sys, rel, "sdb");
+        memset(&a, 0xff, sizeof(a));
+        r = sysfs_disk_attrs(&d, &a);
+        check_err(r, 0, "plain disk: attributes read");
+        check(!a.is_partition, "plain disk: not a partition");
+        check(!a.read_only, "plain disk: not read-only");
+        check(!a.removable, "plain disk: not removable");
+        check_u64(a.size_bytes, UINT64_C(2097152) * 512, "plain disk: size 2097152 sectors = 1 GiB");
+        check_str(a.holder, "", "plain disk: no holder");
+        check_int(a.n_parts, 0, "plain disk: no partitions");
+
+        /* Read-only, removable, held. */
+        scsi_device(sys, "0:0:0:2", "sdc", 8, 32, BLOCK_OK, rel, sizeof(rel));
+        xfmt(p, sizeof(p), "%s/ro", rel);
+        put(sys, p, "1\n");
+        xfmt(p, sizeof(p), "%s/removable", rel);
+        put(sys, p, "1\n");
+        xfmt(p, sizeof(p), "%s/size", rel);
+        put(sys, p, "131071\n");
+        xfmt(p, sizeof(p), "%s/holders/dm-0", rel);
+        lnk(sys, p, "devices/virtual/block/dm-0");
+        d = disk_at(sys, rel, "sdc");
+        r = sysfs_disk_attrs(&d, &a);
+        check_err(r, 0, "held disk: attributes read");
+        check(a.read_only, "ro=1: read-only");
+        check(a.removable, "removable=1: removable");
+        check_u64(a.size_bytes, UINT64_C(131071) * 512, "size=131071: 67108352 bytes");
+        check_str(a.holder, "dm-0", "holders/dm-0: holder dm-0");
+
+        /* Partitions. */
+        scsi_device(sys, "0:0:0:3", "sdd", 8, 48, BLOCK_OK, rel, sizeof(rel));
+        partition(sys, rel, "sdd1", 1, 8, 49);
+        partition(sys, rel, "sdd2", 2, 8, 50);
+        partition(sys, rel, "sdd5", 5, 8, 53);
+        xfmt(p, sizeof(p), "%s/power", rel);
+        mkd(sys, p);
+        xfmt(p, sizeof(p), "%s/trace/dev", rel); /* a subdir with dev but no partition */
+        put(sys, p, "8:60\n");
+        d = disk_at(sys, rel, "sdd");
+        memset(&a, 0, sizeof(a));
+        r = sysfs_disk_attrs(&d, &a);
+        check_err(r, 0, "partitioned disk: attributes read");
+        check_int(a.n_parts, 3, "partitioned disk: 3 partitions");
+        check(has_dev(a.parts, 3, makedev(8, 49)) && has_dev(a.parts, 3, makedev(8, 50)) &&
+              has_dev(a.parts, 3, makedev(8, 53)),
+              "partitioned disk: devnos 8:49, 8:50, 8:53 recorded");
+        check(!has_dev(a.parts, a.n_parts < SYSFS_MAX_PARTS ? a.n_parts : SYSFS_MAX_PARTS, makedev(8, 60)),
+              "partitioned disk: a subdir without partition is not counted");
+        check_str(a.holder, "", "partitioned disk: no holder");
+        check(!a.is_partition, "partitioned disk: is not a partition itself");
+
+        /* A partition held by md: the disk is in use. */
+        xfmt(p, sizeof(p), "%s/sdd2/holders/md127", rel);
+        lnk(sys, p, "devices/virtual/block/md127");
+        r = sysfs_disk_attrs(&d, &a);
+        check(r == 0 && strcmp(a.holder, "md127") == 0, "a partition's holder md127 counts for the disk (%s)",
+              a.holder);
+
+        /* The partition itself. */
+        xfmt(p, sizeof(p), "%s/sdd1", rel);
+        d = disk_at(sys, p, "sdd1");
+        r = sysfs_disk_attrs(&d, &a);
+        check_err(r, 0, "partition: attributes read");
+        check(a.is_partition, "partition: is_partition");
+        check_u64(a.size_bytes, UINT64_C(204800) * 512, "partition: its own size");
+        check_int(a.n_parts, 0, "partition: no partitions of its own");
+
+        /* Many partitions: counted, parts[] not overrun. */
+        scsi_device(sys, "0:0:0:4", "sde", 8, 64, BLOCK_OK, rel, sizeof(rel));
+        for (unsigned i = 1; i <= SYSFS_MAX_PARTS + 6; i++) {
+                char name[32];
+
+                xfmt(name, sizeof(name), "sde%u", i);
+                partition(sys, rel, name, i, 259, i);
+        }
+        d = disk_at(sys, rel, "sde");
+        memset(&a, 0, sizeof(a));
+        r = sysfs_disk_attrs(&d, &a);
+        check_err(r, 0, "70 partitions: attributes read");
+        check_int(a.n_parts, SYSFS_MAX_PARTS + 6, "70 partitions: all counted");
+        {
+                bool ok = true;
+
+                for (unsigned i = 0; i < SYSFS_MAX_PARTS; i++)
+                        if (major(a.parts[i]) != 259 || minor(a.parts[i]) < 1 ||
+                            minor(a.parts[i]) > SYSFS_MAX_PARTS + 6)
+                                ok = false;
+                check(ok, "70 partitions: the %d recorded are partitions", SYSFS_MAX_PARTS);
+        }
+
+        /* Missing and malformed attributes. */
+        scsi_device(sys, "0:0:0:5", "sdf", 8, 80, BLOCK_OK, rel, sizeof(rel));
+        d = disk_at(sys, rel, "sdf");
+        xfmt(p, sizeof(p), "%s/%s/removable", sys, rel);
+        (void) unlink(p);
+        r = sysfs_disk_attrs(&d, &a);
+        check(r == 0 && !a.removable, "no removable attribute: fine, not removable");
+        xfmt(p, sizeof(p), "%s/%s/holders", sys, rel);
+        (void) rmdir(p);
+        r = sysfs_disk_attrs(&d, &a);
+        check(r == 0 && a.holder[0] == '\0', "no holders/ directory: fine, no holder");
+        xfmt(p, sizeof(p), "%s/size", rel);
+        put(sys, p, "abc\n");
+        check(sysfs_disk_attrs(&d, &a) < 0, "size=abc: error");
+        put(sys, p, "\n");
+        check(sysfs_disk_attrs(&d, &a) < 0, "size empty: error");
+        put(sys, p, "-1\n");
+        check(sysfs_disk_attrs(&d, &a) < 0, "size=-1: error");
+        put(sys, p, "36028797018963968\n");
+        check_err(sysfs_disk_attrs(&d, &a), -ERANGE, "size=2^55 sectors (bytes overflow u64): -ERANGE");
+        put(sys, p, "18014398509481983\n");
+        r = sysfs_disk_attrs(&d, &a);
+        check(r == 0 && a.size_bytes == UINT64_C(18014398509481983) * 512, "size=2^54-1 sectors: exact bytes");
+        xfmt(p, sizeof(p), "%s/%s/size", sys, rel);
+        (void) unlink(p);
+        check(sysfs_disk_attrs(&d, &a) < 0, "no size attribute: error");
+        xfmt(p, sizeof(p), "%s/size", rel);
+        put(sys, p, "2097152\n");
+        xfmt(p, sizeof(p), "%s/%s/ro", sys, rel);
+        (void) unlink(p);
+        check(sysfs_disk_attrs(&d, &a) < 0, "no ro attribute: error");
+
+        d = disk_at(sys, "devices/nowhere/block/sdz", "sdz");
+        check(sysfs_disk_attrs(&d, &a) < 0, "missing block dir: error");
+}
+
+/* ---- sysfs_backing_devs ------------------------------------------------- */
+
+static void virtual_dev(const char *sys, const char *name, unsigned maj, unsigned min) {
+        char p[PATH_MAX], v[PATH_MAX];
+
+        xfmt(p, sizeof(p), "devices/virtual/block/%s/dev", name);
+        xfmt(v, sizeof(v), "%u:%u\n", maj, min);
+        put(sys, p, v);
+        xfmt(p, sizeof(p), "devices/virtual/block/%s/slaves", name);
+        mkd(sys, p);
+        xfmt(p, sizeof(p), "devices/virtual/block/%s/holders", name);
+        mkd(sys, p);
+        xfmt(p, sizeof(p), "dev/block/%u:%u", maj, min);
+        xfmt(v, sizeof(v), "devices/virtual/block/%s", name);
+        lnk(sys, p, v);
+}
+
+/* name's slaves/<slave> pointing at target (relative to sys) */
+static void slave(const char *sys, const char *name, const char *slave_name, const char *target) {
+        char p[PATH_MAX];
+
+        xfmt(p, sizeof(p), "devices/virtual/block/%s/slaves/%s", name, slave_name);
+        lnk(sys, p, target);
+}
+
+static void part_link(const char *sys, const char *diskrel, const char *name, unsigned maj, unsigned min) {
+        char p[PATH_MAX], v[PATH_MAX];
+
+        xfmt(p, sizeof(p), "dev/block/%u:%u", maj, min);
+        xfmt(v, sizeof(v), "%s/%s", diskrel, name);
+        lnk(sys, p, v);
+}
+
+struct expect_set {
+        const char *what;
+        dev_t dev;
+        int r;
+        unsigned n;
+        dev_t want[8];
+};
+
+static void check_backing(const char *sys, const struct expect_set *e) {
+        dev_t set[SYSFS_MAX_BACKING];
+        unsigned n = 0;
+        bool all = true;
+        int r;
+
+        memset(set, 0, sizeof(set));
+        r = sysfs_backing_devs(sys, e->dev, set, &n, SYSFS_MAX_BACKING);
+        check_err(r, e->r, "%s: returns %s", e->what, errname(e->r));
+        if (e->r < 0)
+                return;
+        for (unsigned i = 0; i < e->n; i++)
+                if (!has_dev(set, n, e->want[i]))
+                        all = false;
+        if (!check(all && n == e->n, "%s: exactly the %u expected devices", e->what, e->n)) {
+                show_set("got", set, n);
+                show_set("expected", e->want, e->n);
+        }
+}
+
+static void test_backing(void) {
+        char sys[PATH_MAX], sda[PATH_MAX], sdb[PATH_MAX], sdc[PATH_MAX], sdd[PATH_MAX], sde[PATH_MAX],
+                sdf[PATH_MAX], v[PATH_MAX];
+
+        new_sysfs("backing", sys);
+        /* sda with sda1 and sda2 */
+        scsi_device(sys, "0:0:0:0", "sda", 8, 0, BLOCK_OK, sda, sizeof(sda));
+        partition(sys, sda, "sda1", 1, 8, 1);
+        partition(sys, sda, "sda2", 2, 8, 2);
+        part_link(sys, sda, "sda1", 8, 1);
+        part_link(sys, sda, "sda2", 8, 2);
+
+        /* dm-0 on sdb1; dm-1 on dm-0 */
+        scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, sdb, sizeof(sdb));
+        partition(sys, sdb, "sdb1", 1, 8, 17);
+        part_link(sys, sdb, "sdb1", 8, 17);
+        virtual_dev(sys, "dm-0", 253, 0);
+        xfmt(v, sizeof(v), "%s/sdb1", sdb);
+        slave(sys, "dm-0", "sdb1", v);
+        virtual_dev(sys, "dm-1", 253, 1);
+        slave(sys, "dm-1", "dm-0", "devices/virtual/block/dm-0");
+
+        /* md0 on the whole disks sdc and sdd */
+        scsi_device(sys, "0:0:0:2", "sdc", 8, 32, BLOCK_OK, sdc, sizeof(sdc));
+        scsi_device(sys, "0:0:0:3", "sdd", 8, 48, BLOCK_OK, sdd, sizeof(sdd));
+        virtual_dev(sys, "md0", 9, 0);
+        slave(sys, "md0", "sdc", sdc);
+        slave(sys, "md0", "sdd", sdd);
+
+        /* md1 on sde1 and sdf1, partitioned: md1p1 */
+        scsi_device(sys, "0:0:0:4", "sde", 8, 64, BLOCK_OK, sde, sizeof(sde));
+        partition(sys, sde, "sde1", 1, 8, 65);
+        scsi_device(sys, "0:0:0:5", "sdf", 8, 80, BLOCK_OK, sdf, sizeof(sdf));
+        partition(sys, sdf, "sdf1", 1, 8, 81);
+        virtual_dev(sys, "md1", 9, 1);
+        xfmt(v, sizeof(v), "%s/sde1", sde);
+        slave(sys, "md1", "sde1", v);
+        xfmt(v, sizeof(v), "%s/sdf1", sdf);
+        slave(sys, "md1", "sdf1", v);
+        partition(sys, "devices/virtual/block/md1", "md1p1", 1, 259, 0);
+        part_link(sys, "devices/virtual/block/md1", "md1p1", 259, 0);
+
+        /* dm-8 and dm-9 each other's slave: a loop that must end */
+        virtual_dev(sys, "dm-8", 253, 8);
+        virtual_dev(sys, "dm-9", 253, 9);
+        slave(sys, "dm-8", "dm-9", "devices/virtual/block/dm-9");
+        slave(sys, "dm-9", "dm-8", "devices/virtual/block/dm-8");
+
+        {
+                const struct expect_set cases[] = {
+                        { "whole disk sda (8:0)", makedev(8, 0), 0, 1, { makedev(8, 0) } },
+                        { "partition sda1 (8:1): its disk", makedev(8, 1), 0, 2, { makedev(8, 1), makedev(8, 0) } },
+                        { "partition sda2 (8:2): its disk", makedev(8, 2), 0, 2, { makedev(8, 2), makedev(8, 0) } },
+                        { "dm-0 on sdb1: sdb1 and sdb", makedev(253, 0), 0, 3,
+                          { makedev(253, 0), makedev(8, 17), makedev(8, 16) } },
+                        { "dm-1 on dm-0 on sdb1: recursively", makedev(253, 1), 0, 4,
+                          { makedev(253, 1), makedev(253, 0), makedev(8, 17), makedev(8, 16) } },
+                        { "md0 on sdc and sdd", makedev(9, 0), 0, 3,
+                          { makedev(9, 0), makedev(8, 32), makedev(8, 48) } },
+                        { "md1p1, partition of md1 on sde1 and sdf1: md1 and its slaves", makedev(259, 0), 0, 6,
+                          { makedev(259, 0), makedev(9, 1), makedev(8, 65), makedev(8, 64), makedev(8, 81),
+                            makedev(8, 80) } },
+                        { "8:99 unknown to sysfs", makedev(8, 99), -ENOENT, 0, { 0 } },
+                };
+
+                for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+                        check_backing(sys, &cases[i]);
+        }
+
+        {
+                dev_t set[SYSFS_MAX_BACKING];
+                unsigned n = 0;
+                int r;
+
+                r = sysfs_backing_devs(sys, makedev(8, 1), set, &n, SYSFS_MAX_BACKING);
+                r |= sysfs_backing_devs(sys, makedev(8, 0), set, &n, SYSFS_MAX_BACKING);
+                r |= sysfs_backing_devs(sys, makedev(253, 0), set, &n, SYSFS_MAX_BACKING);
+                check(r == 0 && n == 5, "three calls into one set: 8:1 8:0 253:0 8:17 8:16, no duplicates (n=%u)", n);
+
+                n = 0;
+                r = sysfs_backing_devs(sys, makedev(253, 8), set, &n, SYSFS_MAX_BACKING);
+                check(n == 2 && has_dev(set, n, makedev(253, 8)) && has_dev(set, n, makedev(253, 9)),
+                      "slaves that loop: ends, with dm-8 and dm-9 once each (r=%s, n=%u)", errname(r), n);
+
+                /* A set too small for the devices beneath: the caller must
+                 * not take a partial answer for the whole one. */
+                n = 0;
+                memset(set, 0, sizeof(set));
+                r = sysfs_backing_devs(sys, makedev(253, 1), set, &n, 2);
+                if (!check(r < 0 || n > 2, "dm-1 into a set of 2 (4 devices beneath): an error, not a silent cut"))
+                        tap_diag("got r=%s, n=%u", errname(r), n);
+                check(n <= 2, "dm-1 into a set of 2: the set is not overrun (n=%u)", n);
+        }
+}
+
+int main(void) {
+        const char *tmp = getenv("TMPDIR");
+
+        xfmt(base, sizeof(base), "%s/test-sysfs.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(base)) {
+                check(false, "mkdtemp %s: %s", base, strerror(errno));
+                return tap_done();
+        }
+
+        test_find_single();
+        test_find_two_hosts();
+        test_find_not_ready();
+        test_find_ignores_neighbours();
+        test_wait();
+        test_attrs();
+        test_backing();
+
+        rm_rf(base);
+        return tap_done();
+}

@@ -55,12 +55,12 @@ _vm_kernel_pkg() {
         return 0
     fi
     pkg=$(apt-cache depends "$SR_KERNEL_META" 2>/dev/null |
-        awk '/Depends: linux-image-/ {print $2; exit}')
+        awk '/Depends: linux-image-/ && !n++ {print $2}')
     if [[ -z $pkg ]]; then
         vm_log "apt knows no $SR_KERNEL_META: running apt-get update"
         apt-get update -q >&2 || return 1
         pkg=$(apt-cache depends "$SR_KERNEL_META" 2>/dev/null |
-            awk '/Depends: linux-image-/ {print $2; exit}')
+            awk '/Depends: linux-image-/ && !n++ {print $2}')
     fi
     [[ -n $pkg ]] || vm_die "cannot resolve the kernel package of $SR_KERNEL_META" || return 1
     echo "$pkg"
@@ -89,6 +89,7 @@ _vm_kernel_fetch() {
     fi
     depmod -b "$tmp/root" "$kver" || { rm -rf "$tmp"; vm_die "depmod failed"; return 1; }
     chmod -R a+rX "$tmp/root"
+    chmod 0755 "$tmp"
     printf 'KVER=%s\nKPKG=%s\n' "$kver" "$pkg" >"$tmp/kernel.env"
     mv "$tmp" "$kdir"
 }
@@ -190,6 +191,8 @@ vm_rootimg_cached() {
         exec {lockfd}>&-
     fi
     VM_ROOTIMG_CACHED=$img
+    touch "$img"
+    find "$SR_CACHE/rootimg" -maxdepth 1 -name 'root-*.img' -mtime +0 -delete 2>/dev/null || true
 }
 
 # vm_rootimg OUT: a fresh copy of the test root image (ext4, label srroot,
@@ -332,6 +335,10 @@ _vm_dracut_build() {
     fi
     # shellcheck disable=SC2034 # a result for callers
     VM_INITRD_CACHED=$img
+    # Keep what is in use; forget initrds nobody asked for in a day.
+    touch "$img"
+    find "$SR_CACHE/initrd" -maxdepth 1 -name 'dracut-*.img' -mtime +0 \
+        -exec sh -c 'rm -f "$1" "${1%.img}.log"' sh {} \; 2>/dev/null || true
     if [[ -n $out ]]; then
         rm -f "$out"
         ln "$img" "$out" 2>/dev/null || cp "$img" "$out"
@@ -365,12 +372,12 @@ vm_disk() {
 # and the disks on one virtio-scsi controller; the serial console (and
 # QEMU's own messages) go to LOG. A DISKSPEC is FILE:LUN[:OPT]... with OPT
 # one of ro, serial=S, target=N (SCSI id, default 0). Extra QEMU arguments
-# may be given in the array SR_QEMU_EXTRA. Sets VM_SECONDS (wall time) and
+# may be given in SR_QEMU_ARGS (split on blanks). Sets VM_SECONDS (wall time) and
 # VM_STATUS (QEMU's exit status, 124 when it was killed at the time limit).
 vm_run() {
     local log=${1:?usage: vm_run LOG CMDLINE DISKSPEC...} cmdline=${2-}
     shift 2
-    local -a args parts
+    local -a args parts qextra
     local spec file lun opt target serial ro n=0 start
     vm_kernel || return 1
     [[ -n ${INITRD:-} && -f $INITRD ]] || { vm_die "INITRD is not set to an initrd file"; return 1; }
@@ -405,7 +412,8 @@ vm_run() {
         )
         n=$((n + 1))
     done
-    args+=("${SR_QEMU_EXTRA[@]}")
+    read -r -a qextra <<<"${SR_QEMU_ARGS:-}"
+    args+=("${qextra[@]}")
     : >"$log"
     start=$(date +%s.%N)
     VM_STATUS=0
