@@ -2,8 +2,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "init.h"
 #include "log.h"
 #include "setup.h"
 
@@ -14,6 +16,7 @@ static void help(void) {
                "\n"
                "Commands:\n"
                "  setup              set up the overlay over the root mounted at --newroot\n"
+               "  init               be the initrd's init (only as process 1)\n"
                "\n"
                "Options of setup:\n"
                "      --newroot DIR  where the real root is mounted (default /sysroot)\n"
@@ -90,6 +93,16 @@ int main(int argc, char **argv) {
         };
         int c;
 
+        /* As /init the kernel may pass words of its command line: they are
+         * for the real init. */
+        if (getpid() == 1) {
+                char **args = argv + 1;
+
+                if (argc > 1 && strcmp(args[0], "init") == 0)
+                        args++;
+                run_init(args);
+        }
+
         while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) >= 0)
                 switch (c) {
                 case 'h':
@@ -106,5 +119,7 @@ int main(int argc, char **argv) {
                 return usage_error("no command given");
         if (strcmp(argv[optind], "setup") == 0)
                 return cmd_setup(argc - optind, argv + optind);
+        if (strcmp(argv[optind], "init") == 0)
+                return usage_error("init runs only as process 1, in an initramfs");
         return usage_error("unknown command");
 }

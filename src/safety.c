@@ -92,10 +92,17 @@ enum verdict safety_decide(const struct disk_facts *f, bool force, char *why, si
         return VERDICT_REFUSE;
 }
 
+/* memcmp() against a zero page rather than a byte loop: under an emulated
+ * CPU a byte loop over 2 MiB costs tens of milliseconds of boot time. */
 static bool all_zero(const unsigned char *p, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (p[i])
+        static const unsigned char zero[4096];
+
+        for (size_t off = 0; off < n; off += sizeof(zero)) {
+                size_t len = n - off < sizeof(zero) ? n - off : sizeof(zero);
+
+                if (memcmp(p + off, zero, len) != 0)
                         return false;
+        }
         return true;
 }
 

@@ -28,6 +28,7 @@ struct outcome {
         char node[PATH_MAX];
         enum verdict verdict;
         bool volatile_;
+        uint64_t format_ms;
         char reason[512];
 };
 
@@ -105,6 +106,7 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
         struct disk_facts facts;
         struct disk *d = &out->disk;
         bool busy = false;
+        uint64_t t;
         int r, fd, status = 0;
 
         if (o->invalid)
@@ -155,7 +157,9 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
 
         /* A disk kept from an earlier boot is discarded so a thin host image
          * gives back what the last boot wrote; a blank one has nothing to give. */
+        t = now_ms();
         r = format_scratch(a->mke2fs, out->node, out->verdict != VERDICT_FORMAT_BLANK, FORMAT_TIMEOUT_MS, &status);
+        out->format_ms = now_ms() - t;
         if (r == -ETIMEDOUT)
                 return fail(out, r, "%s did not finish on %s (%s) within %u s", a->mke2fs, d->name, d->hctl,
                             FORMAT_TIMEOUT_MS / 1000);
@@ -264,6 +268,7 @@ int run_setup(const struct setup_args *a) {
                         .reason = out.backing == BACKING_SCRATCH ? "" : out.reason,
                         .source = "cmdline",
                         .volatile_ = out.volatile_,
+                        .format_ms = out.backing == BACKING_SCRATCH ? out.format_ms : 0,
                         .setup_ms = now_ms() - t0,
                 };
 

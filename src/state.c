@@ -37,11 +37,13 @@ static int put(char *buf, unsigned n, unsigned *o, const char *key, const char *
 }
 
 int state_format(const struct state *s, char *buf, unsigned n) {
-        char ms[32];
+        char ms[32], fms[32] = "";
         unsigned o = 0;
         int r = 0;
 
         (void) snprintf(ms, sizeof(ms), "%" PRIu64, s->setup_ms);
+        if (s->format_ms)
+                (void) snprintf(fms, sizeof(fms), "%" PRIu64, s->format_ms);
         r |= put(buf, n, &o, "backing", backing_to_string(s->backing));
         r |= put(buf, n, &o, "device", s->device);
         r |= put(buf, n, &o, "devno", s->devno);
@@ -52,6 +54,7 @@ int state_format(const struct state *s, char *buf, unsigned n) {
         r |= put(buf, n, &o, "volatile", s->backing == BACKING_NONE ? "" : s->volatile_ ? "1" : "0");
         r |= put(buf, n, &o, "reason", s->reason);
         r |= put(buf, n, &o, "source", s->source);
+        r |= put(buf, n, &o, "format_ms", fms);
         r |= put(buf, n, &o, "setup_ms", ms);
         return r < 0 ? -ENOBUFS : 0;
 }

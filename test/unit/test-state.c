@@ -52,6 +52,7 @@ static void test_scratch(void) {
                   "volatile=1\n"
                   "reason=\n"
                   "source=cmdline\n"
+                  "format_ms=\n"
                   "setup_ms=42\n",
                   "scratch: exact text (tmpfs_size empty, fs ext4)");
 
@@ -60,11 +61,12 @@ static void test_scratch(void) {
 
                 t.volatile_ = false;
                 t.format = "reused";
+                t.format_ms = 321;
                 t.setup_ms = 0;
                 r = state_format(&t, buf, sizeof(buf));
                 check(r == 0 && strstr(buf, "\nvolatile=0\n") && strstr(buf, "\nformat=reused\n") &&
-                              strstr(buf, "\nsetup_ms=0\n"),
-                      "scratch without volatile: volatile=0, format=reused, setup_ms=0");
+                              strstr(buf, "\nsetup_ms=0\n") && strstr(buf, "\nformat_ms=321\n"),
+                      "scratch without volatile: volatile=0, format=reused, format_ms=321, setup_ms=0");
         }
 }
 
@@ -97,6 +99,7 @@ static void test_tmpfs(void) {
                   "volatile=0\n"
                   "reason=no disk at rd.scratch.lun=1 after 500 ms\n"
                   "source=cmdline\n"
+                  "format_ms=\n"
                   "setup_ms=512\n",
                   "tmpfs: exact text");
 }
@@ -131,6 +134,7 @@ static void test_none(void) {
                   "volatile=\n"
                   "reason=refusing sdb (2:0:3:1, 1.0 GiB): it holds a ext4 signature labelled 'data'\n"
                   "source=cmdline\n"
+                  "format_ms=\n"
                   "setup_ms=18446744073709551615\n",
                   "none: exact text (fs, tmpfs_size and volatile empty)");
 
@@ -141,7 +145,7 @@ static void test_none(void) {
                 check_int(r, 0, "NULL strings: formatted");
                 check_str(buf,
                           "backing=none\ndevice=\ndevno=\nhctl=\nformat=\nfs=\ntmpfs_size=\nvolatile=\n"
-                          "reason=\nsource=\nsetup_ms=0\n",
+                          "reason=\nsource=\nformat_ms=\nsetup_ms=0\n",
                           "NULL strings: empty values");
         }
 
@@ -168,7 +172,7 @@ static void test_sanitize(void) {
 
         r = state_format(&s, buf, sizeof(buf));
         check_int(r, 0, "control characters: formatted");
-        check_int(count_lines(buf), 11, "control characters: still 11 lines");
+        check_int(count_lines(buf), 12, "control characters: still 12 lines");
         check_has(buf, "\nreason=first line?backing=scratch??tab ?[31mred? end \xc3\xa9\n",
                   "reason with newline, CR, tab, ESC and DEL: one line, each replaced by '?', UTF-8 kept");
         check_has(buf, "\ndevice=/dev/sd?b\n", "device with a newline: one line");
