@@ -198,7 +198,9 @@ static int find_init(const char *newroot, const char *wanted, const char **ret) 
         return r;
 }
 
-static int mount_root(const struct boot_options *o, const struct rootdev *d) {
+/* On success ret_type (of size BOOTOPTS_MAX_VALUE + 1) is the type it was
+ * mounted as. */
+static int mount_root(const struct boot_options *o, const struct rootdev *d, char *ret_type) {
         unsigned long flags = o->rw ? 0 : MS_RDONLY;
         const char *data = o->rootflags[0] ? o->rootflags : NULL;
         char types[BOOTOPTS_MAX_VALUE + 1], *save = NULL;
@@ -209,12 +211,15 @@ static int mount_root(const struct boot_options *o, const struct rootdev *d) {
                 return -errno;
         /* rootfstype= may list several types, as the kernel's does. */
         for (char *t = strtok_r(types, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                if (mount(d->node, INIT_NEWROOT, t, flags, data) == 0)
+                if (mount(d->node, INIT_NEWROOT, t, flags, data) == 0) {
+                        strcpy(ret_type, t);
                         return 0;
+                }
                 r = -errno;
                 if ((r == -EACCES || r == -EROFS) && !(flags & MS_RDONLY) &&
                     mount(d->node, INIT_NEWROOT, t, flags | MS_RDONLY, data) == 0) {
                         log_warning("%s is read-only, mounted it read-only in spite of rw", d->name);
+                        strcpy(ret_type, t);
                         return 0;
                 }
         }
@@ -231,7 +236,7 @@ static void umount_root(void) {
 static int prepare_root(const struct boot_options *o, const char *cmdline, const char **ret_init) {
         const struct rootdev_dirs dirs = { .sysfs = "/sys", .devdir = "/dev", .nodedir = NODE_DIR };
         struct setup_args a = { .newroot = INIT_NEWROOT, .sysfs = "/sys", .cmdline = cmdline, .mke2fs = MKE2FS_PATH };
-        char what[ROOTDEV_MAX_VALUE + 32], amb[256];
+        char what[ROOTDEV_MAX_VALUE + 32], amb[256], type[BOOTOPTS_MAX_VALUE + 1];
         struct root_spec spec;
         struct rootdev dev;
         int r;
@@ -264,13 +269,13 @@ static int prepare_root(const struct boot_options *o, const char *cmdline, const
         if (!o->rootfstype[0] && !dev.fstype[0])
                 return log_error_errno(EMEDIUMTYPE, "root=%s is %s, which holds no filesystem known to libblkid "
                                                     "(rootfstype= names one)", what, dev.name);
-        r = mount_root(o, &dev);
+        r = mount_root(o, &dev, type);
         if (r < 0)
                 return log_error_errno(r, "cannot mount root=%s (%s, %u:%u) on %s as %s: %m", what, dev.node,
                                        major(dev.devno), minor(dev.devno), INIT_NEWROOT,
                                        o->rootfstype[0] ? o->rootfstype : dev.fstype);
-        log_info("mounted root=%s (%s, %u:%u, %s) on %s %s", what, dev.node, major(dev.devno), minor(dev.devno),
-                 o->rootfstype[0] ? o->rootfstype : dev.fstype, INIT_NEWROOT, o->rw ? "read-write" : "read-only");
+        log_info("mounted root=%s (%s, %u:%u, %s) on %s", what, dev.node, major(dev.devno), minor(dev.devno), type,
+                 INIT_NEWROOT);
 
         r = find_init(INIT_NEWROOT, o->init, ret_init);
         if (r < 0) {
@@ -344,7 +349,7 @@ void run_init(char **args) {
         if (uname(&u) < 0)
                 log_error_errno(errno, "cannot tell the kernel's release: %m, loading no modules");
         else {
-                r = kmod_load_list(KMODLIST_PATH, u.release, cmdline);
+                r = kmod_load_list(KMODLIST_PATH, "/sys", u.release, cmdline);
                 if (r == -ENOENT)
                         log_info("no %s, loading no modules", KMODLIST_PATH);
                 else if (r < 0)

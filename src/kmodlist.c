@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "kmodlist.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -17,7 +19,7 @@
 #include "util.h"
 
 #define KMOD_NAME_MAX 64
-#define KMOD_MAX_FAILED 128
+#define KMOD_BUS_MAX 32
 
 void kmod_name(const char *path, char *buf, size_t n) {
         const char *base = strrchr(path, '/');
@@ -107,91 +109,242 @@ static int load_one(const char *path, const char *params) {
         return r;
 }
 
-struct failed {
-        unsigned n;
-        char names[KMOD_MAX_FAILED][KMOD_NAME_MAX];
+static size_t bus_len(const char *alias) {
+        size_t len = strcspn(alias, "*:");
+
+        return alias[len] && len < KMOD_BUS_MAX ? len : 0;
+}
+
+bool kmod_device_present(const char *sysfs, char *const *aliases, size_t n) {
+        char dir[PATH_MAX], path[PATH_MAX], modalias[4096];
+
+        for (size_t i = 0; i < n; i++) {
+                size_t len = bus_len(aliases[i]);
+                bool seen = false;
+                struct dirent *de;
+                DIR *d;
+
+                if (len == 0)
+                        continue;
+                /* Each bus is looked at once, for all the aliases on it. */
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = bus_len(aliases[j]) == len && strncmp(aliases[j], aliases[i], len) == 0;
+                if (seen || xsnprintf(dir, sizeof(dir), "%s/bus/%.*s/devices", sysfs, (int) len, aliases[i]) < 0)
+                        continue;
+                d = opendir(dir);
+                if (!d)
+                        continue;
+                while ((de = readdir(d))) {
+                        if (de->d_name[0] == '.' ||
+                            xsnprintf(path, sizeof(path), "%s/%s/modalias", dir, de->d_name) < 0 ||
+                            read_line(path, modalias, sizeof(modalias)) < 0)
+                                continue;
+                        for (size_t j = i; j < n; j++)
+                                if (bus_len(aliases[j]) == len && strncmp(aliases[j], aliases[i], len) == 0 &&
+                                    fnmatch(aliases[j], modalias, 0) == 0) {
+                                        (void) closedir(d);
+                                        return true;
+                                }
+                }
+                (void) closedir(d);
+        }
+        return false;
+}
+
+struct strv {
+        char **v;
+        size_t n;
 };
 
-static void failed_add(struct failed *f, const char *name) {
-        if (f->n < KMOD_MAX_FAILED)
-                (void) snprintf(f->names[f->n++], sizeof(f->names[0]), "%s", name);
+static int strv_push(struct strv *s, const char *str) {
+        char **v = realloc(s->v, (s->n + 2) * sizeof(char *));
+
+        if (!v)
+                return -ENOMEM;
+        s->v = v;
+        v[s->n] = strdup(str);
+        if (!v[s->n])
+                return -ENOMEM;
+        v[++s->n] = NULL;
+        return 0;
 }
 
-static const char *failed_find(const struct failed *f, const char *name) {
-        for (unsigned i = 0; i < f->n; i++)
-                if (strcmp(f->names[i], name) == 0)
-                        return f->names[i];
-        return NULL;
+static void strv_free(struct strv *s) {
+        for (size_t i = 0; i < s->n; i++)
+                free(s->v[i]);
+        free(s->v);
+        *s = (struct strv) {};
 }
 
-int kmod_load_list(const char *path, const char *release, const char *cmdline) {
-        char prefix[PATH_MAX], params[1024];
-        struct failed *failed;
-        unsigned loaded = 0;
-        uint64_t t0 = now_ms();
-        bool other_kernel = false;
+struct entry {
+        struct strv files;      /* the module, then what it needs */
+        struct strv aliases;
+        bool done;
+};
+
+struct list {
+        struct entry *e;
+        size_t n;
+};
+
+static void list_free(struct list *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                strv_free(&l->e[i].files);
+                strv_free(&l->e[i].aliases);
+        }
+        free(l->e);
+}
+
+static int list_read(const char *path, struct list *ret) {
+        struct list l = {};
         char *line = NULL;
         size_t cap = 0;
         FILE *f;
+        int r = 0;
+
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (r == 0 && getline(&line, &cap, f) > 0) {
+                char *save = NULL, *w;
+
+                line[strcspn(line, "\n")] = '\0';
+                w = strtok_r(line, " \t", &save);
+                if (!w || w[0] == '#')
+                        continue;
+                if (strcmp(w, "alias") == 0) {
+                        w = strtok_r(NULL, " \t", &save);
+                        if (w && l.n > 0)
+                                r = strv_push(&l.e[l.n - 1].aliases, w);
+                        continue;
+                }
+                {
+                        struct entry *e = realloc(l.e, (l.n + 1) * sizeof(*e));
+
+                        if (!e) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        l.e = e;
+                        l.e[l.n++] = (struct entry) {};
+                }
+                for (; w && r == 0; w = strtok_r(NULL, " \t", &save))
+                        r = strv_push(&l.e[l.n - 1].files, w);
+        }
+        free(line);
+        (void) fclose(f);
+        if (r < 0) {
+                list_free(&l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+struct loader {
+        const char *prefix;     /* /lib/modules/RELEASE/ */
+        const char *cmdline;
+        struct strv ok, failed; /* module names */
+        unsigned loaded;
+        bool other_kernel;
+};
+
+static bool strv_has(const struct strv *s, const char *str) {
+        for (size_t i = 0; i < s->n; i++)
+                if (strcmp(s->v[i], str) == 0)
+                        return true;
+        return false;
+}
+
+/* 0 when the file is loaded (now or before), < 0 when it is not. */
+static int load_file(struct loader *l, const char *file) {
+        char name[KMOD_NAME_MAX], params[1024];
+        int r;
+
+        kmod_name(file, name, sizeof(name));
+        if (strv_has(&l->ok, name))
+                return 0;
+        if (strv_has(&l->failed, name))
+                return -EALREADY;
+
+        if (strncmp(file, l->prefix, strlen(l->prefix)) != 0) {
+                if (!l->other_kernel)
+                        log_warning("the module list is for another kernel than the running one (%s), not loading %s",
+                                    l->prefix, file);
+                l->other_kernel = true;
+                r = -EXDEV;
+        } else {
+                if (kmod_params(l->cmdline, name, params, sizeof(params)) < 0)
+                        log_warning("the options for %s on the kernel command line are too long, ignoring some",
+                                    name);
+                r = load_one(file, params);
+                if (r == -ENODEV)
+                        log_info("not loading %s: no device for it", name);
+                else if (r < 0)
+                        log_warning_errno(r, "cannot load %s: %m, going on without it", name);
+        }
+        if (r == 0)
+                l->loaded++;
+        (void) strv_push(r == 0 ? &l->ok : &l->failed, name);
+        return r;
+}
+
+static void load_entry(struct loader *l, const struct entry *e) {
+        char name[KMOD_NAME_MAX], need[KMOD_NAME_MAX];
+
+        kmod_name(e->files.v[0], name, sizeof(name));
+        for (size_t i = 1; i < e->files.n; i++)
+                if (load_file(l, e->files.v[i]) < 0) {
+                        kmod_name(e->files.v[i], need, sizeof(need));
+                        log_info("not loading %s: it needs %s, which did not load", name, need);
+                        (void) strv_push(&l->failed, name);
+                        return;
+                }
+        (void) load_file(l, e->files.v[0]);
+}
+
+int kmod_load_list(const char *path, const char *sysfs, const char *release, const char *cmdline) {
+        char prefix[PATH_MAX], absent[512] = "";
+        struct loader l = { .prefix = prefix, .cmdline = cmdline };
+        struct list list;
+        uint64_t t0 = now_ms();
+        bool progress;
         int r;
 
         r = xsnprintf(prefix, sizeof(prefix), "/lib/modules/%s/", release);
         if (r < 0)
                 return r;
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        failed = calloc(1, sizeof(*failed));
-        if (!failed) {
-                (void) fclose(f);
-                return -ENOMEM;
+        r = list_read(path, &list);
+        if (r < 0)
+                return r;
+
+        do {
+                progress = false;
+                for (size_t i = 0; i < list.n; i++) {
+                        struct entry *e = &list.e[i];
+
+                        if (e->done || (e->aliases.n > 0 && !kmod_device_present(sysfs, e->aliases.v, e->aliases.n)))
+                                continue;
+                        load_entry(&l, e);
+                        e->done = progress = true;
+                }
+        } while (progress);
+
+        for (size_t i = 0; i < list.n; i++) {
+                char name[KMOD_NAME_MAX];
+                size_t used = strlen(absent);
+
+                if (list.e[i].done)
+                        continue;
+                kmod_name(list.e[i].files.v[0], name, sizeof(name));
+                (void) snprintf(absent + used, sizeof(absent) - used, "%s%s", used ? ", " : "", name);
         }
+        if (absent[0])
+                log_info("no device for %s, not loading %s", absent, strchr(absent, ',') ? "them" : "it");
+        log_info("loaded %u kernel modules in %" PRIu64 " ms", l.loaded, now_ms() - t0);
 
-        while (getline(&line, &cap, f) > 0) {
-                char *save = NULL, *ko, *need;
-                char name[KMOD_NAME_MAX], needname[KMOD_NAME_MAX];
-                const char *missing = NULL;
-
-                line[strcspn(line, "\n")] = '\0';
-                ko = strtok_r(line, " \t", &save);
-                if (!ko || ko[0] == '#')
-                        continue;
-                kmod_name(ko, name, sizeof(name));
-                if (strncmp(ko, prefix, strlen(prefix)) != 0) {
-                        if (!other_kernel)
-                                log_warning("%s lists modules for another kernel than %s (%s), not loading them",
-                                            path, release, ko);
-                        other_kernel = true;
-                        continue;
-                }
-                while ((need = strtok_r(NULL, " \t", &save)) && !missing) {
-                        kmod_name(need, needname, sizeof(needname));
-                        missing = failed_find(failed, needname);
-                }
-                if (missing) {
-                        log_info("not loading %s: it needs %s, which did not load", name, missing);
-                        failed_add(failed, name);
-                        continue;
-                }
-
-                if (kmod_params(cmdline, name, params, sizeof(params)) < 0)
-                        log_warning("the options for %s on the kernel command line are too long, ignoring some",
-                                    name);
-                r = load_one(ko, params);
-                if (r == -ENODEV)
-                        log_info("not loading %s: no device for it", name);
-                else if (r < 0)
-                        log_warning_errno(r, "cannot load %s: %m, going on without it", name);
-                else {
-                        loaded++;
-                        continue;
-                }
-                failed_add(failed, name);
-        }
-
-        log_info("loaded %u kernel modules in %" PRIu64 " ms", loaded, now_ms() - t0);
-        free(line);
-        free(failed);
-        (void) fclose(f);
+        strv_free(&l.ok);
+        strv_free(&l.failed);
+        list_free(&list);
         return 0;
 }

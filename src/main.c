@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,7 +8,9 @@
 #include "config.h"
 #include "init.h"
 #include "log.h"
+#include "mounts.h"
 #include "setup.h"
+#include "status.h"
 
 static void help(void) {
         printf("Usage: %s [--help] [--version] COMMAND [OPTIONS]\n"
@@ -16,6 +19,7 @@ static void help(void) {
                "\n"
                "Commands:\n"
                "  setup              set up the overlay over the root mounted at --newroot\n"
+               "  status [--json]    tell what setup did at this boot\n"
                "  init               be the initrd's init (only as process 1)\n"
                "\n"
                "Options of setup:\n"
@@ -23,6 +27,7 @@ static void help(void) {
                "      --cmdline STR  take options from STR instead of /proc/cmdline\n"
                "      --sysfs DIR    where sysfs is mounted (default /sys)\n"
                "      --mke2fs PATH  the mke2fs to run (default %s)\n"
+               "      --config PATH  the image's defaults (default /etc/scratchroot.conf)\n"
                "\n"
                "See scratchroot(8).\n",
                program_invocation_short_name, MKE2FS_PATH);
@@ -34,14 +39,48 @@ static int usage_error(const char *what) {
         return 2;
 }
 
+static int cmd_status(int argc, char **argv) {
+        static const struct option longopts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        bool json = false;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+hj", longopts, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case 'j':
+                        json = true;
+                        break;
+                default:
+                        return usage_error("bad option to status");
+                }
+        if (optind < argc)
+                return usage_error("status takes no arguments");
+
+        r = print_status(stdout, STATE_FILE, SCRATCH_DIR, json);
+        if (r < 0) {
+                fprintf(stderr, "%s: cannot read %s: %s\n", program_invocation_short_name, STATE_FILE,
+                        strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
 static int cmd_setup(int argc, char **argv) {
-        enum { OPT_NEWROOT = 0x100, OPT_CMDLINE, OPT_SYSFS, OPT_MKE2FS };
+        enum { OPT_NEWROOT = 0x100, OPT_CMDLINE, OPT_SYSFS, OPT_MKE2FS, OPT_CONFIG };
         static const struct option longopts[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "newroot", required_argument, NULL, OPT_NEWROOT },
                 { "cmdline", required_argument, NULL, OPT_CMDLINE },
                 { "sysfs", required_argument, NULL, OPT_SYSFS },
                 { "mke2fs", required_argument, NULL, OPT_MKE2FS },
+                { "config", required_argument, NULL, OPT_CONFIG },
                 {},
         };
         struct setup_args a = {
@@ -65,6 +104,9 @@ static int cmd_setup(int argc, char **argv) {
                         break;
                 case OPT_SYSFS:
                         a.sysfs = optarg;
+                        break;
+                case OPT_CONFIG:
+                        a.config = optarg;
                         break;
                 case OPT_MKE2FS:
                         if (optarg[0] != '/')
@@ -119,6 +161,8 @@ int main(int argc, char **argv) {
                 return usage_error("no command given");
         if (strcmp(argv[optind], "setup") == 0)
                 return cmd_setup(argc - optind, argv + optind);
+        if (strcmp(argv[optind], "status") == 0)
+                return cmd_status(argc - optind, argv + optind);
         if (strcmp(argv[optind], "init") == 0)
                 return usage_error("init runs only as process 1, in an initramfs");
         return usage_error("unknown command");

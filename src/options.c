@@ -8,6 +8,8 @@
 
 void options_init(struct options *o) {
         memset(o, 0, sizeof(*o));
+        for (int i = 0; i < _OPT_MAX; i++)
+                o->from[i] = SOURCE_DEFAULT;
         o->timeout_ms = OPTIONS_DEFAULT_TIMEOUT_MS;
         o->fallback = FALLBACK_TMPFS;
         o->tmpfs_size.percent = OPTIONS_DEFAULT_TMPFS_PERCENT;
@@ -190,16 +192,50 @@ void hctl_format(const struct hctl *h, char *buf, unsigned n) {
                 (void) snprintf(buf, n, "%u:%u:%u:%" PRIu64, h->host, h->channel, h->target, h->lun);
 }
 
-static void add_problem(struct options *o, const char *fmt, const char *key, const char *value) {
-        if (o->n_problems >= OPTIONS_MAX_PROBLEMS)
-                return;
-        (void) snprintf(o->problems[o->n_problems++], sizeof(o->problems[0]), fmt, key, value);
+const char *source_to_string(enum source s) {
+        switch (s) {
+        case SOURCE_CMDLINE: return "cmdline";
+        case SOURCE_FWCFG: return "fw_cfg";
+        case SOURCE_SMBIOS: return "smbios";
+        case SOURCE_VPORT: return "virtio-port";
+        case SOURCE_CONFIG: return "config";
+        case SOURCE_DEFAULT: return "default";
+        case _SOURCE_MAX: break;
+        }
+        return "?";
 }
 
-static void mark_invalid(struct options *o) {
-        if (!o->invalid)
-                o->first_invalid = o->n_problems;
-        o->invalid = true;
+/* Serial numbers as hypervisors set them: printable, no blanks or quotes,
+ * so that they survive the command line and a log line unchanged. */
+int parse_serial(const char *s, char *ret, size_t n) {
+        size_t len = strlen(s);
+
+        if (len == 0)
+                return -EINVAL;
+        if (len > OPTIONS_MAX_SERIAL || len >= n)
+                return -ERANGE;
+        for (size_t i = 0; i < len; i++)
+                if (s[i] <= ' ' || s[i] > '~' || s[i] == '"' || s[i] == '\'' || s[i] == '\\')
+                        return -EINVAL;
+        memcpy(ret, s, len + 1);
+        return 0;
+}
+
+static void add_problem(struct options *o, int opt, enum source src, const char *fmt, const char *key,
+                        const char *value) {
+        char text[sizeof(o->problems[0])];
+        unsigned i;
+
+        if (o->n_problems >= OPTIONS_MAX_PROBLEMS)
+                return;
+        i = o->n_problems++;
+        (void) snprintf(text, sizeof(text), fmt, key, value);
+        if (src == SOURCE_CMDLINE)
+                (void) snprintf(o->problems[i], sizeof(o->problems[i]), "%s", text);
+        else
+                (void) snprintf(o->problems[i], sizeof(o->problems[i]), "%.*s (from %s)",
+                                (int) (sizeof(text) - 32), text, source_to_string(src));
+        o->problem_opt[i] = opt;
 }
 
 /* Values as the option takes them, so that only the last one counts. */
@@ -209,17 +245,17 @@ struct raw {
         bool set, bare, too_long;
 };
 
-enum { RAW_ENABLE, RAW_LUN, RAW_TIMEOUT, RAW_FALLBACK, RAW_TMPFS_SIZE, RAW_FORCE, _RAW_MAX };
+static const char *const option_names[_OPT_MAX] = {
+        [OPT_ENABLE] = "rd.scratch",
+        [OPT_LUN] = "rd.scratch.lun",
+        [OPT_SERIAL] = "rd.scratch.serial",
+        [OPT_TIMEOUT] = "rd.scratch.timeout",
+        [OPT_FALLBACK] = "rd.scratch.fallback",
+        [OPT_TMPFS_SIZE] = "rd.scratch.tmpfs.size",
+        [OPT_FORCE] = "rd.scratch.force",
+};
 
-static void take(struct options *o, struct raw *raw, const char *tok, size_t len) {
-        static const char *const names[_RAW_MAX] = {
-                [RAW_ENABLE] = "rd.scratch",
-                [RAW_LUN] = "rd.scratch.lun",
-                [RAW_TIMEOUT] = "rd.scratch.timeout",
-                [RAW_FALLBACK] = "rd.scratch.fallback",
-                [RAW_TMPFS_SIZE] = "rd.scratch.tmpfs.size",
-                [RAW_FORCE] = "rd.scratch.force",
-        };
+static void take(struct options *o, struct raw *raw, const char *tok, size_t len, enum source src) {
         const char *eq = memchr(tok, '=', len);
         size_t klen = eq ? (size_t) (eq - tok) : len;
         char key[64];
@@ -231,13 +267,13 @@ static void take(struct options *o, struct raw *raw, const char *tok, size_t len
 
         o->active = true;
 
-        for (int i = 0; i < _RAW_MAX; i++) {
+        for (int i = 0; i < _OPT_MAX; i++) {
                 struct raw *r = &raw[i];
                 size_t vlen;
 
-                if (strlen(names[i]) != klen || strncmp(tok, names[i], klen) != 0)
+                if (strlen(option_names[i]) != klen || strncmp(tok, option_names[i], klen) != 0)
                         continue;
-                r->key = names[i];
+                r->key = option_names[i];
                 r->set = true;
                 r->bare = !eq;
                 r->too_long = false;
@@ -255,98 +291,185 @@ static void take(struct options *o, struct raw *raw, const char *tok, size_t len
         }
 
         (void) snprintf(key, sizeof(key), "%.*s", (int) (klen < 48 ? klen : 48), tok);
-        add_problem(o, "unknown option %s%s, ignored", key, klen < 48 ? "" : "...");
+        add_problem(o, -1, src, "unknown option %s%s, ignored", key, klen < 48 ? "" : "...");
 }
 
 /* Splits like the kernel does: blanks separate, double quotes group and are
  * dropped, and "--" ends the kernel's own parameters. */
-static void tokenize(struct options *o, struct raw *raw, const char *cmdline) {
+static void tokenize(struct options *o, struct raw *raw, const char *text, enum source src) {
         char tok[OPTIONS_MAX_VALUE + 128];
-        const char *p = cmdline;
+        const char *p = text;
 
         for (;;) {
                 size_t len = 0;
-                bool quoted = false, overlong = false;
+                bool quoted = false;
 
-                while (*p == ' ' || *p == '\t' || *p == '\n')
-                        p++;
+                while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+                       (src == SOURCE_CONFIG && *p == '#')) {
+                        if (*p == '#')
+                                p += strcspn(p, "\n");
+                        else
+                                p++;
+                }
                 if (!*p)
                         return;
-                for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n')); p++) {
+                for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')); p++) {
                         if (*p == '"') {
                                 quoted = !quoted;
                                 continue;
                         }
+                        /* Longer than any value we take: cut, so that the
+                         * length check reports it. */
                         if (len + 1 < sizeof(tok))
                                 tok[len++] = *p;
-                        else
-                                overlong = true;
                 }
                 tok[len] = '\0';
-                if (strcmp(tok, "--") == 0)
+                if (src == SOURCE_CMDLINE && strcmp(tok, "--") == 0)
                         return;
-                if (overlong && strncmp(tok, "rd.scratch", strlen("rd.scratch")) == 0) {
-                        /* Keep it recognisable, make it fail the length check. */
-                        o->active = true;
-                }
-                take(o, raw, tok, len);
+                take(o, raw, tok, len, src);
         }
 }
 
-void options_parse_cmdline(struct options *o, const char *cmdline) {
-        struct raw raw[_RAW_MAX] = {};
+static void parse_text(struct options *o, const char *text, enum source src) {
+        struct raw raw[_OPT_MAX] = {};
         bool b;
         int r;
 
-        tokenize(o, raw, cmdline);
+        tokenize(o, raw, text, src);
 
-        for (int i = 0; i < _RAW_MAX; i++) {
+        for (int i = 0; i < _OPT_MAX; i++) {
                 struct raw *v = &raw[i];
 
                 if (!v->set)
                         continue;
+                o->set |= 1u << i;
+                o->from[i] = src;
                 if (v->too_long) {
-                        mark_invalid(o);
-                        add_problem(o, "%s: value longer than 256 bytes (starts '%.40s'), not used", v->key, v->value);
+                        o->bad |= 1u << i;
+                        add_problem(o, i, src, "%s: value longer than 256 bytes (starts '%.40s'), not used", v->key,
+                                    v->value);
                         continue;
                 }
 
                 switch (i) {
-                case RAW_ENABLE:
+                case OPT_ENABLE:
                         b = true;
                         r = v->bare ? 0 : parse_bool(v->value, &b);
                         if (r == 0)
                                 o->disabled = !b;
                         break;
-                case RAW_FORCE:
+                case OPT_FORCE:
                         b = true;
                         r = v->bare ? 0 : parse_bool(v->value, &b);
                         if (r == 0)
                                 o->force = b;
                         break;
-                case RAW_LUN:
+                case OPT_LUN:
                         r = parse_hctl(v->value, &o->lun);
                         o->have_lun = r == 0;
                         break;
-                case RAW_TIMEOUT:
+                case OPT_SERIAL:
+                        r = parse_serial(v->value, o->serial, sizeof(o->serial));
+                        o->have_serial = r == 0;
+                        break;
+                case OPT_TIMEOUT:
                         r = parse_timeout_ms(v->value, &o->timeout_ms);
                         break;
-                case RAW_FALLBACK:
+                case OPT_FALLBACK:
                         r = parse_fallback(v->value, &o->fallback);
                         break;
-                case RAW_TMPFS_SIZE:
+                case OPT_TMPFS_SIZE:
                         r = parse_size(v->value, &o->tmpfs_size);
                         break;
                 default:
                         r = 0;
                 }
                 if (r < 0) {
-                        mark_invalid(o);
-                        add_problem(o, r == -ERANGE ? "%s='%s': value out of range" : "%s='%s': malformed value",
+                        o->bad |= 1u << i;
+                        add_problem(o, i, src,
+                                    r == -ERANGE ? "%s='%s': value out of range" : "%s='%s': malformed value",
                                     v->key, v->value);
                 }
         }
+}
 
+/* What follows from set, bad and the values: kept in one place so that a
+ * merge leaves the same state as a single parse would. */
+static void settle(struct options *o) {
+        o->invalid = (o->bad & o->set) != 0;
+        o->first_invalid = 0;
+        for (unsigned i = 0; i < o->n_problems; i++)
+                if (o->problem_opt[i] >= 0 && (o->bad & (1u << o->problem_opt[i]))) {
+                        o->first_invalid = i;
+                        break;
+                }
         if (o->disabled)
                 o->active = false;
+}
+
+void options_parse_source(struct options *o, const char *text, enum source src) {
+        parse_text(o, text, src);
+        settle(o);
+}
+
+void options_parse_cmdline(struct options *o, const char *cmdline) {
+        options_parse_source(o, cmdline, SOURCE_CMDLINE);
+}
+
+void options_merge(struct options *strong, const struct options *weak) {
+        for (int i = 0; i < _OPT_MAX; i++) {
+                unsigned bit = 1u << i;
+
+                if ((strong->set & bit) || !(weak->set & bit))
+                        continue;
+                strong->set |= bit;
+                strong->bad |= weak->bad & bit;
+                strong->from[i] = weak->from[i];
+                switch (i) {
+                case OPT_ENABLE: strong->disabled = weak->disabled; break;
+                case OPT_LUN:
+                        strong->have_lun = weak->have_lun;
+                        strong->lun = weak->lun;
+                        break;
+                case OPT_SERIAL:
+                        strong->have_serial = weak->have_serial;
+                        memcpy(strong->serial, weak->serial, sizeof(strong->serial));
+                        break;
+                case OPT_TIMEOUT: strong->timeout_ms = weak->timeout_ms; break;
+                case OPT_FALLBACK: strong->fallback = weak->fallback; break;
+                case OPT_TMPFS_SIZE: strong->tmpfs_size = weak->tmpfs_size; break;
+                case OPT_FORCE: strong->force = weak->force; break;
+                }
+        }
+        /* Problems of the weaker source are told only for what it set: an
+         * overridden bad value does not matter. */
+        strong->set |= weak->set & (1u << _OPT_MAX);
+        strong->bad |= weak->bad & (1u << _OPT_MAX);
+        for (unsigned i = 0; i < weak->n_problems && strong->n_problems < OPTIONS_MAX_PROBLEMS; i++) {
+                int opt = weak->problem_opt[i];
+
+                if (opt >= 0 && opt < _OPT_MAX && strong->from[opt] != weak->from[opt])
+                        continue;
+                memcpy(strong->problems[strong->n_problems], weak->problems[i], sizeof(weak->problems[i]));
+                strong->problem_opt[strong->n_problems++] = opt;
+        }
+        if (weak->active || (weak->set & ~(1u << OPT_ENABLE)))
+                strong->active = true;
+        settle(strong);
+}
+
+void options_source_problem(struct options *o, enum source src, const char *what) {
+        o->set |= 1u << _OPT_MAX;
+        o->bad |= 1u << _OPT_MAX;
+        o->active = true;
+        add_problem(o, _OPT_MAX, SOURCE_CMDLINE, "options from %s %s", source_to_string(src), what);
+        settle(o);
+}
+
+enum source options_disk_source(const struct options *o) {
+        if (o->set & (1u << OPT_LUN))
+                return o->from[OPT_LUN];
+        if (o->set & (1u << OPT_SERIAL))
+                return o->from[OPT_SERIAL];
+        return SOURCE_DEFAULT;
 }

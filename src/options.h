@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define OPTIONS_MAX_PROBLEMS 8
@@ -30,15 +31,46 @@ struct size_spec {
         unsigned percent;
 };
 
+/* Where options come from, strongest first. */
+enum source {
+        SOURCE_CMDLINE,
+        SOURCE_FWCFG,
+        SOURCE_SMBIOS,
+        SOURCE_VPORT,
+        SOURCE_CONFIG,
+        SOURCE_DEFAULT,
+        _SOURCE_MAX,
+};
+
+enum {
+        OPT_ENABLE,
+        OPT_LUN,
+        OPT_SERIAL,
+        OPT_TIMEOUT,
+        OPT_FALLBACK,
+        OPT_TMPFS_SIZE,
+        OPT_FORCE,
+        _OPT_MAX,
+};
+
+#define OPTIONS_MAX_SERIAL 64
+
 struct options {
         bool active;          /* some rd.scratch option is present and not rd.scratch=0 */
         bool disabled;        /* rd.scratch=0 */
         bool have_lun;
         struct hctl lun;
+        bool have_serial;
+        char serial[OPTIONS_MAX_SERIAL + 1];
         unsigned timeout_ms;
         enum fallback fallback;
         struct size_spec tmpfs_size;
         bool force;
+
+        /* Per option: whether a source set it, whether its value was bad,
+         * and which source that was. */
+        unsigned set, bad;      /* bit _OPT_MAX: a whole source was refused */
+        enum source from[_OPT_MAX];
 
         /* Values that did not parse make the options invalid: no disk is
          * touched when the user's intent is unclear. Unknown option names
@@ -46,7 +78,8 @@ struct options {
         bool invalid;
         unsigned first_invalid;         /* index in problems of the first bad value */
         unsigned n_problems;
-        char problems[OPTIONS_MAX_PROBLEMS][OPTIONS_MAX_VALUE + 96];
+        char problems[OPTIONS_MAX_PROBLEMS][OPTIONS_MAX_VALUE + 128];
+        int problem_opt[OPTIONS_MAX_PROBLEMS];  /* the bad option, -1 for a warning */
 };
 
 void options_init(struct options *o);
@@ -56,6 +89,24 @@ void options_init(struct options *o);
  * recorded in o->problems for the caller to report. */
 void options_parse_cmdline(struct options *o, const char *cmdline);
 
+/* The same for text from another source: problems name the source. In
+ * SOURCE_CONFIG text, '#' starts a comment that runs to the end of the line. */
+void options_parse_source(struct options *o, const char *text, enum source src);
+
+/* Takes from weak every option strong has not set: an option is taken from
+ * the strongest source that sets it. A bad value counts as set, so that a
+ * weaker source cannot stand in for what the stronger one meant. */
+void options_merge(struct options *strong, const struct options *weak);
+
+/* Records that a whole source could not be used; it makes the options
+ * invalid like a bad value does. */
+void options_source_problem(struct options *o, enum source src, const char *what);
+
+const char *source_to_string(enum source s);
+/* The source that selected the disk (rd.scratch.lun or rd.scratch.serial). */
+enum source options_disk_source(const struct options *o);
+
+int parse_serial(const char *s, char *ret, size_t n);
 int parse_hctl(const char *s, struct hctl *ret);
 int parse_timeout_ms(const char *s, unsigned *ret);
 int parse_size(const char *s, struct size_spec *ret);

@@ -74,9 +74,13 @@ static bool uuid_chars_ok(const char *s) {
 /* A kernel block device name under /dev: "sda1", or "cciss/c0d0", which
  * sysfs spells "cciss!c0d0". */
 static int parse_dev_path(const char *s, struct root_spec *ret) {
-        const char *name = s + strlen("/dev/");
-        size_t len = strlen(name);
+        size_t slen = strlen(s), len;
+        const char *name;
 
+        if (slen < strlen("/dev/") || strncmp(s, "/dev/", strlen("/dev/")) != 0)
+                return -EINVAL;
+        name = s + strlen("/dev/");
+        len = slen - strlen("/dev/");
         if (strncmp(s, "/dev/disk/", strlen("/dev/disk/")) == 0 ||
             strncmp(s, "/dev/mapper/", strlen("/dev/mapper/")) == 0)
                 return -EOPNOTSUPP;

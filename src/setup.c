@@ -17,6 +17,7 @@
 #include "mounts.h"
 #include "options.h"
 #include "safety.h"
+#include "sources.h"
 #include "state.h"
 #include "sysfs.h"
 #include "util.h"
@@ -29,6 +30,7 @@ struct outcome {
         enum verdict verdict;
         bool volatile_;
         uint64_t format_ms;
+        char serial[OPTIONS_MAX_SERIAL * 4];
         char reason[512];
 };
 
@@ -102,7 +104,9 @@ static int fail(struct outcome *out, int r, const char *fmt, ...) {
 }
 
 static int try_scratch(const struct setup_args *a, const struct options *o, struct outcome *out) {
-        char want[64], amb[256], why[256], size[32];
+        char want[160], lun[64] = "", amb[256], why[256], size[32];
+        struct selector sel = {};
+        const char *where;
         struct disk_facts facts;
         struct disk *d = &out->disk;
         bool busy = false;
@@ -111,27 +115,41 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
 
         if (o->invalid)
                 return fail(out, -EINVAL, "%s", o->problems[o->first_invalid]);
-        if (!o->have_lun)
-                return fail(out, -ENOENT, "no disk selected: rd.scratch.lun= is not set");
+        if (!o->have_lun && !o->have_serial)
+                return fail(out, -ENOENT, "no disk selected: neither rd.scratch.lun= nor rd.scratch.serial= is set");
 
-        hctl_format(&o->lun, want, sizeof(want));
-        r = sysfs_wait_disk(a->sysfs, &o->lun, o->timeout_ms, d, amb, sizeof(amb));
+        sel.have_lun = o->have_lun;
+        sel.lun = o->lun;
+        sel.serial = o->have_serial ? o->serial : NULL;
+        if (o->have_lun) {
+                hctl_format(&o->lun, lun, sizeof(lun));
+                (void) snprintf(want, sizeof(want), "rd.scratch.lun=%s%s%s", lun, o->have_serial ? " rd.scratch.serial=" : "",
+                                o->have_serial ? o->serial : "");
+        } else
+                (void) snprintf(want, sizeof(want), "rd.scratch.serial=%s", o->serial);
+
+        r = sysfs_wait_selected(a->sysfs, &sel, o->timeout_ms, d, amb, sizeof(amb));
         if (r == -ENOENT)
-                return fail(out, r, "no disk at rd.scratch.lun=%s after %u ms", want, o->timeout_ms);
+                return fail(out, r, "no disk at %s after %u ms", want, o->timeout_ms);
         if (r == -ENODEV)
-                return fail(out, r, "the SCSI device at rd.scratch.lun=%s has no block device after %u ms",
-                            want, o->timeout_ms);
+                return fail(out, r, "the SCSI device at %s has no block device after %u ms", want, o->timeout_ms);
         if (r == -ENOTUNIQ)
-                return fail(out, r, "rd.scratch.lun=%s is ambiguous, it matches %s; give H:C:T:L", want, amb);
+                return fail(out, r, "%s is ambiguous, it matches %s; %s", want, amb,
+                            o->have_lun ? "give H:C:T:L" : "serial numbers must be unique");
         if (r == -EMLINK)
-                return fail(out, r, "the SCSI device at rd.scratch.lun=%s has more than one block device", want);
+                return fail(out, r, "the SCSI device at %s has more than one block device", want);
+        if (r == -EBADSLT)
+                return fail(out, r, "the disk at rd.scratch.lun=%s carries serial %s, not %s", lun, amb, o->serial);
         if (r < 0)
-                return fail(out, r, "cannot look up rd.scratch.lun=%s in %s: %s", want, a->sysfs, strerror(-r));
+                return fail(out, r, "cannot look up %s in %s: %s", want, a->sysfs, strerror(-r));
         out->have_disk = true;
+        where = d->hctl[0] ? d->hctl : "no SCSI address";
+        if (sysfs_disk_serial(d, out->serial, sizeof(out->serial)) < 0)
+                out->serial[0] = '\0';
 
         r = disk_node(d, out->node, sizeof(out->node));
         if (r < 0)
-                return fail(out, r, "cannot make a node for %s (%s, %u:%u): %s", d->name, d->hctl,
+                return fail(out, r, "cannot make a node for %s (%s, %u:%u): %s", d->name, where,
                             major(d->devno), minor(d->devno), strerror(-r));
 
         /* O_EXCL fails with EBUSY while a filesystem, swap, device-mapper or
@@ -139,20 +157,20 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
         fd = open(out->node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
                 if (errno != EBUSY)
-                        return fail(out, -errno, "cannot open %s (%s): %s", out->node, d->hctl, strerror(errno));
+                        return fail(out, -errno, "cannot open %s (%s): %s", out->node, where, strerror(errno));
                 busy = true;
         }
         r = safety_gather(a->sysfs, d, fd, busy, a->newroot, &facts);
         if (fd >= 0)
                 (void) close(fd);
         if (r < 0)
-                return fail(out, r, "cannot inspect %s (%s): %s", d->name, d->hctl, strerror(-r));
+                return fail(out, r, "cannot inspect %s (%s): %s", d->name, where, strerror(-r));
 
         format_bytes(facts.attrs.size_bytes, size, sizeof(size));
         out->verdict = safety_decide(&facts, o->force, why, sizeof(why));
         if (out->verdict == VERDICT_REFUSE)
-                return fail(out, -EPERM, "refusing %s (%s, %s): %s", d->name, d->hctl, size, why);
-        log_info("formatting %s (%s, %u:%u, %s): %s", d->name, d->hctl, major(d->devno), minor(d->devno), size,
+                return fail(out, -EPERM, "refusing %s (%s, %s): %s", d->name, where, size, why);
+        log_info("formatting %s (%s, %u:%u, %s): %s", d->name, where, major(d->devno), minor(d->devno), size,
                  why);
 
         /* A disk kept from an earlier boot is discarded so a thin host image
@@ -161,21 +179,21 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
         r = format_scratch(a->mke2fs, out->node, out->verdict != VERDICT_FORMAT_BLANK, FORMAT_TIMEOUT_MS, &status);
         out->format_ms = now_ms() - t;
         if (r == -ETIMEDOUT)
-                return fail(out, r, "%s did not finish on %s (%s) within %u s", a->mke2fs, d->name, d->hctl,
+                return fail(out, r, "%s did not finish on %s (%s) within %u s", a->mke2fs, d->name, where,
                             FORMAT_TIMEOUT_MS / 1000);
         if (r == -EIO)
-                return fail(out, r, "%s failed on %s (%s) with status %d", a->mke2fs, d->name, d->hctl, status);
+                return fail(out, r, "%s failed on %s (%s) with status %d", a->mke2fs, d->name, where, status);
         if (r < 0)
                 return fail(out, r, "cannot run %s: %s", a->mke2fs, strerror(-r));
 
         r = mount_scratch_ext4(out->node);
         if (r < 0)
-                return fail(out, r, "cannot mount %s (%s) on %s: %s", d->name, d->hctl, SCRATCH_DIR, strerror(-r));
+                return fail(out, r, "cannot mount %s (%s) on %s: %s", d->name, where, SCRATCH_DIR, strerror(-r));
 
         r = mount_overlay_root(a->newroot, &out->volatile_);
         if (r < 0) {
                 umount_scratch();
-                return fail(out, r, "cannot mount the overlay with its upper on %s (%s): %s", d->name, d->hctl,
+                return fail(out, r, "cannot mount the overlay with its upper on %s (%s): %s", d->name, where,
                             strerror(-r));
         }
         return 0;
@@ -195,25 +213,79 @@ static int try_tmpfs(const struct setup_args *a, const struct options *o, struct
         return 0;
 }
 
+static void take_source(struct options *o, enum source src, int r, const char *text, size_t bad) {
+        struct options w;
+
+        if (r == -ENOENT)
+                return;
+        options_init(&w);
+        if (r == 0)
+                options_parse_source(&w, text, src);
+        else {
+                /* The host meant to say something: what it said is unclear,
+                 * so no disk is touched. */
+                char what[96];
+
+                if (r == -EBADMSG)
+                        (void) snprintf(what, sizeof(what), "refused: a byte that is not printable ASCII at offset %zu",
+                                        bad);
+                else
+                        (void) snprintf(what, sizeof(what), "unreadable: %s", strerror(-r));
+                options_source_problem(&w, src, what);
+        }
+        options_merge(o, &w);
+}
+
+/* Options from every source, each taken from the strongest that sets it:
+ * the command line, the hypervisor (fw_cfg, SMBIOS, the virtio port), the
+ * image's config file, the defaults. */
+static int gather_options(const struct setup_args *a, struct options *o) {
+        char text[SOURCE_MAX_BYTES + 1], *cmdline = NULL;
+        size_t bad = 0;
+        int r;
+
+        options_init(o);
+        if (a->cmdline)
+                options_parse_cmdline(o, a->cmdline);
+        else {
+                r = read_cmdline(&cmdline);
+                if (r < 0)
+                        return r;
+                options_parse_cmdline(o, cmdline);
+                free(cmdline);
+        }
+        /* rd.scratch=0 on the command line ends it before the host is asked. */
+        if (o->disabled)
+                return 0;
+
+        r = read_fwcfg(a->sysfs, text, sizeof(text), &bad);
+        take_source(o, SOURCE_FWCFG, r, text, bad);
+        r = read_smbios(a->sysfs, text, sizeof(text), &bad);
+        take_source(o, SOURCE_SMBIOS, r, text, bad);
+        if (!o->disabled) {
+                r = read_vport(a->sysfs, o->timeout_ms, text, sizeof(text), &bad);
+                if (r == -ETIMEDOUT)
+                        log_warning("no line on the virtio port %s within %u ms", VPORT_NAME, o->timeout_ms);
+                else
+                        take_source(o, SOURCE_VPORT, r, text, bad);
+        }
+        r = read_config(a->config ? a->config : CONFIG_FILE, text, sizeof(text), &bad);
+        take_source(o, SOURCE_CONFIG, r, text, bad);
+        return 0;
+}
+
 int run_setup(const struct setup_args *a) {
         uint64_t t0 = now_ms();
         struct options o;
         struct outcome out = { .backing = BACKING_NONE };
-        char *cmdline = NULL, devno[32] = "", tmpfs_size[32] = "";
+        char devno[32] = "", tmpfs_size[32] = "";
         const char *format = "";
         int r, ret = 0;
 
-        options_init(&o);
-        if (a->cmdline)
-                options_parse_cmdline(&o, a->cmdline);
-        else {
-                r = read_cmdline(&cmdline);
-                if (r < 0) {
-                        log_error_errno(r, "cannot read /proc/cmdline: %m");
-                        return 0;
-                }
-                options_parse_cmdline(&o, cmdline);
-                free(cmdline);
+        r = gather_options(a, &o);
+        if (r < 0) {
+                log_error_errno(r, "cannot read /proc/cmdline: %m");
+                return 0;
         }
 
         /* The first bad value is told once, as the reason for the fallback. */
@@ -263,10 +335,11 @@ int run_setup(const struct setup_args *a) {
                         .device = out.have_disk ? out.node : "",
                         .devno = devno,
                         .hctl = out.have_disk ? out.disk.hctl : "",
+                        .serial = out.have_disk ? out.serial : "",
                         .format = format,
                         .tmpfs_size = tmpfs_size,
                         .reason = out.backing == BACKING_SCRATCH ? "" : out.reason,
-                        .source = "cmdline",
+                        .source = source_to_string(options_disk_source(&o)),
                         .volatile_ = out.volatile_,
                         .format_ms = out.backing == BACKING_SCRATCH ? out.format_ms : 0,
                         .setup_ms = now_ms() - t0,
@@ -278,7 +351,7 @@ int run_setup(const struct setup_args *a) {
 
                 if (out.backing == BACKING_SCRATCH)
                         log_info("root overlay on %s (%s), ext4 without journal%s, setup took %" PRIu64 " ms",
-                                 out.disk.name, out.disk.hctl, out.volatile_ ? ", volatile" : "", s.setup_ms);
+                                 out.disk.name, out.disk.hctl[0] ? out.disk.hctl : "no SCSI address", out.volatile_ ? ", volatile" : "", s.setup_ms);
                 else if (out.backing == BACKING_TMPFS)
                         log_info("root overlay on tmpfs (size=%s), setup took %" PRIu64 " ms", tmpfs_size,
                                  s.setup_ms);

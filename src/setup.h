@@ -6,6 +6,7 @@ struct setup_args {
         const char *sysfs;
         const char *cmdline;    /* NULL: read /proc/cmdline */
         const char *mke2fs;
+        const char *config;     /* the image's own defaults, CONFIG_FILE */
 };
 
 /* Returns 0 when the boot can go on (scratch, tmpfs, or the root left as it

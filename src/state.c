@@ -48,6 +48,7 @@ int state_format(const struct state *s, char *buf, unsigned n) {
         r |= put(buf, n, &o, "device", s->device);
         r |= put(buf, n, &o, "devno", s->devno);
         r |= put(buf, n, &o, "hctl", s->hctl);
+        r |= put(buf, n, &o, "serial", s->serial);
         r |= put(buf, n, &o, "format", s->format);
         r |= put(buf, n, &o, "fs", s->backing == BACKING_SCRATCH ? "ext4" : s->backing == BACKING_TMPFS ? "tmpfs" : "");
         r |= put(buf, n, &o, "tmpfs_size", s->backing == BACKING_TMPFS ? s->tmpfs_size : "");

@@ -15,6 +15,7 @@ struct state {
         const char *device;     /* node the scratch was used through, "" when none */
         const char *devno;
         const char *hctl;
+        const char *serial;     /* the disk's serial number, "" when unknown */
         const char *format;     /* blank|reused|forced, "" */
         const char *tmpfs_size;
         const char *reason;     /* why not the scratch disk, "" */

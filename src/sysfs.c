@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "sysfs.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -129,6 +132,166 @@ int sysfs_wait_disk(const char *sysfs, const struct hctl *want, unsigned timeout
 
         for (;;) {
                 int r = sysfs_find_disk(sysfs, want, ret, ambiguous, n);
+
+                if (r != -ENOENT && r != -ENODEV)
+                        return r;
+                if (now_ms() >= deadline)
+                        return r;
+                sleep_ms(10);
+        }
+}
+
+/* Trims the blanks and NULs that SCSI pads serial numbers with. */
+static void trim(char *s) {
+        size_t len = strlen(s), start = 0;
+
+        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\n'))
+                s[--len] = '\0';
+        while (s[start] == ' ')
+                start++;
+        memmove(s, s + start, len - start + 1);
+}
+
+int sysfs_disk_serial(const struct disk *d, char *buf, size_t n) {
+        char path[PATH_MAX];
+        unsigned char vpd[512];
+        ssize_t k;
+        size_t len;
+        int fd;
+
+        if (n == 0)
+                return -EINVAL;
+        /* VPD page 0x80: a 4-byte header whose last two bytes are the length. */
+        if (xsnprintf(path, sizeof(path), "%s/device/vpd_pg80", d->blockdir) < 0)
+                return -ENAMETOOLONG;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                k = read(fd, vpd, sizeof(vpd));
+                (void) close(fd);
+                if (k < 4 || vpd[1] != 0x80)
+                        return -EBADMSG;
+                len = ((size_t) vpd[2] << 8) | vpd[3];
+                if (len > (size_t) k - 4)
+                        return -EBADMSG;
+                for (size_t i = 0; i < len; i++)
+                        if (vpd[4 + i] != '\0' && !isprint(vpd[4 + i]))
+                                return -EBADMSG;
+                if (len >= n)
+                        return -E2BIG;
+                memcpy(buf, vpd + 4, len);
+                buf[len] = '\0';
+                /* embedded NULs end the serial */
+                trim(buf);
+                return buf[0] ? 0 : -ENOENT;
+        }
+        if (xsnprintf(path, sizeof(path), "%s/serial", d->blockdir) < 0)
+                return -ENAMETOOLONG;
+        if (read_line(path, buf, n) < 0)
+                return -ENOENT;
+        for (char *c = buf; *c; c++)
+                if (!isprint((unsigned char) *c))
+                        return -EBADMSG;
+        trim(buf);
+        return buf[0] ? 0 : -ENOENT;
+}
+
+/* A whole disk under class/block: its address when it is a SCSI disk. */
+static int disk_from_class(const char *sysfs, const char *name, struct disk *ret) {
+        struct disk d = {};
+        char path[PATH_MAX], link[PATH_MAX];
+        struct hctl h;
+        int r;
+
+        if (strlen(name) >= sizeof(d.name))
+                return -ENAMETOOLONG;
+        strcpy(d.name, name);
+        if (xsnprintf(d.blockdir, sizeof(d.blockdir), "%s/class/block/%s", sysfs, name) < 0 ||
+            xsnprintf(path, sizeof(path), "%s/partition", d.blockdir) < 0)
+                return -ENAMETOOLONG;
+        if (access(path, F_OK) == 0)
+                return -EISDIR; /* a partition */
+        (void) xsnprintf(path, sizeof(path), "%s/dev", d.blockdir);
+        r = read_devno(path, &d.devno);
+        if (r < 0)
+                return r;
+        (void) xsnprintf(path, sizeof(path), "%s/device", d.blockdir);
+        if (realpath(path, link)) {
+                const char *base;
+
+                base = strrchr(link, '/');
+                base = base ? base + 1 : link;
+                if (parse_sysfs_hctl(base, &h) && strlen(base) < sizeof(d.hctl))
+                        strcpy(d.hctl, base);
+        }
+        *ret = d;
+        return 0;
+}
+
+int sysfs_find_serial(const char *sysfs, const char *serial, struct disk *ret, char *ambiguous, size_t n) {
+        char dir[PATH_MAX];
+        struct dirent *de;
+        struct disk found = {};
+        unsigned matches = 0;
+        DIR *d;
+
+        if (xsnprintf(dir, sizeof(dir), "%s/class/block", sysfs) < 0)
+                return -ENAMETOOLONG;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? -ENOENT : -errno;
+        if (ambiguous && n)
+                ambiguous[0] = '\0';
+        while ((de = readdir(d))) {
+                struct disk disk;
+                char s[OPTIONS_MAX_SERIAL * 4];
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (disk_from_class(sysfs, de->d_name, &disk) < 0)
+                        continue;
+                if (sysfs_disk_serial(&disk, s, sizeof(s)) < 0 || strcmp(s, serial) != 0)
+                        continue;
+                matches++;
+                if (ambiguous && n) {
+                        size_t used = strlen(ambiguous);
+                        (void) snprintf(ambiguous + used, n - used, "%s%s%s%s%s", used ? ", " : "", disk.name,
+                                        disk.hctl[0] ? " (" : "", disk.hctl, disk.hctl[0] ? ")" : "");
+                }
+                found = disk;
+        }
+        (void) closedir(d);
+        if (matches == 0)
+                return -ENOENT;
+        if (matches > 1)
+                return -ENOTUNIQ;
+        *ret = found;
+        return 0;
+}
+
+static int find_selected(const char *sysfs, const struct selector *sel, struct disk *ret, char *ambiguous,
+                         size_t n) {
+        char s[OPTIONS_MAX_SERIAL * 4];
+        int r;
+
+        if (!sel->have_lun)
+                return sysfs_find_serial(sysfs, sel->serial, ret, ambiguous, n);
+        r = sysfs_find_disk(sysfs, &sel->lun, ret, ambiguous, n);
+        if (r < 0 || !sel->serial)
+                return r;
+        r = sysfs_disk_serial(ret, s, sizeof(s));
+        if (r == 0 && strcmp(s, sel->serial) == 0)
+                return 0;
+        if (ambiguous && n)
+                (void) snprintf(ambiguous, n, "%s", r == 0 ? s : "none");
+        return -EBADSLT;
+}
+
+int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned timeout_ms, struct disk *ret,
+                        char *ambiguous, size_t n) {
+        uint64_t deadline = now_ms() + timeout_ms;
+
+        for (;;) {
+                int r = find_selected(sysfs, sel, ret, ambiguous, n);
 
                 if (r != -ENOENT && r != -ENODEV)
                         return r;

@@ -42,6 +42,28 @@ int sysfs_wait_disk(const char *sysfs, const struct hctl *want, unsigned timeout
 
 int sysfs_disk_attrs(const struct disk *d, struct disk_attrs *ret);
 
+/* The disk's serial number: the SCSI unit serial number (VPD page 0x80) or
+ * a virtio-blk disk's serial. -ENOENT when it has none. */
+int sysfs_disk_serial(const struct disk *d, char *buf, size_t n);
+
+/* Finds the whole disk whose serial is serial, among every block device.
+ * Returns 0, -ENOENT, or -ENOTUNIQ with the matching names in ambiguous. */
+int sysfs_find_serial(const char *sysfs, const char *serial, struct disk *ret, char *ambiguous, size_t n);
+
+/* What selects the scratch disk: an address, a serial number, or both (then
+ * the disk at the address must carry the serial). */
+struct selector {
+        bool have_lun;
+        struct hctl lun;
+        const char *serial;     /* NULL: any */
+};
+
+/* Finds the selected disk, retrying until the timeout while it is absent.
+ * Errors as sysfs_find_disk(), and -EBADSLT when the disk at the address
+ * carries another serial (its serial is left in ambiguous). */
+int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned timeout_ms, struct disk *ret,
+                        char *ambiguous, size_t n);
+
 /* Adds dev and every block device beneath it (the whole disk of a partition,
  * the slaves of device-mapper or md, recursively) to set. Fails when dev is
  * a block device sysfs does not know, or the set is full, so the caller can

@@ -46,6 +46,7 @@ static void test_scratch(void) {
                   "device=/run/scratchroot/dev/sdb\n"
                   "devno=8:16\n"
                   "hctl=0:0:0:1\n"
+                  "serial=\n"
                   "format=blank\n"
                   "fs=ext4\n"
                   "tmpfs_size=\n"
@@ -93,6 +94,7 @@ static void test_tmpfs(void) {
                   "device=\n"
                   "devno=\n"
                   "hctl=\n"
+                  "serial=\n"
                   "format=\n"
                   "fs=tmpfs\n"
                   "tmpfs_size=536870912\n"
@@ -128,6 +130,7 @@ static void test_none(void) {
                   "device=/dev/sdb\n"
                   "devno=8:16\n"
                   "hctl=2:0:3:1\n"
+                  "serial=\n"
                   "format=\n"
                   "fs=\n"
                   "tmpfs_size=\n"
@@ -144,7 +147,7 @@ static void test_none(void) {
                 r = state_format(&z, buf, sizeof(buf));
                 check_int(r, 0, "NULL strings: formatted");
                 check_str(buf,
-                          "backing=none\ndevice=\ndevno=\nhctl=\nformat=\nfs=\ntmpfs_size=\nvolatile=\n"
+                          "backing=none\ndevice=\ndevno=\nhctl=\nserial=\nformat=\nfs=\ntmpfs_size=\nvolatile=\n"
                           "reason=\nsource=\nformat_ms=\nsetup_ms=0\n",
                           "NULL strings: empty values");
         }
@@ -172,7 +175,7 @@ static void test_sanitize(void) {
 
         r = state_format(&s, buf, sizeof(buf));
         check_int(r, 0, "control characters: formatted");
-        check_int(count_lines(buf), 12, "control characters: still 12 lines");
+        check_int(count_lines(buf), 13, "control characters: still 13 lines");
         check_has(buf, "\nreason=first line?backing=scratch??tab ?[31mred? end \xc3\xa9\n",
                   "reason with newline, CR, tab, ESC and DEL: one line, each replaced by '?', UTF-8 kept");
         check_has(buf, "\ndevice=/dev/sd?b\n", "device with a newline: one line");

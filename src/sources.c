@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "sources.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int blob_to_text(const unsigned char *blob, size_t len, char *text, size_t n, size_t *ret_bad) {
+        size_t end = len;
+
+        while (end > 0 && blob[end - 1] == '\0')
+                end--;
+        for (size_t i = 0; i < end; i++) {
+                unsigned char c = blob[i];
+
+                if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c > 0x7e) {
+                        if (ret_bad)
+                                *ret_bad = i;
+                        return -EBADMSG;
+                }
+        }
+        if (end >= n)
+                return -E2BIG;
+        memcpy(text, blob, end);
+        text[end] = '\0';
+        return 0;
+}
+
+static int append(char *text, size_t n, const char *s, size_t len) {
+        size_t used = strlen(text);
+
+        if (used + (used ? 1 : 0) + len >= n)
+                return -E2BIG;
+        if (used)
+                text[used++] = ' ';
+        memcpy(text + used, s, len);
+        text[used + len] = '\0';
+        return 0;
+}
+
+int smbios_oem_options(const unsigned char *raw, size_t len, char *text, size_t n) {
+        size_t flen, p;
+        bool found = false;
+
+        /* type, length of the formatted area, handle, then the count */
+        if (len < 5 || raw[0] != 11)
+                return -EBADMSG;
+        flen = raw[1];
+        if (flen < 5 || flen > len)
+                return -EBADMSG;
+        if (n == 0)
+                return -E2BIG;
+        text[0] = '\0';
+
+        p = flen;
+        while (p < len) {
+                const unsigned char *s = raw + p;
+                const unsigned char *nul = memchr(s, '\0', len - p);
+                size_t slen, klen = strlen(SMBIOS_KEY);
+                int r;
+
+                if (!nul)
+                        return -EBADMSG;
+                slen = (size_t) (nul - s);
+                if (slen == 0)
+                        break; /* the string set ends with an empty string */
+                if (slen >= klen && memcmp(s, SMBIOS_KEY, klen) == 0) {
+                        char value[SOURCE_MAX_BYTES];
+                        size_t bad;
+
+                        r = blob_to_text(s + klen, slen - klen, value, sizeof(value), &bad);
+                        if (r < 0)
+                                return r;
+                        r = append(text, n, value, strlen(value));
+                        if (r < 0)
+                                return r;
+                        found = true;
+                }
+                p += slen + 1;
+        }
+        return found ? 0 : -ENOENT;
+}
+
+/* Reads at most max bytes; more than that is refused, not cut. */
+static int read_blob(const char *path, unsigned char *buf, size_t max, size_t *ret_len) {
+        size_t len = 0;
+        int fd, r = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                ssize_t k = read(fd, buf + len, max + 1 - len);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+                if (len > max) {
+                        r = -E2BIG;
+                        break;
+                }
+        }
+        (void) close(fd);
+        if (r < 0)
+                return r;
+        *ret_len = len;
+        return 0;
+}
+
+int read_fwcfg(const char *sysfs, char *text, size_t n, size_t *ret_bad) {
+        unsigned char buf[SOURCE_MAX_BYTES + 1];
+        char path[PATH_MAX];
+        size_t len;
+        int r;
+
+        if (xsnprintf(path, sizeof(path), "%s/firmware/qemu_fw_cfg/by_name/%s/raw", sysfs, FWCFG_NAME) < 0)
+                return -ENAMETOOLONG;
+        r = read_blob(path, buf, SOURCE_MAX_BYTES, &len);
+        if (r < 0)
+                return r;
+        return blob_to_text(buf, len, text, n, ret_bad);
+}
+
+int read_smbios(const char *sysfs, char *text, size_t n, size_t *ret_bad) {
+        char dir[PATH_MAX];
+        struct dirent *de;
+        bool found = false;
+        DIR *d;
+        int r = 0;
+
+        if (xsnprintf(dir, sizeof(dir), "%s/firmware/dmi/entries", sysfs) < 0)
+                return -ENAMETOOLONG;
+        d = opendir(dir);
+        if (!d)
+                return -errno;
+        if (n == 0) {
+                (void) closedir(d);
+                return -E2BIG;
+        }
+        text[0] = '\0';
+        /* Entries are named "<type>-<instance>". readdir() order is not
+         * instance order, but only one type 11 entry is usual; with several,
+         * each option's last value among them wins in no defined order. */
+        while ((de = readdir(d))) {
+                unsigned char buf[SOURCE_MAX_BYTES + 1];
+                char path[PATH_MAX], one[SOURCE_MAX_BYTES];
+                size_t len;
+
+                if (strncmp(de->d_name, "11-", 3) != 0)
+                        continue;
+                if (xsnprintf(path, sizeof(path), "%s/%s/raw", dir, de->d_name) < 0)
+                        continue;
+                r = read_blob(path, buf, SOURCE_MAX_BYTES, &len);
+                if (r < 0)
+                        break;
+                r = smbios_oem_options(buf, len, one, sizeof(one));
+                if (r == -ENOENT) {
+                        r = 0;
+                        continue;
+                }
+                if (r < 0)
+                        break;
+                r = append(text, n, one, strlen(one));
+                if (r < 0)
+                        break;
+                found = true;
+        }
+        (void) closedir(d);
+        if (r == -EBADMSG && ret_bad)
+                *ret_bad = 0;
+        if (r < 0)
+                return r;
+        return found ? 0 : -ENOENT;
+}
+
+/* The port's node, by the device number sysfs gives, as for disks. */
+static int vport_node(const char *sysfs, const char *name, char *path, size_t n) {
+        char attr[PATH_MAX];
+        struct stat st;
+        dev_t devno;
+        int r;
+
+        if (xsnprintf(attr, sizeof(attr), "%s/class/virtio-ports/%s/dev", sysfs, name) < 0)
+                return -ENAMETOOLONG;
+        r = read_devno(attr, &devno);
+        if (r < 0)
+                return r;
+        if (xsnprintf(path, n, "/dev/%s", name) == 0 && stat(path, &st) == 0 && S_ISCHR(st.st_mode) &&
+            st.st_rdev == devno)
+                return 0;
+        r = mkdir_p("/run/scratchroot/dev", 0700);
+        if (r < 0)
+                return r;
+        if (xsnprintf(path, n, "/run/scratchroot/dev/%s", name) < 0)
+                return -ENAMETOOLONG;
+        (void) unlink(path);
+        if (mknod(path, S_IFCHR | 0600, devno) < 0)
+                return -errno;
+        return 0;
+}
+
+int read_vport(const char *sysfs, unsigned timeout_ms, char *text, size_t n, size_t *ret_bad) {
+        unsigned char buf[SOURCE_MAX_BYTES + 1];
+        char dir[PATH_MAX], port[NAME_MAX + 1] = "", node[PATH_MAX];
+        struct dirent *de;
+        uint64_t deadline;
+        size_t len = 0;
+        DIR *d;
+        int fd, r;
+
+        if (xsnprintf(dir, sizeof(dir), "%s/class/virtio-ports", sysfs) < 0)
+                return -ENAMETOOLONG;
+        d = opendir(dir);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                char path[PATH_MAX], name[128];
+
+                if (de->d_name[0] == '.')
+                        continue;
+                if (xsnprintf(path, sizeof(path), "%s/%s/name", dir, de->d_name) < 0)
+                        continue;
+                if (read_line(path, name, sizeof(name)) == 0 && strcmp(name, VPORT_NAME) == 0) {
+                        (void) xsnprintf(port, sizeof(port), "%s", de->d_name);
+                        break;
+                }
+        }
+        (void) closedir(d);
+        if (!port[0])
+                return -ENOENT;
+
+        r = vport_node(sysfs, port, node, sizeof(node));
+        if (r < 0)
+                return r;
+        fd = open(node, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        /* One line, as long as the host takes to send it within the timeout. */
+        deadline = now_ms() + timeout_ms;
+        r = -ETIMEDOUT;
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                uint64_t now = now_ms();
+                ssize_t k;
+
+                if (now >= deadline)
+                        break;
+                k = poll(&p, 1, (int) (deadline - now));
+                if (k < 0 && errno != EINTR) {
+                        r = -errno;
+                        break;
+                }
+                if (k <= 0)
+                        continue;
+                k = read(fd, buf + len, sizeof(buf) - 1 - len);
+                if (k < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                if (k == 0) {
+                        /* The host has not opened its end yet. */
+                        sleep_ms(10);
+                        continue;
+                }
+                len += (size_t) k;
+                if (memchr(buf, '\n', len)) {
+                        len = (size_t) ((unsigned char *) memchr(buf, '\n', len) - buf);
+                        r = 0;
+                        break;
+                }
+                if (len >= SOURCE_MAX_BYTES) {
+                        r = -E2BIG;
+                        break;
+                }
+        }
+        (void) close(fd);
+        if (r < 0)
+                return r;
+        return blob_to_text(buf, len, text, n, ret_bad);
+}
+
+int read_config(const char *path, char *text, size_t n, size_t *ret_bad) {
+        unsigned char buf[SOURCE_MAX_BYTES + 1];
+        size_t len;
+        int r;
+
+        r = read_blob(path, buf, SOURCE_MAX_BYTES, &len);
+        if (r < 0)
+                return r;
+        return blob_to_text(buf, len, text, n, ret_bad);
+}
