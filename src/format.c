@@ -35,20 +35,43 @@ int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned 
                 NULL,
         };
         uint64_t deadline;
+        int report[2], status, r;
         pid_t pid;
-        int status;
 
-        pid = fork();
-        if (pid < 0)
+        /* The child reports a failed exec through a close-on-exec pipe, so
+         * that "cannot run" is told apart from mke2fs failing. */
+        if (pipe2(report, O_CLOEXEC) < 0)
                 return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                (void) close(report[0]);
+                (void) close(report[1]);
+                return r;
+        }
         if (pid == 0) {
-                int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
 
                 /* Any question mke2fs might ask is answered by end of file. */
-                if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
-                        _exit(127);
-                (void) execve(mke2fs, argv, envp);
+                if (fd >= 0 && dup2(fd, STDIN_FILENO) >= 0)
+                        (void) execve(mke2fs, argv, envp);
+                e = errno;
+                (void) !write(report[1], &e, sizeof(e));
                 _exit(127);
+        }
+        (void) close(report[1]);
+        {
+                int e = 0;
+                ssize_t k;
+
+                do
+                        k = read(report[0], &e, sizeof(e));
+                while (k < 0 && errno == EINTR);
+                (void) close(report[0]);
+                if (k == (ssize_t) sizeof(e)) {
+                        (void) waitpid(pid, &status, 0);
+                        return -(e ? e : ENOEXEC);
+                }
         }
 
         deadline = now_ms() + timeout_ms;

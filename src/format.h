@@ -7,5 +7,6 @@
 
 /* Makes a journal-less ext4 labelled SCRATCH_LABEL on node by exec'ing
  * mke2fs (an absolute path) with a fixed argv. Returns 0, -ETIMEDOUT (it was
- * killed), or -EIO with the exit status in ret_status. */
+ * killed), -EIO with the exit status in ret_status, or the -errno of a
+ * failed exec. */
 int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned timeout_ms, int *ret_status);

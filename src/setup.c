@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "devnode.h"
 #include "format.h"
 #include "log.h"
 #include "mounts.h"
@@ -70,29 +71,6 @@ static int read_cmdline(char **ret) {
         return 0;
 }
 
-/* The disk's node: /dev/<name> when it is the block device sysfs gave the
- * number of, else one made from that number. A name alone proves nothing:
- * sdX names follow probe order, which changes between boots. */
-static int disk_node(const struct disk *d, char *path, size_t n) {
-        struct stat st;
-        int r;
-
-        if ((size_t) snprintf(path, n, "/dev/%s", d->name) < n && stat(path, &st) == 0 &&
-            S_ISBLK(st.st_mode) && st.st_rdev == d->devno)
-                return 0;
-
-        r = mkdir_p(RUN_DIR "/dev", 0700);
-        if (r < 0)
-                return r;
-        if ((size_t) snprintf(path, n, RUN_DIR "/dev/%s", d->name) >= n)
-                return -ENAMETOOLONG;
-        if (unlink(path) < 0 && errno != ENOENT)
-                return -errno;
-        if (mknod(path, S_IFBLK | 0600, d->devno) < 0)
-                return -errno;
-        return 0;
-}
-
 static int fail(struct outcome *out, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct outcome *out, int r, const char *fmt, ...) {
         va_list ap;
@@ -147,7 +125,7 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
         if (sysfs_disk_serial(d, out->serial, sizeof(out->serial)) < 0)
                 out->serial[0] = '\0';
 
-        r = disk_node(d, out->node, sizeof(out->node));
+        r = device_node(d->name, S_IFBLK, d->devno, out->node, sizeof(out->node));
         if (r < 0)
                 return fail(out, r, "cannot make a node for %s (%s, %u:%u): %s", d->name, where,
                             major(d->devno), minor(d->devno), strerror(-r));

@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "devnode.h"
 #include "util.h"
 
 int blob_to_text(const unsigned char *blob, size_t len, char *text, size_t n, size_t *ret_bad) {
@@ -190,10 +191,8 @@ int read_smbios(const char *sysfs, char *text, size_t n, size_t *ret_bad) {
         return found ? 0 : -ENOENT;
 }
 
-/* The port's node, by the device number sysfs gives, as for disks. */
 static int vport_node(const char *sysfs, const char *name, char *path, size_t n) {
         char attr[PATH_MAX];
-        struct stat st;
         dev_t devno;
         int r;
 
@@ -202,18 +201,7 @@ static int vport_node(const char *sysfs, const char *name, char *path, size_t n)
         r = read_devno(attr, &devno);
         if (r < 0)
                 return r;
-        if (xsnprintf(path, n, "/dev/%s", name) == 0 && stat(path, &st) == 0 && S_ISCHR(st.st_mode) &&
-            st.st_rdev == devno)
-                return 0;
-        r = mkdir_p("/run/scratchroot/dev", 0700);
-        if (r < 0)
-                return r;
-        if (xsnprintf(path, n, "/run/scratchroot/dev/%s", name) < 0)
-                return -ENAMETOOLONG;
-        (void) unlink(path);
-        if (mknod(path, S_IFCHR | 0600, devno) < 0)
-                return -errno;
-        return 0;
+        return device_node(name, S_IFCHR, devno, path, n);
 }
 
 int read_vport(const char *sysfs, unsigned timeout_ms, char *text, size_t n, size_t *ret_bad) {
