@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +103,9 @@ static int open_console_tty(void) {
         return open("/dev/console", O_RDWR | O_NOCTTY);
 }
 
-static void rescue_shell(void) {
+/* Runs the shell on the console and waits for it; -errno when it could not
+ * be run at all. */
+static int rescue_shell(void) {
         char *const argv[] = { (char *) "sh", NULL };
         char *const envp[] = {
                 (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
@@ -111,16 +114,25 @@ static void rescue_shell(void) {
                 (char *) "PS1=(scratchroot) \\w # ",
                 NULL,
         };
+        int pfd[2], err = 0, r;
+        ssize_t k;
         pid_t pid;
 
+        /* The child reports a failed exec through the pipe: an exit status
+         * could also be the last command's. */
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return -errno;
         pid = fork();
         if (pid < 0) {
-                log_error_errno(errno, "cannot start the rescue shell: %m");
-                return;
+                r = -errno;
+                (void) close(pfd[0]);
+                (void) close(pfd[1]);
+                return r;
         }
         if (pid == 0) {
                 int fd;
 
+                (void) close(pfd[0]);
                 (void) setsid();
                 fd = open_console_tty();
                 if (fd >= 0) {
@@ -131,8 +143,16 @@ static void rescue_shell(void) {
                                 (void) close(fd);
                 }
                 (void) execve(RESCUE_SHELL, argv, envp);
+                err = errno;
+                (void) !write(pfd[1], &err, sizeof(err));
                 _exit(127);
         }
+        (void) close(pfd[1]);
+        do
+                k = read(pfd[0], &err, sizeof(err));
+        while (k < 0 && errno == EINTR);
+        (void) close(pfd[0]);
+
         /* As process 1 this also reaps what the shell leaves behind. */
         for (;;) {
                 pid_t w = wait(NULL);
@@ -140,18 +160,25 @@ static void rescue_shell(void) {
                 if (w == pid || (w < 0 && errno == ECHILD))
                         break;
         }
+        return k == (ssize_t) sizeof(err) ? -err : 0;
 }
 
 /* A fatal error was logged. can_retry: nothing is left mounted, and the boot
  * may be tried again once the shell exits. */
 static void emergency(const struct boot_options *o, bool can_retry) {
+        int r;
+
         if (!o->shell) {
                 log_error("cannot boot, powering off (rd.shell on the kernel command line gives a shell instead)");
                 power_off();
         }
         log_error("cannot boot, starting a rescue shell (%s); exiting it %s", RESCUE_SHELL,
                   can_retry ? "tries the boot again" : "powers off");
-        rescue_shell();
+        r = rescue_shell();
+        if (r < 0) {
+                log_error_errno(r, "cannot run %s: %m, powering off", RESCUE_SHELL);
+                power_off();
+        }
         if (!can_retry)
                 power_off();
         log_info("trying the boot again");
@@ -293,6 +320,29 @@ static int prepare_root(const struct boot_options *o, const char *cmdline, const
         return 0;
 }
 
+/* In a child of the lowest priority, as util-linux's switch_root does, so
+ * that the root's init starts at once; that init inherits the child. */
+static void free_initramfs(int oldroot) {
+        struct sched_param sp = {};
+        pid_t pid;
+        int r;
+
+        pid = fork();
+        if (pid > 0) {
+                (void) close(oldroot);
+                return;
+        }
+        if (pid == 0)
+                (void) sched_setscheduler(0, SCHED_IDLE, &sp);
+        r = switch_root_free_old(oldroot);
+        if (r == -EXDEV)
+                log_warning("the old root is not an initramfs, its files are left as they are");
+        else if (r < 0)
+                log_warning_errno(r, "cannot free the initramfs: %m");
+        if (pid == 0)
+                _exit(r < 0 ? 1 : 0);
+}
+
 __attribute__((noreturn)) static void exec_init(const char *init, bool fallbacks, char **args) {
         size_t nargs = 0, first = 0;
         char **argv;
@@ -331,8 +381,10 @@ void run_init(char **args) {
 
         boot_options_init(&o);
         open_console();
-        if (mount_api() < 0)
+        if (mount_api() < 0) {
+                log_error("cannot set up the initramfs, powering off");
                 power_off();
+        }
         open_console();
         log_open(1);
         log_info("starting as init (version %s)", PROJECT_VERSION);
@@ -366,11 +418,7 @@ void run_init(char **args) {
                 emergency(&o, false);
                 power_off();
         }
-        r = switch_root_free_old(oldroot);
-        if (r == -EXDEV)
-                log_warning("the old root is not an initramfs, its files are left as they are");
-        else if (r < 0)
-                log_warning_errno(r, "cannot free the initramfs: %m");
+        free_initramfs(oldroot);
 
         free(cmdline);
         exec_init(init, !o.init[0], args);

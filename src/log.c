@@ -9,10 +9,30 @@
 #include <unistd.h>
 
 static int kmsg_fd = -1;
+static int console_loglevel = -1;
 
 void log_open(int use_kmsg) {
+        char buf[32];
+        int fd;
+        ssize_t k;
+
         if (use_kmsg && kmsg_fd < 0)
                 kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+        /* When stderr is a terminal and the kernel prints a line on the
+         * console anyway, writing it to stderr too shows it twice. */
+        console_loglevel = -1;
+        if (kmsg_fd < 0 || !isatty(STDERR_FILENO))
+                return;
+        fd = open("/proc/sys/kernel/printk", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        k = read(fd, buf, sizeof(buf) - 1);
+        (void) close(fd);
+        if (k > 0) {
+                buf[k] = '\0';
+                console_loglevel = atoi(buf);
+        }
 }
 
 void log_close(void) {
@@ -73,7 +93,8 @@ int log_full(enum log_level level, int errnum, const char *fmt, ...) {
                 if (k > 0)
                         (void) !write(kmsg_fd, rec, (size_t) k < sizeof(rec) ? (size_t) k : sizeof(rec) - 1);
         }
-        (void) fprintf(stderr, "scratchroot: %s\n", line);
+        if (kmsg_fd < 0 || (int) level >= console_loglevel)
+                (void) fprintf(stderr, "scratchroot: %s\n", line);
 
         return errnum == 0 ? 0 : -abs(errnum);
 }

@@ -254,9 +254,31 @@ struct candidate {
         char fstype[64];
 };
 
+#define SETTLED_MAX 256
+
+/* Devices probed during a wait that hold nothing to match: probing is
+ * slow, and their contents do not change while the boot waits. */
+struct settled {
+        unsigned n;
+        dev_t devno[SETTLED_MAX];
+};
+
+static bool settled_has(const struct settled *st, dev_t devno) {
+        for (unsigned i = 0; st && i < st->n; i++)
+                if (st->devno[i] == devno)
+                        return true;
+        return false;
+}
+
+static void settled_add(struct settled *st, dev_t devno) {
+        if (st && st->n < SETTLED_MAX)
+                st->devno[st->n++] = devno;
+}
+
 struct scan {
         const struct rootdev_dirs *dirs;
         const struct root_spec *spec;
+        struct settled *settled;
         unsigned matches;
         struct candidate first;
         char *ambiguous;
@@ -303,11 +325,13 @@ static int partition_of(const char *diskdir, int partno, struct candidate *ret) 
         return r;
 }
 
-/* Matches PARTUUID= against the partition table of one whole disk. */
+/* Matches PARTUUID= against the partition table of one whole disk. Returns
+ * how many entries have the UUID, whether the kernel shows their partitions
+ * yet or not. */
 static int scan_partitions(struct scan *s, const char *diskdir, int fd) {
         blkid_partlist ls;
         blkid_probe pr;
-        int n;
+        int n, found = 0;
 
         pr = blkid_new_probe();
         if (!pr)
@@ -327,6 +351,7 @@ static int scan_partitions(struct scan *s, const char *diskdir, int fd) {
 
                 if (!uuid || strcasecmp(uuid, s->spec->value) != 0)
                         continue;
+                found++;
                 /* In the table but not (yet) known to the kernel: not a
                  * device to mount. */
                 if (partition_of(diskdir, blkid_partition_get_partno(par), &c) < 0)
@@ -334,7 +359,7 @@ static int scan_partitions(struct scan *s, const char *diskdir, int fd) {
                 scan_add(s, &c);
         }
         blkid_free_probe(pr);
-        return 0;
+        return found;
 }
 
 static void scan_one(struct scan *s, const char *classdir, const char *name) {
@@ -342,14 +367,15 @@ static void scan_one(struct scan *s, const char *classdir, const char *name) {
         struct candidate c = {};
         struct fs_id id;
         uint64_t size;
-        int fd;
+        int fd, r;
 
         if (strlen(name) >= sizeof(c.name) || xsnprintf(dir, sizeof(dir), "%s/%s", classdir, name) < 0)
                 return;
         strcpy(c.name, name);
         /* No dev yet: sysfs fills the directory in after creating it. An
          * empty device (a drive without a medium) holds nothing. */
-        if (xsnprintf(path, sizeof(path), "%s/dev", dir) < 0 || read_devno(path, &c.devno) < 0)
+        if (xsnprintf(path, sizeof(path), "%s/dev", dir) < 0 || read_devno(path, &c.devno) < 0 ||
+            settled_has(s->settled, c.devno))
                 return;
         if (xsnprintf(path, sizeof(path), "%s/size", dir) < 0 || read_u64(path, &size) < 0 || size == 0)
                 return;
@@ -360,9 +386,11 @@ static void scan_one(struct scan *s, const char *classdir, const char *name) {
 
         if (node_open(s->dirs, name, c.devno, c.node, sizeof(c.node), &fd) < 0)
                 return;
-        if (s->spec->kind == ROOT_PARTUUID)
-                (void) scan_partitions(s, dir, fd);
-        else if (probe_fs(fd, &id) == 0) {
+        if (s->spec->kind == ROOT_PARTUUID) {
+                r = scan_partitions(s, dir, fd);
+                if (r == 0)
+                        settled_add(s->settled, c.devno);
+        } else if (probe_fs(fd, &id) == 0) {
                 const char *have = s->spec->kind == ROOT_LABEL ? id.label : id.uuid;
                 bool match = s->spec->kind == ROOT_LABEL ? strcmp(have, s->spec->value) == 0
                                                          : strcasecmp(have, s->spec->value) == 0;
@@ -370,7 +398,8 @@ static void scan_one(struct scan *s, const char *classdir, const char *name) {
                 if (have[0] && match) {
                         strcpy(c.fstype, id.type);
                         scan_add(s, &c);
-                }
+                } else
+                        settled_add(s->settled, c.devno);
         }
         (void) close(fd);
 }
@@ -390,9 +419,9 @@ static int finish(const struct rootdev_dirs *dirs, struct candidate *c) {
         return 0;
 }
 
-int rootdev_find(const struct rootdev_dirs *dirs, const struct root_spec *spec, struct rootdev *ret,
-                 char *ambiguous, size_t n) {
-        struct scan s = { .dirs = dirs, .spec = spec, .ambiguous = ambiguous, .n = n };
+static int find(const struct rootdev_dirs *dirs, const struct root_spec *spec, struct settled *settled,
+                struct rootdev *ret, char *ambiguous, size_t n) {
+        struct scan s = { .dirs = dirs, .spec = spec, .settled = settled, .ambiguous = ambiguous, .n = n };
         char classdir[PATH_MAX], path[PATH_MAX];
         struct dirent *de;
         DIR *d;
@@ -442,12 +471,18 @@ int rootdev_find(const struct rootdev_dirs *dirs, const struct root_spec *spec, 
         return 0;
 }
 
+int rootdev_find(const struct rootdev_dirs *dirs, const struct root_spec *spec, struct rootdev *ret,
+                 char *ambiguous, size_t n) {
+        return find(dirs, spec, NULL, ret, ambiguous, n);
+}
+
 int rootdev_wait(const struct rootdev_dirs *dirs, const struct root_spec *spec, unsigned timeout_ms,
                  struct rootdev *ret, char *ambiguous, size_t n) {
         uint64_t deadline = now_ms() + timeout_ms;
+        struct settled settled = {};
 
         for (;;) {
-                int r = rootdev_find(dirs, spec, ret, ambiguous, n);
+                int r = find(dirs, spec, &settled, ret, ambiguous, n);
 
                 if (r != -ENOENT || now_ms() >= deadline)
                         return r;
