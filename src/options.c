@@ -221,14 +221,27 @@ int parse_serial(const char *s, char *ret, size_t n) {
         return 0;
 }
 
+/* A slot for one more problem. When the list is full a bad value, which
+ * decides the fallback's reason, takes the place of the last warning. */
+static int problem_slot(struct options *o, int opt) {
+        if (o->n_problems < OPTIONS_MAX_PROBLEMS)
+                return (int) o->n_problems++;
+        if (opt < 0)
+                return -1;
+        for (int i = OPTIONS_MAX_PROBLEMS - 1; i >= 0; i--)
+                if (o->problem_opt[i] < 0)
+                        return i;
+        return -1;
+}
+
 static void add_problem(struct options *o, int opt, enum source src, const char *fmt, const char *key,
                         const char *value) {
         char text[sizeof(o->problems[0])];
-        unsigned i;
+        int i;
 
-        if (o->n_problems >= OPTIONS_MAX_PROBLEMS)
+        i = problem_slot(o, opt);
+        if (i < 0)
                 return;
-        i = o->n_problems++;
         (void) snprintf(text, sizeof(text), fmt, key, value);
         if (src == SOURCE_CMDLINE)
                 (void) snprintf(o->problems[i], sizeof(o->problems[i]), "%s", text);
@@ -445,13 +458,16 @@ void options_merge(struct options *strong, const struct options *weak) {
          * overridden bad value does not matter. */
         strong->set |= weak->set & (1u << _OPT_MAX);
         strong->bad |= weak->bad & (1u << _OPT_MAX);
-        for (unsigned i = 0; i < weak->n_problems && strong->n_problems < OPTIONS_MAX_PROBLEMS; i++) {
-                int opt = weak->problem_opt[i];
+        for (unsigned i = 0; i < weak->n_problems; i++) {
+                int opt = weak->problem_opt[i], slot;
 
                 if (opt >= 0 && opt < _OPT_MAX && strong->from[opt] != weak->from[opt])
                         continue;
-                memcpy(strong->problems[strong->n_problems], weak->problems[i], sizeof(weak->problems[i]));
-                strong->problem_opt[strong->n_problems++] = opt;
+                slot = problem_slot(strong, opt);
+                if (slot < 0)
+                        continue;
+                memcpy(strong->problems[slot], weak->problems[i], sizeof(weak->problems[i]));
+                strong->problem_opt[slot] = opt;
         }
         if (weak->active || (weak->set & ~(1u << OPT_ENABLE)))
                 strong->active = true;

@@ -64,18 +64,24 @@ int smbios_oem_options(const unsigned char *raw, size_t len, char *text, size_t 
                 return -E2BIG;
         text[0] = '\0';
 
+        /* The string set ends with an empty string: a structure without it
+         * was cut short. */
         p = flen;
-        while (p < len) {
+        for (;;) {
                 const unsigned char *s = raw + p;
-                const unsigned char *nul = memchr(s, '\0', len - p);
+                const unsigned char *nul;
                 size_t slen, klen = strlen(SMBIOS_KEY);
                 int r;
 
-                if (!nul)
+                if (p >= len || !(nul = memchr(s, '\0', len - p)))
                         return -EBADMSG;
                 slen = (size_t) (nul - s);
-                if (slen == 0)
-                        break; /* the string set ends with an empty string */
+                if (slen == 0) {
+                        /* No strings at all is written as two NULs. */
+                        if (p == flen && (p + 1 >= len || raw[p + 1] != '\0'))
+                                return -EBADMSG;
+                        break;
+                }
                 if (slen >= klen && memcmp(s, SMBIOS_KEY, klen) == 0) {
                         char value[SOURCE_MAX_BYTES];
                         size_t bad;

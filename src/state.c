@@ -17,7 +17,8 @@ const char *backing_to_string(enum backing b) {
         return "?";
 }
 
-/* A value is one line: anything that could start another is replaced. */
+/* A value is one line of ASCII: anything that could start another line,
+ * or is not ASCII, is replaced. */
 static int put(char *buf, unsigned n, unsigned *o, const char *key, const char *value) {
         int k = snprintf(buf + *o, n - *o, "%s=", key);
 
@@ -27,7 +28,8 @@ static int put(char *buf, unsigned n, unsigned *o, const char *key, const char *
         for (const char *c = value ? value : ""; *c; c++) {
                 if (*o + 2 >= n)
                         return -ENOBUFS;
-                buf[(*o)++] = (unsigned char) *c < 0x20 || *c == 0x7f ? '?' : *c;
+                /* ASCII only: the file is read back into JSON. */
+                buf[(*o)++] = (unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7f ? '?' : *c;
         }
         if (*o + 2 > n)
                 return -ENOBUFS;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
@@ -24,6 +25,7 @@ static int read_state(const char *path, struct kv *kv, unsigned *n) {
         if (!f)
                 return -errno;
         *n = 0;
+        errno = 0;
         while (fgets(line, sizeof(line), f) && *n < MAX_KEYS) {
                 char *eq = strchr(line, '=');
 
@@ -34,6 +36,12 @@ static int read_state(const char *path, struct kv *kv, unsigned *n) {
                 (void) xsnprintf(kv[*n].key, sizeof(kv[*n].key), "%s", line);
                 (void) xsnprintf(kv[*n].value, sizeof(kv[*n].value), "%s", eq + 1);
                 (*n)++;
+        }
+        if (ferror(f)) {
+                int r = errno ? -errno : -EIO;
+
+                (void) fclose(f);
+                return r;
         }
         (void) fclose(f);
         return 0;
@@ -53,6 +61,8 @@ static void json_string(FILE *out, const char *s) {
                         fprintf(out, "\\%c", *c);
                 else if (*c < 0x20 || *c == 0x7f)
                         fprintf(out, "\\u%04x", *c);
+                else if (*c >= 0x80)
+                        fputc('?', out); /* not ours to vouch for as UTF-8 */
                 else
                         fputc(*c, out);
         }
@@ -96,12 +106,17 @@ int print_status(FILE *out, const char *state_file, const char *scratch_dir, boo
                         fprintf(out, "%s\"%s\":", i ? "," : "", keys[i]);
                         if (strcmp(keys[i], "setup_ms") == 0 || strcmp(keys[i], "format_ms") == 0 ||
                             strcmp(keys[i], "volatile") == 0) {
-                                if (v[0] && strspn(v, "0123456789") == strlen(v))
-                                        fprintf(out, "%s", strcmp(keys[i], "volatile") == 0
-                                                                   ? (strcmp(v, "1") == 0 ? "true" : "false")
-                                                                   : v);
-                                else
+                                char *end;
+                                unsigned long long num;
+
+                                errno = 0;
+                                num = strtoull(v, &end, 10);
+                                if (!v[0] || v[0] < '0' || v[0] > '9' || *end || errno)
                                         fprintf(out, "null");
+                                else if (strcmp(keys[i], "volatile") == 0)
+                                        fprintf(out, "%s", num == 1 ? "true" : "false");
+                                else
+                                        fprintf(out, "%llu", num);
                         } else if (v[0])
                                 json_string(out, v);
                         else

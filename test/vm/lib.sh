@@ -5,6 +5,7 @@
 #   vm_kernel                       # KVER, KROOT, VMLINUZ
 #   vm_rootimg run/root.img
 #   vm_dracut_initrd run/initrd.img
+#   #  or vm_dracut_systemd_initrd, vm_initramfs_tools_initrd (and *_plain)
 #   vm_disk run/scratch.img 64G
 #   INITRD=run/initrd.img vm_run run/console.log "rd.scratch.lun=1" \
 #       run/root.img:0 run/scratch.img:1
@@ -355,6 +356,355 @@ vm_dracut_initrd() {
 # project's module (the baseline).
 vm_dracut_initrd_plain() {
     _vm_dracut_build "${1?usage: vm_dracut_initrd_plain OUT [args]}" 0 "${@:2}"
+}
+
+# _vm_dracut_base_module MODDIR: a private dracut base dir like the plain
+# one (_vm_dracut_base ""), with MODDIR linked in under its own name
+# (NNname). Prints its path.
+_vm_dracut_base_module() {
+    local moddir=$1 plain key base tmp e name
+    plain=$(_vm_dracut_base "") || return 1
+    key=$({
+        declare -f _vm_dracut_base_module
+        echo "$plain $moddir"
+    } | _vm_sha)
+    base=$SR_CACHE/dracut-base/mod-$key
+    if [[ ! -d $base ]]; then
+        tmp=$(mktemp -d "$SR_CACHE/dracut-base/.tmp.XXXXXX")
+        for e in "$plain"/*; do
+            name=${e##*/}
+            [[ $name == modules.d ]] && continue
+            ln -s "$(readlink -f "$e")" "$tmp/$name"
+        done
+        mkdir "$tmp/modules.d"
+        for e in "$plain"/modules.d/*; do
+            ln -s "$(readlink -f "$e")" "$tmp/modules.d/${e##*/}"
+        done
+        ln -s "$moddir" "$tmp/modules.d/${moddir##*/}"
+        chmod a+rx "$tmp"
+        mv -T "$tmp" "$base" 2>/dev/null || rm -rf "$tmp"
+    fi
+    echo "$base"
+}
+
+# vm_dracut_initrd_module OUT MODDIR [extra dracut args]: the plain initrd
+# (no scratchroot) plus the dracut module in directory MODDIR, whose name
+# is the directory's without its two-digit prefix (90foo: module foo).
+# Sets VM_INITRD_CACHED like the others.
+vm_dracut_initrd_module() {
+    local out=${1?usage: vm_dracut_initrd_module OUT MODDIR [args]}
+    local moddir=${2:?usage: vm_dracut_initrd_module OUT MODDIR [args]}
+    shift 2
+    local -a extra=("$@")
+    local mods="base rootfs-block kernel-modules udev-rules"
+    local dir name base key img lockfd tmp dlog
+    vm_kernel || return 1
+    [[ -f $moddir/module-setup.sh ]] || { vm_die "no dracut module at $moddir"; return 1; }
+    moddir=$(readlink -f "$moddir")
+    dir=${moddir##*/}
+    [[ $dir =~ ^[0-9][0-9][a-z0-9_-]+$ && $dir != [0-9][0-9]scratchroot ]] ||
+        { vm_die "a module directory is named NNname (not scratchroot): $dir"; return 1; }
+    name=${dir:2}
+    mods+=" $name"
+    base=$(_vm_dracut_base_module "$moddir") || return 1
+    key=$({
+        declare -f vm_dracut_initrd_module _vm_dracut_base_module _vm_dracut_base
+        echo "$KVER $mods"
+        dracut --version 2>/dev/null
+        printf 'arg:%s\n' "${extra[@]}"
+        (cd "$moddir" && find . \( -type f -o -type l \) -print0 | sort -z |
+            xargs -0r sha256sum)
+    } | _vm_sha)
+    img=$SR_CACHE/initrd/dracut-mod-$name-$key.img
+    if [[ ! -f $img ]]; then
+        _vm_lock "initrd-$key" || return 1
+        lockfd=$_vm_lockfd
+        if [[ ! -f $img ]]; then
+            mkdir -p "$SR_CACHE/initrd" "$SR_CACHE/tmp"
+            tmp=$(mktemp "$SR_CACHE/initrd/.build.XXXXXX")
+            dlog=${img%.img}.log
+            vm_log "building dracut initrd ${img##*/} (modules: $mods)"
+            if ! env dracutbasedir="$base" \
+                dracut --conf "$base/vm.conf" --confdir "$base/vm-conf.d" \
+                --tmpdir "$SR_CACHE/tmp" \
+                --kver "$KVER" --kmoddir "$KROOT/lib/modules/$KVER" \
+                --no-hostonly -m "$mods" \
+                --add-drivers "virtio_scsi sd_mod overlay ext4" \
+                --no-compress --force "${extra[@]}" "$tmp" >"$dlog" 2>&1; then
+                tail -n 40 "$dlog" >&2
+                rm -f "$tmp"
+                exec {lockfd}>&-
+                vm_die "dracut failed (log: $dlog)"
+                return 1
+            fi
+            grep -iE 'error|fail|cannot|not found|missing' "$dlog" |
+                sed 's/^/vm: dracut: /' >&2 || true
+            if ! lsinitrd -f usr/lib/dracut/modules.txt "$tmp" 2>/dev/null | grep -x "$name" >/dev/null; then
+                rm -f "$tmp"
+                exec {lockfd}>&-
+                vm_die "the initrd does not include the module $name (log: $dlog)"
+                return 1
+            fi
+            chmod 0644 "$tmp"
+            mv "$tmp" "$img"
+        fi
+        exec {lockfd}>&-
+    fi
+    # shellcheck disable=SC2034 # a result for callers
+    VM_INITRD_CACHED=$img
+    touch "$img"
+    if [[ -n $out ]]; then
+        rm -f "$out"
+        ln "$img" "$out" 2>/dev/null || cp "$img" "$out"
+    fi
+}
+
+# _vm_systemd_poweroff_unit: (once) write an emergency.service for test
+# initrds that have no emergency shell of their own: it says so on the
+# console and powers the VM off, so a failed boot ends at once instead of
+# sitting in emergency.target. Prints the file's path, named after its
+# content (the initrd cache keys see the path only).
+_vm_systemd_poweroff_unit() {
+    local text key dir
+    text='[Unit]
+Description=Emergency: power off the test VM
+DefaultDependencies=no
+Conflicts=shutdown.target
+Before=shutdown.target
+SuccessAction=poweroff-force
+FailureAction=poweroff-force
+
+[Service]
+Type=oneshot
+StandardOutput=tty
+StandardError=tty
+ExecStart=-/bin/sh -c "echo vm-emergency: the initrd reached emergency.target, powering off"
+'
+    key=$(printf '%s' "$text" | _vm_sha)
+    dir=$SR_CACHE/units/$key
+    if [[ ! -f $dir/emergency.service ]]; then
+        mkdir -p "$dir" || return 1
+        printf '%s' "$text" >"$dir/.emergency.service.$$" &&
+            mv "$dir/.emergency.service.$$" "$dir/emergency.service" || return 1
+    fi
+    echo "$dir/emergency.service"
+}
+
+# _vm_dracut_systemd_args: the dracut arguments that turn the shell initrd
+# of _vm_dracut_build into a systemd one. With SR_DRACUT_SYSTEMD_HOOKS=1
+# dracut's hook services (module dracut-systemd, with its emergency shell
+# that honours rd.emergency=poweroff) come in too; without them, systemd
+# alone mounts the root and the test emergency.service powers off.
+# Sets the array _vm_sd_args.
+_vm_dracut_systemd_args() {
+    local unit
+    if [[ ${SR_DRACUT_SYSTEMD_HOOKS:-0} == 1 ]]; then
+        _vm_sd_args=(--add "systemd systemd-initrd dracut-systemd")
+    else
+        unit=$(_vm_systemd_poweroff_unit) || return 1
+        _vm_sd_args=(--add "systemd systemd-initrd" --omit "dracut-systemd"
+            --include "$unit" /etc/systemd/system/emergency.service)
+    fi
+}
+
+# vm_dracut_systemd_initrd OUT [extra dracut args]: like vm_dracut_initrd,
+# with systemd as the initrd's init (dracut modules systemd and
+# systemd-initrd); the scratchroot module then installs its unit.
+vm_dracut_systemd_initrd() {
+    local -a _vm_sd_args
+    _vm_dracut_systemd_args || return 1
+    _vm_dracut_build "${1?usage: vm_dracut_systemd_initrd OUT [args]}" 1 "${_vm_sd_args[@]}" "${@:2}"
+}
+
+# vm_dracut_systemd_initrd_plain OUT [extra dracut args]: the same without
+# the project's module.
+vm_dracut_systemd_initrd_plain() {
+    local -a _vm_sd_args
+    _vm_dracut_systemd_args || return 1
+    _vm_dracut_build "${1?usage: vm_dracut_systemd_initrd_plain OUT [args]}" 0 "${_vm_sd_args[@]}" "${@:2}"
+}
+
+# ---------------------------------------------------------------------------
+# initramfs-tools initrds
+# ---------------------------------------------------------------------------
+#
+# mkinitramfs runs with a private configuration directory (-d) holding the
+# project's hook and boot script, in a private mount namespace where the
+# cached kernel's modules are bound on /lib/modules and a directory with its
+# config on /boot: the host's own /etc/initramfs-tools, /lib/modules and
+# /boot are neither read nor changed (an empty /lib/modules is created on a
+# host that has none, as a mount point).
+
+# The project's initramfs-tools hook and boot script as configured in the
+# build (hook-scratchroot, local-bottom-scratchroot). Prints the directory.
+vm_itools_dir() {
+    local d=${SR_ITOOLS_DIR:-$SR_BUILD/hooks/initramfs-tools}
+    [[ -f $d/hook-scratchroot && -f $d/local-bottom-scratchroot ]] ||
+        { vm_die "no configured initramfs-tools hook and boot script in $d (build the project)"; return 1; }
+    readlink -f "$d"
+}
+
+# _vm_itools_conf CONFDIR WITH_MODULE(0|1) [ITDIR]: the configuration
+# directory for mkinitramfs -d: Debian's defaults (all storage modules,
+# busybox), no resume device, and with the module the project's hook in
+# hooks/ and boot script in scripts/local-bottom/.
+_vm_itools_conf() {
+    local dir=$1 with=$2 itdir=${3:-}
+    mkdir -p "$dir/conf.d" "$dir/hooks" "$dir/scripts" || return 1
+    cat >"$dir/initramfs.conf" <<'EOF' || return 1
+MODULES=most
+BUSYBOX=y
+KEYMAP=n
+COMPRESS=zstd
+DEVICE=
+NFSROOT=auto
+RUNSIZE=10%
+FSTYPE=auto
+EOF
+    echo RESUME=none >"$dir/conf.d/resume" || return 1
+    : >"$dir/modules"
+    if [[ $with == 1 ]]; then
+        install -m 0755 "$itdir/hook-scratchroot" "$dir/hooks/scratchroot" || return 1
+        install -D -m 0755 "$itdir/local-bottom-scratchroot" \
+            "$dir/scripts/local-bottom/scratchroot" || return 1
+    fi
+}
+
+# _vm_itools_mke2fs_path HELPER: the mke2fs path the helper runs by default.
+_vm_itools_mke2fs_path() {
+    "$1" --help 2>/dev/null |
+        sed -n 's|.*--mke2fs PATH.*(default \(/[^)]*\)).*|\1|p' | head -n 1
+}
+
+# _vm_itools_check IMG WITH_MODULE WORKDIR HELPER MKE2FS_SRC: the built
+# initramfs holds what it must: with the module, usr/sbin/scratchroot (the
+# helper) and, at the path the helper runs mke2fs from, e2fsprogs' mke2fs
+# (not busybox's applet); without it, no scratchroot at all.
+_vm_itools_check() {
+    local img=$1 with=$2 work=$3 helper=$4 src=$5 list mpath bb
+    list=$(lsinitramfs "$img" 2>/dev/null) || { vm_die "lsinitramfs $img failed"; return 1; }
+    if [[ $with != 1 ]]; then
+        ! grep -q 'scratchroot' <<<"$list" ||
+            { vm_die "the plain initramfs has scratchroot files"; return 1; }
+        return 0
+    fi
+    grep -qx 'usr/sbin/scratchroot' <<<"$list" ||
+        { vm_die "the initramfs has no usr/sbin/scratchroot"; return 1; }
+    mpath=$(_vm_itools_mke2fs_path "$helper")
+    [[ $mpath == /* ]] || { vm_die "cannot tell the helper's mke2fs path from $helper --help"; return 1; }
+    grep -qx "usr${mpath#/usr}" <<<"$list" ||
+        { vm_die "the initramfs has no ${mpath#/} (the helper's mke2fs)"; return 1; }
+    rm -rf "$work/unpacked"
+    unmkinitramfs "$img" "$work/unpacked" || { vm_die "unmkinitramfs $img failed"; return 1; }
+    [[ -f $work/unpacked/$mpath ]] || { vm_die "no file at $mpath in the unpacked initramfs"; return 1; }
+    bb=$(_vm_busybox 2>/dev/null || true)
+    if [[ -n $bb ]] && cmp -s "$work/unpacked/$mpath" "$bb"; then
+        vm_die "$mpath in the initramfs is busybox's mke2fs applet, not e2fsprogs'"
+        return 1
+    fi
+    cmp -s "$work/unpacked/$mpath" "$src" ||
+        { vm_die "$mpath in the initramfs is not $src"; return 1; }
+    cmp -s "$work/unpacked/usr/sbin/scratchroot" "$helper" ||
+        { vm_die "usr/sbin/scratchroot in the initramfs is not $helper"; return 1; }
+}
+
+# _vm_itools_build OUT WITH_MODULE(0|1)
+_vm_itools_build() {
+    local out=$1 with=$2
+    local -a envs=()
+    local itdir="" helper="" mke2fs="" key img lockfd tmp work log
+    vm_kernel || return 1
+    command -v mkinitramfs >/dev/null ||
+        { vm_die "mkinitramfs not found (install initramfs-tools-core)"; return 1; }
+    if [[ $with == 1 ]]; then
+        itdir=$(vm_itools_dir) || return 1
+        helper=$SR_HELPER
+        [[ -x $helper ]] || { vm_die "helper binary $helper not found or not executable (build it, or set SR_HELPER)"; return 1; }
+        helper=$(readlink -f "$helper")
+        envs+=("SCRATCHROOT_HELPER=$helper")
+        mke2fs=${SCRATCHROOT_MKE2FS:-$(_vm_itools_mke2fs_path "$helper")}
+        [[ -n ${SCRATCHROOT_MKE2FS:-} ]] && envs+=("SCRATCHROOT_MKE2FS=$SCRATCHROOT_MKE2FS")
+    fi
+    key=$({
+        declare -f _vm_itools_build _vm_itools_conf _vm_itools_check
+        echo "$KVER"
+        dpkg-query -W initramfs-tools-core klibc-utils busybox-static udev 2>/dev/null
+        printf 'env:%s\n' "${envs[@]}"
+        if [[ $with == 1 ]]; then
+            sha256sum <"$itdir/hook-scratchroot"
+            sha256sum <"$itdir/local-bottom-scratchroot"
+            sha256sum <"$helper"
+            sha256sum <"$mke2fs"
+        fi
+    } | _vm_sha)
+    if [[ $with == 1 ]]; then
+        img=$SR_CACHE/initrd/itools-sr-$key.img
+    else
+        img=$SR_CACHE/initrd/itools-plain-$key.img
+    fi
+    if [[ ! -f $img ]]; then
+        _vm_lock "initrd-$key" || return 1
+        lockfd=$_vm_lockfd
+        if [[ ! -f $img ]]; then
+            mkdir -p "$SR_CACHE/initrd" "$SR_CACHE/tmp"
+            tmp=$(mktemp "$SR_CACHE/initrd/.build.XXXXXX")
+            work=$(mktemp -d "$SR_CACHE/tmp/itools.XXXXXX")
+            log=${img%.img}.log
+            vm_log "building initramfs-tools initrd ${img##*/}"
+            mkdir -p "$work/boot"
+            if ! _vm_itools_conf "$work/conf" "$with" "$itdir" ||
+                ! cp "$KROOT/boot/config-$KVER" "$work/boot/" ||
+                ! { [[ -d /lib/modules ]] || mkdir -p /lib/modules; }; then
+                rm -rf "$tmp" "$work"
+                exec {lockfd}>&-
+                vm_die "cannot prepare the mkinitramfs configuration in $work"
+                return 1
+            fi
+            # shellcheck disable=SC2016 # expanded by the inner shell
+            if ! env "${envs[@]}" TMPDIR="$work" unshare -m -- /bin/sh -c '
+                    set -e
+                    mount --bind -o ro "$1/lib/modules" /lib/modules
+                    mount --bind -o ro "$2" /boot
+                    exec mkinitramfs -d "$3" -o "$4" "$5"' \
+                sh "$KROOT" "$work/boot" "$work/conf" "$tmp" "$KVER" >"$log" 2>&1; then
+                tail -n 40 "$log" >&2
+                rm -rf "$tmp" "$work"
+                exec {lockfd}>&-
+                vm_die "mkinitramfs failed (log: $log)"
+                return 1
+            fi
+            grep -E '^(E|W):' "$log" | sed 's/^/vm: mkinitramfs: /' >&2 || true
+            if ! _vm_itools_check "$tmp" "$with" "$work" "$helper" "$mke2fs"; then
+                rm -rf "$tmp" "$work"
+                exec {lockfd}>&-
+                return 1
+            fi
+            rm -rf "$work"
+            chmod 0644 "$tmp"
+            mv "$tmp" "$img"
+        fi
+        exec {lockfd}>&-
+    fi
+    # shellcheck disable=SC2034 # a result for callers
+    VM_INITRD_CACHED=$img
+    touch "$img"
+    find "$SR_CACHE/initrd" -maxdepth 1 -name 'itools-*.img' -mtime +0 \
+        -exec sh -c 'rm -f "$1" "${1%.img}.log"' sh {} \; 2>/dev/null || true
+    if [[ -n $out ]]; then
+        rm -f "$out"
+        ln "$img" "$out" 2>/dev/null || cp "$img" "$out"
+    fi
+}
+
+# vm_initramfs_tools_initrd OUT: an initramfs-tools initrd for the cached
+# kernel with the project's hook and boot script and the helper (SR_HELPER).
+vm_initramfs_tools_initrd() {
+    _vm_itools_build "${1?usage: vm_initramfs_tools_initrd OUT}" 1
+}
+
+# vm_initramfs_tools_initrd_plain OUT: the same without them.
+vm_initramfs_tools_initrd_plain() {
+    _vm_itools_build "${1?usage: vm_initramfs_tools_initrd_plain OUT}" 0
 }
 
 # ---------------------------------------------------------------------------

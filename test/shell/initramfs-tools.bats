@@ -1,0 +1,240 @@
+#!/usr/bin/env bats
+# The initramfs-tools hook and boot script, as configured in the build, with
+# initramfs-tools' own functions stubbed.
+
+setup() {
+    IT=${SR_BUILD:?}/hooks/initramfs-tools
+    HOOK=$IT/hook-scratchroot
+    SCRIPT=$IT/local-bottom-scratchroot
+    LOG=$BATS_TEST_TMPDIR/calls
+    : >"$LOG"
+    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    PATH=$BATS_TEST_TMPDIR/bin:$PATH
+    export LOG
+}
+
+# The mke2fs path the configured hook installs e2fsprogs' binary at.
+mke2fs_target() {
+    sed -n 's/^if ! copy_exec "\$mke2fs" "\(.*\)"; then$/\1/p' "$HOOK"
+}
+
+# stub_hook_functions [real|lenient]: a hook-functions that records
+# copy_exec, copy_file and manual_add_modules in $LOG (copy_exec and
+# copy_file fail, as the real ones do, when the source is missing; with
+# "lenient" they never fail). With "real", the real hook-functions is loaded
+# first and only manual_add_modules is stubbed.
+stub_hook_functions() {
+    local f=$BATS_TEST_TMPDIR/hook-functions
+    : >"$f"
+    if [ "${1:-}" = real ]; then
+        echo '. /usr/share/initramfs-tools/hook-functions' >>"$f"
+    elif [ "${1:-}" = lenient ]; then
+        cat >>"$f" <<'EOS'
+copy_exec() { echo "copy_exec $*" >>"$LOG"; }
+copy_file() { echo "copy_file $*" >>"$LOG"; }
+EOS
+    else
+        cat >>"$f" <<'EOS'
+copy_exec() { echo "copy_exec $*" >>"$LOG"; [ -e "$1" ]; }
+copy_file() { echo "copy_file $*" >>"$LOG"; [ -e "$2" ]; }
+EOS
+    fi
+    echo 'manual_add_modules() { echo "manual_add_modules $*" >>"$LOG"; }' >>"$f"
+}
+
+# run_hook [ARGS...]: run the configured hook with sh, its hook-functions
+# replaced by the stub (nothing else in it changed).
+run_hook() {
+    sed "s|^\. /usr/share/initramfs-tools/hook-functions\$|. $BATS_TEST_TMPDIR/hook-functions|" \
+        "$HOOK" >"$BATS_TEST_TMPDIR/hook"
+    grep -qxF ". $BATS_TEST_TMPDIR/hook-functions" "$BATS_TEST_TMPDIR/hook"
+    run sh "$BATS_TEST_TMPDIR/hook" "$@"
+}
+
+# A DESTDIR laid out the way mkinitramfs makes it (usr-merged).
+make_destdir() {
+    DESTDIR=$BATS_TEST_TMPDIR/destdir
+    local d
+    for d in bin lib lib64 sbin; do
+        mkdir -p "$DESTDIR/usr/$d"
+        ln -s "usr/$d" "$DESTDIR/$d"
+    done
+    export DESTDIR
+}
+
+fake_helper() {
+    cat >"$BATS_TEST_TMPDIR/bin/scratchroot" <<EOS
+#!/bin/sh
+echo "scratchroot \$*" >>"$LOG"
+exit $1
+EOS
+    chmod +x "$BATS_TEST_TMPDIR/bin/scratchroot"
+}
+
+refute_log() {
+    if grep -q -- "$1" "$LOG"; then
+        echo "unexpected in the log: $(grep -- "$1" "$LOG")"
+        return 1
+    fi
+}
+
+@test "the configured hook and script have no placeholders left" {
+    run grep -n '@[A-Z0-9_]*@' "$HOOK" "$SCRIPT"
+    [ "$status" -eq 1 ]
+}
+
+@test "hook: prereqs prints none and touches nothing" {
+    DESTDIR=$BATS_TEST_TMPDIR/none
+    export DESTDIR
+    run sh "$HOOK" prereqs
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    [ ! -e "$DESTDIR" ]
+}
+
+@test "hook: copies the helper to /usr/sbin, e2fsprogs' mke2fs to its absolute path, and the modules" {
+    stub_hook_functions
+    make_destdir
+    fake_helper 0
+    target=$(mke2fs_target)
+    [[ $target == /*/mke2fs ]]
+    SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot SCRATCHROOT_MKE2FS=$target run_hook
+    [ "$status" -eq 0 ]
+    grep -qx "copy_exec $BATS_TEST_TMPDIR/bin/scratchroot /usr/sbin/scratchroot" "$LOG"
+    grep -qx "copy_exec $target $target" "$LOG"
+    for m in overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi; do
+        grep -qx "manual_add_modules $m" "$LOG"
+    done
+    if [ -e /etc/mke2fs.conf ]; then
+        grep -qx 'copy_file config /etc/mke2fs.conf /etc/mke2fs.conf' "$LOG"
+    fi
+}
+
+@test "hook: defaults to the installed helper and the configured mke2fs" {
+    stub_hook_functions lenient
+    make_destdir
+    unset SCRATCHROOT_HELPER SCRATCHROOT_MKE2FS
+    run_hook
+    [ "$status" -eq 0 ]
+    grep -Eqx 'copy_exec /.*/sbin/scratchroot /usr/sbin/scratchroot' "$LOG"
+    target=$(mke2fs_target)
+    grep -qx "copy_exec $target $target" "$LOG"
+}
+
+@test "hook: a missing helper stops the build with an error" {
+    stub_hook_functions
+    make_destdir
+    SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/no-such-helper run_hook
+    [ "$status" -ne 0 ]
+    [[ $output == *"E: scratchroot: cannot copy $BATS_TEST_TMPDIR/no-such-helper"* ]]
+    refute_log manual_add_modules
+}
+
+@test "hook: a missing mke2fs stops the build with an error" {
+    stub_hook_functions
+    make_destdir
+    fake_helper 0
+    SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot \
+        SCRATCHROOT_MKE2FS=$BATS_TEST_TMPDIR/no-such-mke2fs run_hook
+    [ "$status" -ne 0 ]
+    [[ $output == *"E: scratchroot: cannot copy $BATS_TEST_TMPDIR/no-such-mke2fs"* ]]
+}
+
+@test "hook: makes room for e2fsprogs' mke2fs where busybox's hook linked its applet" {
+    stub_hook_functions
+    make_destdir
+    fake_helper 0
+    target=$(mke2fs_target)
+    echo busybox >"$DESTDIR/applet"
+    ln "$DESTDIR/applet" "$DESTDIR/usr/${target#/usr/}"
+    SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot run_hook
+    [ "$status" -eq 0 ]
+    # The stubbed copy_exec copies nothing: the applet's link must be gone.
+    [ ! -e "$DESTDIR/usr/${target#/usr/}" ]
+    [ -e "$DESTDIR/applet" ]
+    grep -q "^copy_exec .* $target\$" "$LOG"
+}
+
+@test "hook: without DESTDIR it stops before removing anything" {
+    stub_hook_functions lenient
+    fake_helper 0
+    unset DESTDIR
+    SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot run_hook
+    [ "$status" -ne 0 ]
+    [[ $output == *DESTDIR* ]]
+    refute_log mke2fs
+}
+
+@test "hook: with the real hook-functions, the initramfs gets e2fsprogs' mke2fs, not busybox's applet" {
+    [ -r /usr/share/initramfs-tools/hook-functions ] || skip "initramfs-tools-core is not installed"
+    target=$(mke2fs_target)
+    [ -x "$target" ] || skip "no $target on this host"
+    stub_hook_functions real
+    make_destdir
+    fake_helper 0
+    # What busybox's hook (zz-busybox, run before the local hooks) leaves.
+    cp /bin/sh "$DESTDIR/usr/bin/busybox"
+    ln "$DESTDIR/usr/bin/busybox" "$DESTDIR/usr/${target#/usr/}"
+    verbose=n SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot run_hook
+    [ "$status" -eq 0 ]
+    cmp "$target" "$DESTDIR/usr/${target#/usr/}"
+    cmp "$BATS_TEST_TMPDIR/bin/scratchroot" "$DESTDIR/usr/sbin/scratchroot"
+    [ "$(stat -c %h "$DESTDIR/usr/bin/busybox")" -eq 1 ]
+}
+
+@test "boot script: prereqs prints none and runs nothing" {
+    fake_helper 0
+    run sh "$SCRIPT" prereqs
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    [ ! -s "$LOG" ]
+}
+
+@test "boot script: runs the helper on \$rootmnt" {
+    fake_helper 0
+    rootmnt=/root-test run sh "$SCRIPT"
+    [ "$status" -eq 0 ]
+    [ "$(cat "$LOG")" = "scratchroot setup --newroot /root-test" ]
+}
+
+@test "boot script: without \$rootmnt it uses /root" {
+    fake_helper 0
+    unset rootmnt
+    run sh "$SCRIPT"
+    [ "$status" -eq 0 ]
+    [ "$(cat "$LOG")" = "scratchroot setup --newroot /root" ]
+}
+
+@test "boot script: a failing helper (fallback=fail) stops the boot with panic" {
+    fake_helper 1
+    panic() { echo "panic $*" >>"$LOG"; }
+    export -f panic
+    rootmnt=/root run bash "$SCRIPT"
+    grep -qx 'scratchroot setup --newroot /root' "$LOG"
+    grep -q '^panic scratchroot: .*rd.scratch.fallback=fail' "$LOG"
+}
+
+@test "boot script: without panic defined it loads initramfs-tools' functions for it" {
+    [ ! -e /scripts/functions ] || skip "this host has a /scripts/functions"
+    fake_helper 1
+    rootmnt=/root run sh "$SCRIPT"
+    [ "$status" -ne 0 ]
+    [[ $output == */scripts/functions* ]]
+}
+
+@test "boot script: a successful helper never panics" {
+    fake_helper 0
+    panic() { echo "panic $*" >>"$LOG"; }
+    export -f panic
+    rootmnt=/root run bash "$SCRIPT"
+    [ "$status" -eq 0 ]
+    refute_log '^panic'
+}
+
+@test "boot script: without the helper it exits quietly" {
+    mkdir -p "$BATS_TEST_TMPDIR/empty"
+    PATH=$BATS_TEST_TMPDIR/empty run /bin/sh "$SCRIPT"
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    [ ! -s "$LOG" ]
+}
