@@ -11,8 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static unsigned tap_count;
-static unsigned tap_failures;
+/* Checks made and failed so far: defined once, in fixture.c. */
+extern unsigned tap_count;
+extern unsigned tap_failures;
 
 /* TAP reads '#' in a description as the start of a directive (SKIP, TODO):
  * keep it out, and keep the description on one line. */

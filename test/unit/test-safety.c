@@ -15,13 +15,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "safety.h"
-#include "tap.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define IMAGE_SIZE (128 * MiB)
-
-static char dir[PATH_MAX];
 
 /* ---- safety_decide ------------------------------------------------------ */
 
@@ -232,7 +230,7 @@ static const char *img(const char *name) {
         static unsigned k;
         char *s = p[k++ % 4];
 
-        if ((size_t) snprintf(s, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+        if ((size_t) snprintf(s, PATH_MAX, "%s/%s", base, name) >= PATH_MAX)
                 abort();
         return s;
 }
@@ -546,18 +544,15 @@ static void test_mountinfo(void) {
 }
 
 int main(void) {
-        const char *tmp = getenv("TMPDIR"), *path = getenv("PATH");
+        const char *path = getenv("PATH");
         char newpath[8192];
 
         /* The mkfs tools live in sbin, which a user's PATH may lack. */
         (void) snprintf(newpath, sizeof(newpath), "%s:/usr/sbin:/sbin", path && *path ? path : "/usr/bin:/bin");
         (void) setenv("PATH", newpath, 1);
 
-        (void) snprintf(dir, sizeof(dir), "%s/test-safety.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(dir)) {
-                check(false, "mkdtemp %s: %s", dir, strerror(errno));
+        if (!fixture_start("test-safety", "test setup"))
                 return tap_done();
-        }
 
         test_decide();
         test_tools();
@@ -565,6 +560,6 @@ int main(void) {
         test_probe_data();
         test_mountinfo();
 
-        (void) sh("rm -rf '%s'", dir);
+        (void) sh("rm -rf '%s'", base);
         return tap_done();
 }

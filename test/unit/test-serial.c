@@ -4,9 +4,7 @@
  * selection by address and serial together, against fake sysfs trees with
  * the kernel's layout. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,124 +12,13 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "sysfs.h"
-#include "tap.h"
-
-static char base[PATH_MAX];
-static bool in_child;
+#include "util.h"
 
 /* ---- tree building -------------------------------------------------------- */
-
-static void rm_rf(const char *path) {
-        char cmd[PATH_MAX + 32];
-
-        if ((size_t) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path) < sizeof(cmd))
-                (void) system(cmd);
-}
-
-static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void bail(const char *fmt, ...) {
-        char msg[PATH_MAX + 256];
-        va_list ap;
-
-        va_start(ap, fmt);
-        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        if (in_child)
-                _exit(2);
-        check(false, "building the fake sysfs: %s", msg);
-        rm_rf(base);
-        exit(tap_done());
-}
-
-static void xfmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void xfmt(char *buf, size_t n, const char *fmt, ...) {
-        va_list ap;
-        int k;
-
-        va_start(ap, fmt);
-        k = vsnprintf(buf, n, fmt, ap);
-        va_end(ap);
-        if (k < 0 || (size_t) k >= n)
-                bail("path too long: %s...", buf);
-}
-
-static void mkdirs(const char *path) {
-        char p[PATH_MAX];
-
-        xfmt(p, sizeof(p), "%s", path);
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        bail("mkdir %s: %s", p, strerror(errno));
-                *s = '/';
-        }
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                bail("mkdir %s: %s", p, strerror(errno));
-}
-
-/* sys/rel as a directory */
-static void mkd(const char *sys, const char *rel) {
-        char p[PATH_MAX];
-
-        xfmt(p, sizeof(p), "%s/%s", sys, rel);
-        mkdirs(p);
-}
-
-static void mkparent(const char *path) {
-        char p[PATH_MAX];
-        char *slash;
-
-        xfmt(p, sizeof(p), "%s", path);
-        slash = strrchr(p, '/');
-        if (slash && slash != p) {
-                *slash = '\0';
-                mkdirs(p);
-        }
-}
-
-/* sys/rel holding exactly len bytes, put in place by rename */
-static void put_bytes(const char *sys, const char *rel, const void *data, size_t len) {
-        char p[PATH_MAX], tmp[PATH_MAX + 8];
-        int fd;
-
-        xfmt(p, sizeof(p), "%s/%s", sys, rel);
-        xfmt(tmp, sizeof(tmp), "%s.new", p);
-        mkparent(p);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                bail("open %s: %s", tmp, strerror(errno));
-        if (len && write(fd, data, len) != (ssize_t) len)
-                bail("write %s: %s", tmp, strerror(errno));
-        (void) close(fd);
-        if (rename(tmp, p) < 0)
-                bail("rename %s: %s", p, strerror(errno));
-}
-
-static void put(const char *sys, const char *rel, const char *s) {
-        put_bytes(sys, rel, s, strlen(s));
-}
-
-/* sys/link as a relative symlink to sys/target */
-static void lnk(const char *sys, const char *link, const char *target) {
-        char p[PATH_MAX], t[PATH_MAX] = "";
-
-        for (const char *s = link; *s; s++)
-                if (*s == '/')
-                        strcat(t, "../");
-        if (strlen(t) + strlen(target) >= sizeof(t))
-                bail("link target too long: %s", target);
-        strcat(t, target);
-        xfmt(p, sizeof(p), "%s/%s", sys, link);
-        mkparent(p);
-        if (symlink(t, p) < 0)
-                bail("symlink %s -> %s: %s", p, t, strerror(errno));
-}
 
 /* within a block dir: device -> the device dir, both relative to sys */
 static void device_link(const char *sys, const char *blockrel, const char *devrel) {
@@ -139,12 +26,6 @@ static void device_link(const char *sys, const char *blockrel, const char *devre
 
         xfmt(p, sizeof(p), "%s/device", blockrel);
         lnk(sys, p, devrel);
-}
-
-static const char *new_sysfs(const char *name, char *buf) {
-        xfmt(buf, PATH_MAX, "%s/%s", base, name);
-        mkdirs(buf);
-        return buf;
 }
 
 /* A VPD page 0x80 of the given length field and serial bytes. */
@@ -232,45 +113,6 @@ static struct disk disk_at(const char *sys, const char *blkrel) {
         return d;
 }
 
-static uint64_t ms_now(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-static void msleep(unsigned ms) {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-static const char *errname(int r) {
-        static char buf[32];
-
-        switch (r) {
-        case 0: return "0";
-        case -ENOENT: return "-ENOENT";
-        case -ENODEV: return "-ENODEV";
-        case -ENOTUNIQ: return "-ENOTUNIQ";
-        case -EBADMSG: return "-EBADMSG";
-        case -EBADSLT: return "-EBADSLT";
-        case -E2BIG: return "-E2BIG";
-        case -EINVAL: return "-EINVAL";
-        default:
-                xfmt(buf, sizeof(buf), "%d", r);
-                return buf;
-        }
-}
-
-#define check_err(got, want, ...)                                                                  \
-        do {                                                                                       \
-                int gr_ = (got), wr_ = (want);                                                     \
-                if (!check(gr_ == wr_, __VA_ARGS__))                                               \
-                        tap_diag("got %s, expected %s", errname(gr_), errname(wr_));              \
-        } while (0)
-
 /* ---- sysfs_disk_serial: VPD page 0x80 -------------------------------------- */
 
 struct vpd_case {
@@ -309,7 +151,7 @@ static void test_vpd(void) {
         };
         char sys[PATH_MAX], buf[128];
 
-        new_sysfs("vpd", sys);
+        new_dir("vpd", sys);
         for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 const struct vpd_case *c = &cases[i];
                 char rel[64];
@@ -423,7 +265,7 @@ static void test_virtio_serial(void) {
         char sys[PATH_MAX], buf[128];
         struct disk d;
 
-        new_sysfs("virtio-serial", sys);
+        new_dir("virtio-serial", sys);
         for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 char rel[64];
                 int r;
@@ -474,7 +316,7 @@ static void test_find_serial(void) {
         struct disk d;
         int r;
 
-        new_sysfs("find", sys);
+        new_dir("find", sys);
         check_err(sysfs_find_serial(sys, "SCSISER1", &d, amb, sizeof(amb)), -ENOENT, "no class/block: -ENOENT");
         build_disks(sys);
 
@@ -525,25 +367,25 @@ static void test_wait_selected(void) {
         pid_t pid;
         int r, status;
 
-        new_sysfs("select", sys);
+        new_dir("select", sys);
         build_disks(sys);
         scsi_disk(sys, 3, "sdd", 8, 48, dev, sizeof(dev));
         vpd(sys, dev, 0x83, 4, "XXXX", 4);
 
         sel = (struct selector) { .have_lun = true, .lun = lun_only(1), .serial = "SCSISER1" };
         memset(&d, 0, sizeof(d));
-        t0 = ms_now();
+        t0 = now_ms();
         r = sysfs_wait_selected(sys, &sel, 2000, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         check_err(r, 0, "lun 1 and serial SCSISER1: found");
         check(strcmp(d.name, "sdb") == 0 && strcmp(d.hctl, "0:0:0:1") == 0, "lun 1 and serial: sdb at 0:0:0:1");
         check(el < 500, "lun 1 and serial: at once (%llu ms)", (unsigned long long) el);
 
         sel = (struct selector) { .have_lun = true, .lun = { 0, 0, 0, 1, false }, .serial = "OTHER" };
         strcpy(amb, "untouched");
-        t0 = ms_now();
+        t0 = now_ms();
         r = sysfs_wait_selected(sys, &sel, 2000, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         check_err(r, -EBADSLT, "0:0:0:1 with serial OTHER: -EBADSLT");
         check_str(amb, "SCSISER1", "serial mismatch: the disk's serial in the buffer");
         check(el < 500, "serial mismatch: not waited for (%llu ms)", (unsigned long long) el);
@@ -571,16 +413,16 @@ static void test_wait_selected(void) {
         check(r == 0 && strcmp(d.name, "vda") == 0 && d.hctl[0] == '\0', "serial VDSER alone: vda");
 
         sel = (struct selector) { .serial = "NOPE" };
-        t0 = ms_now();
+        t0 = now_ms();
         r = sysfs_wait_selected(sys, &sel, 200, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         check_err(r, -ENOENT, "serial NOPE alone: -ENOENT");
         check(el >= 200 && el < 700, "serial NOPE: waited %llu ms, in [200, 700)", (unsigned long long) el);
 
         sel = (struct selector) { .have_lun = true, .lun = lun_only(9), .serial = "SCSISER1" };
-        t0 = ms_now();
+        t0 = now_ms();
         r = sysfs_wait_selected(sys, &sel, 200, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         check_err(r, -ENOENT, "lun 9 absent, serial present elsewhere: -ENOENT");
         check(el >= 200 && el < 700, "lun 9: waited %llu ms, in [200, 700)", (unsigned long long) el);
 
@@ -590,21 +432,17 @@ static void test_wait_selected(void) {
               "serial SCSISER1 alone: sdb, with its address");
 
         /* A disk by serial, hot-added 100 ms into the wait. */
-        (void) fflush(stdout);
-        t0 = ms_now();
-        pid = fork();
-        if (pid < 0)
-                bail("fork: %s", strerror(errno));
+        t0 = now_ms();
+        pid = fork_child();
         if (pid == 0) {
-                in_child = true;
-                msleep(100);
+                sleep_ms(100);
                 virtio_disk(sys, 9, "vdz", 48, "LATE");
                 _exit(0);
         }
         sel = (struct selector) { .serial = "LATE" };
         memset(&d, 0, sizeof(d));
         r = sysfs_wait_selected(sys, &sel, 3000, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         (void) waitpid(pid, &status, 0);
         check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hot-add: the disk was added");
         check(r == 0 && strcmp(d.name, "vdz") == 0, "hot-add: serial LATE found (%s)", errname(r));
@@ -612,19 +450,13 @@ static void test_wait_selected(void) {
 }
 
 int main(void) {
-        const char *tmp = getenv("TMPDIR");
-
-        xfmt(base, sizeof(base), "%s/test-serial.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(base)) {
-                check(false, "mkdtemp %s: %s", base, strerror(errno));
+        if (!fixture_start("test-serial", "building the fake sysfs"))
                 return tap_done();
-        }
 
         test_vpd();
         test_virtio_serial();
         test_find_serial();
         test_wait_selected();
 
-        rm_rf(base);
-        return tap_done();
+        return fixture_done();
 }

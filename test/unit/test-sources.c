@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,136 +18,12 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "devnode.h"
+#include "fixture.h"
 #include "sources.h"
-#include "tap.h"
-
-static char base[PATH_MAX];
-static bool in_child;
-
-/* ---- helpers ------------------------------------------------------------- */
-
-static const char *errname(int r) {
-        static char buf[32];
-
-        switch (r) {
-        case 0: return "0";
-        case -ENOENT: return "-ENOENT";
-        case -EBADMSG: return "-EBADMSG";
-        case -E2BIG: return "-E2BIG";
-        case -ETIMEDOUT: return "-ETIMEDOUT";
-        case -EINVAL: return "-EINVAL";
-        case -EIO: return "-EIO";
-        default:
-                (void) snprintf(buf, sizeof(buf), "%d", r);
-                return buf;
-        }
-}
-
-#define check_err(got, want, ...)                                                                  \
-        do {                                                                                       \
-                int gr_ = (got), wr_ = (want);                                                     \
-                if (!check(gr_ == wr_, __VA_ARGS__))                                               \
-                        tap_diag("got %s, expected %s", errname(gr_), errname(wr_));              \
-        } while (0)
-
-static void rm_rf(const char *path) {
-        char cmd[PATH_MAX + 32];
-
-        if ((size_t) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path) < sizeof(cmd))
-                (void) system(cmd);
-}
-
-static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void bail(const char *fmt, ...) {
-        char msg[PATH_MAX + 256];
-        va_list ap;
-
-        va_start(ap, fmt);
-        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        if (in_child)
-                _exit(2);
-        check(false, "test setup: %s", msg);
-        rm_rf(base);
-        exit(tap_done());
-}
-
-static void xfmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void xfmt(char *buf, size_t n, const char *fmt, ...) {
-        va_list ap;
-        int k;
-
-        va_start(ap, fmt);
-        k = vsnprintf(buf, n, fmt, ap);
-        va_end(ap);
-        if (k < 0 || (size_t) k >= n)
-                bail("path too long: %s...", buf);
-}
-
-static void mkdirs(const char *path) {
-        char p[PATH_MAX];
-
-        xfmt(p, sizeof(p), "%s", path);
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        bail("mkdir %s: %s", p, strerror(errno));
-                *s = '/';
-        }
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                bail("mkdir %s: %s", p, strerror(errno));
-}
-
-/* dir/rel holding exactly len bytes of data */
-static void put_bytes(const char *dir, const char *rel, const void *data, size_t len) {
-        char p[PATH_MAX], parent[PATH_MAX];
-        char *slash;
-        int fd;
-
-        xfmt(p, sizeof(p), "%s/%s", dir, rel);
-        xfmt(parent, sizeof(parent), "%s", p);
-        slash = strrchr(parent, '/');
-        if (slash && slash != parent) {
-                *slash = '\0';
-                mkdirs(parent);
-        }
-        fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                bail("open %s: %s", p, strerror(errno));
-        if (len && write(fd, data, len) != (ssize_t) len)
-                bail("write %s: %s", p, strerror(errno));
-        (void) close(fd);
-}
-
-static void put_str(const char *dir, const char *rel, const char *s) {
-        put_bytes(dir, rel, s, strlen(s));
-}
-
-static const char *new_dir(const char *name, char *buf) {
-        xfmt(buf, PATH_MAX, "%s/%s", base, name);
-        mkdirs(buf);
-        return buf;
-}
-
-static uint64_t ms_now(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-static void msleep(unsigned ms) {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
+#include "util.h"
 
 /* ---- blob_to_text -------------------------------------------------------- */
 
@@ -513,7 +388,7 @@ static void test_fwcfg(void) {
         check_err(read_fwcfg(sys, text, sizeof(text), &bad), -ENOENT, "fw_cfg: other entries only: -ENOENT");
 
         new_dir("fwcfg", sys);
-        put_str(sys, FWCFG_RAW, "rd.scratch.lun=0:0:0:2 rd.scratch.timeout=3\n");
+        put(sys, FWCFG_RAW, "rd.scratch.lun=0:0:0:2 rd.scratch.timeout=3\n");
         r = read_fwcfg(sys, text, sizeof(text), &bad);
         check_err(r, 0, "fw_cfg: 0");
         check_str(text, "rd.scratch.lun=0:0:0:2 rd.scratch.timeout=3\n", "fw_cfg: the text");
@@ -545,7 +420,7 @@ static void test_fwcfg(void) {
         bad = 0;
         check_err(read_fwcfg(sys, text, sizeof(text), &bad), -EBADMSG, "fw_cfg: embedded NUL: -EBADMSG");
         check_int(bad, 16, "fw_cfg: embedded NUL: offset 16");
-        put_str(sys, FWCFG_RAW, "rd.scratch.lun=\xc3\xa9");
+        put(sys, FWCFG_RAW, "rd.scratch.lun=\xc3\xa9");
         bad = 0;
         check_err(read_fwcfg(sys, text, sizeof(text), &bad), -EBADMSG, "fw_cfg: UTF-8: -EBADMSG");
         check_int(bad, 15, "fw_cfg: UTF-8: offset 15");
@@ -674,7 +549,7 @@ static void test_config(void) {
         xfmt(path, sizeof(path), "%s/scratchroot.conf", dir);
         check_err(read_config(path, text, sizeof(text), &bad), -ENOENT, "config: absent: -ENOENT");
 
-        put_str(dir, "scratchroot.conf", "# scratch disk\nrd.scratch.lun=1\n\trd.scratch.timeout=2 # why\r\n");
+        put(dir, "scratchroot.conf", "# scratch disk\nrd.scratch.lun=1\n\trd.scratch.timeout=2 # why\r\n");
         r = read_config(path, text, sizeof(text), &bad);
         check_err(r, 0, "config: 0");
         check_str(text, "# scratch disk\nrd.scratch.lun=1\n\trd.scratch.timeout=2 # why\r\n",
@@ -696,7 +571,7 @@ static void test_config(void) {
         bad = 0;
         check_err(read_config(path, text, sizeof(text), &bad), -EBADMSG, "config: embedded NUL: -EBADMSG");
         check_int(bad, 17, "config: embedded NUL: offset 17");
-        put_str(dir, "scratchroot.conf", "rd.scratch.lun=1\x1b");
+        put(dir, "scratchroot.conf", "rd.scratch.lun=1\x1b");
         bad = 0;
         check_err(read_config(path, text, sizeof(text), &bad), -EBADMSG, "config: ESC: -EBADMSG");
         check_int(bad, 16, "config: ESC: offset 16");
@@ -747,7 +622,7 @@ static pid_t writer(const char *const *chunks, const unsigned *delays, unsigned 
         for (unsigned i = 0; i < n; i++) {
                 size_t len = strlen(chunks[i]), done = 0;
 
-                msleep(delays[i]);
+                sleep_ms(delays[i]);
                 while (done < len) {
                         ssize_t k = write(vport_master, chunks[i] + done, len - done);
 
@@ -773,9 +648,9 @@ static void vport_case(unsigned id, const char *sys, unsigned timeout_ms, const 
         if (n)
                 pid = writer(chunks, delays, n);
         v->bad = (size_t) -1;
-        t0 = ms_now();
+        t0 = now_ms();
         v->r = read_vport(sys, timeout_ms, text, sizeof(text), &v->bad);
-        v->ms = ms_now() - t0;
+        v->ms = now_ms() - t0;
         v->text_len = strlen(text);
         (void) snprintf(v->text, sizeof(v->text), "%.*s", (int) sizeof(v->text) - 1, text);
         if (pid > 0) {
@@ -838,10 +713,10 @@ static void vport_child(const char *sys, int out) {
                 char devno[32];
 
                 xfmt(devno, sizeof(devno), "%u:%u\n", major(st.st_rdev), minor(st.st_rdev));
-                put_str(sys, "class/virtio-ports/vport9p1/dev", devno);
-                put_str(sys, "class/virtio-ports/vport9p1/name", "org.scratchroot.options\n");
-                put_str(sys, "class/virtio-ports/vport9p0/dev", "242:0\n");
-                put_str(sys, "class/virtio-ports/vport9p0/name", "org.qemu.guest_agent.0\n");
+                put(sys, "class/virtio-ports/vport9p1/dev", devno);
+                put(sys, "class/virtio-ports/vport9p1/name", "org.scratchroot.options\n");
+                put(sys, "class/virtio-ports/vport9p0/dev", "242:0\n");
+                put(sys, "class/virtio-ports/vport9p0/name", "org.qemu.guest_agent.0\n");
         }
 
         {
@@ -896,7 +771,7 @@ static void vport_child(const char *sys, int out) {
         xfmt(link, sizeof(link), "%s/ptmx", ptsdir);
         if (symlink(link, "/dev/vport9p1") < 0)
                 SETUP_FAIL("symlink /dev/vport9p1: %s", strerror(errno));
-        put_str(sys, "class/virtio-ports/vport9p1/dev", "5:0\n");
+        put(sys, "class/virtio-ports/vport9p1/dev", "5:0\n");
         {
                 const char *c[] = { "rd.scratch.lun=5\n" };
                 const unsigned d[] = { 50 };
@@ -919,7 +794,7 @@ static void vport_child(const char *sys, int out) {
                                         major(nst.st_rdev), minor(nst.st_rdev), (unsigned) (nst.st_mode & 07777));
         }
 
-        put_str(sys, "class/virtio-ports/vport9p1/name", "org.scratchroot.options.old\n");
+        put(sys, "class/virtio-ports/vport9p1/name", "org.scratchroot.options.old\n");
         vport_case(V_OTHER_NAME, sys, 2000, NULL, NULL, 0, slave);
         {
                 char empty[PATH_MAX];
@@ -955,12 +830,8 @@ static void test_vport(void) {
         new_dir("vport", sys);
         if (pipe(pfd) < 0)
                 bail("pipe: %s", strerror(errno));
-        (void) fflush(stdout);
-        pid = fork();
-        if (pid < 0)
-                bail("fork: %s", strerror(errno));
+        pid = fork_child();
         if (pid == 0) {
-                in_child = true;
                 (void) close(pfd[0]);
                 vport_child(sys, pfd[1]);
         }
@@ -1028,13 +899,8 @@ static void test_vport(void) {
 }
 
 int main(void) {
-        const char *tmp = getenv("TMPDIR");
-
-        xfmt(base, sizeof(base), "%s/test-sources.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(base)) {
-                check(false, "mkdtemp %s: %s", base, strerror(errno));
+        if (!fixture_start("test-sources", "test setup"))
                 return tap_done();
-        }
 
         test_blob_ok();
         test_blob_bad();
@@ -1046,6 +912,5 @@ int main(void) {
         test_config();
         test_vport();
 
-        rm_rf(base);
-        return tap_done();
+        return fixture_done();
 }

@@ -2,10 +2,8 @@
 /* scratchroot status: the state file as text and as JSON. The JSON is
  * checked against a strict parser (RFC 8259, UTF-8) besides exact text. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,32 +11,10 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "options.h"
 #include "state.h"
 #include "status.h"
-#include "tap.h"
-
-static char base[PATH_MAX];
-
-static void rm_rf(const char *path) {
-        char cmd[PATH_MAX + 32];
-
-        if ((size_t) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path) < sizeof(cmd))
-                (void) system(cmd);
-}
-
-static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void bail(const char *fmt, ...) {
-        char msg[PATH_MAX + 256];
-        va_list ap;
-
-        va_start(ap, fmt);
-        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        check(false, "test setup: %s", msg);
-        rm_rf(base);
-        exit(tap_done());
-}
 
 static void path_in(char *buf, const char *name) {
         if ((size_t) snprintf(buf, PATH_MAX, "%s/%s", base, name) >= PATH_MAX)
@@ -623,15 +599,8 @@ static void test_escaping(void) {
 }
 
 int main(void) {
-        const char *tmp = getenv("TMPDIR");
-
-        if ((size_t) snprintf(base, sizeof(base), "%s/test-status.XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
-            sizeof(base))
-                return 1;
-        if (!mkdtemp(base)) {
-                check(false, "mkdtemp %s: %s", base, strerror(errno));
+        if (!fixture_start("test-status", "test setup"))
                 return tap_done();
-        }
 
         test_parser();
         test_absent();
@@ -639,6 +608,5 @@ int main(void) {
         test_tmpfs_and_none();
         test_escaping();
 
-        rm_rf(base);
-        return tap_done();
+        return fixture_done();
 }

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,129 +12,13 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "sysfs.h"
-#include "tap.h"
-
-static char base[PATH_MAX];
-static bool in_child;
+#include "util.h"
 
 /* ---- tree building ------------------------------------------------------ */
-
-static void rm_rf(const char *path);
-static void setup_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void setup_failed(const char *fmt, ...) {
-        char msg[PATH_MAX + 256];
-        va_list ap;
-
-        va_start(ap, fmt);
-        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        if (in_child)
-                _exit(2);
-        check(false, "building the fake sysfs: %s", msg);
-        rm_rf(base);
-        exit(tap_done());
-}
-
-/* snprintf that never truncates silently */
-static void xfmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void xfmt(char *buf, size_t n, const char *fmt, ...) {
-        va_list ap;
-        int k;
-
-        va_start(ap, fmt);
-        k = vsnprintf(buf, n, fmt, ap);
-        va_end(ap);
-        if (k < 0 || (size_t) k >= n)
-                setup_failed("path too long: %s...", buf);
-}
-
-static void mkdirs(const char *path) {
-        char p[PATH_MAX];
-
-        xfmt(p, sizeof(p), "%s", path);
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        setup_failed("mkdir %s: %s", p, strerror(errno));
-                *s = '/';
-        }
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                setup_failed("mkdir %s: %s", p, strerror(errno));
-}
-
-static void mkparent(const char *path) {
-        char p[PATH_MAX];
-        char *slash;
-
-        xfmt(p, sizeof(p), "%s", path);
-        slash = strrchr(p, '/');
-        if (slash && slash != p) {
-                *slash = '\0';
-                mkdirs(p);
-        }
-}
-
-/* sys/rel as a directory */
-static void mkd(const char *sys, const char *rel) {
-        char p[PATH_MAX];
-
-        xfmt(p, sizeof(p), "%s/%s", sys, rel);
-        mkdirs(p);
-}
-
-/* sys/rel holding content, written whole under a temporary name and
- * renamed, so that a concurrent reader never sees it half written. */
-static void put(const char *sys, const char *rel, const char *content) {
-        char p[PATH_MAX], tmp[PATH_MAX + 8];
-        size_t len = strlen(content);
-        int fd;
-
-        xfmt(p, sizeof(p), "%s/%s", sys, rel);
-        xfmt(tmp, sizeof(tmp), "%s.new", p);
-        mkparent(p);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                setup_failed("open %s: %s", tmp, strerror(errno));
-        if (write(fd, content, len) != (ssize_t) len)
-                setup_failed("write %s: %s", tmp, strerror(errno));
-        (void) close(fd);
-        if (rename(tmp, p) < 0)
-                setup_failed("rename %s: %s", p, strerror(errno));
-}
-
-/* sys/link as a relative symlink to sys/target, as sysfs makes them. */
-static void lnk(const char *sys, const char *link, const char *target) {
-        char p[PATH_MAX], t[PATH_MAX] = "";
-
-        for (const char *s = link; *s; s++)
-                if (*s == '/')
-                        strcat(t, "../");
-        strcat(t, target);
-        xfmt(p, sizeof(p), "%s/%s", sys, link);
-        mkparent(p);
-        if (symlink(t, p) < 0)
-                setup_failed("symlink %s -> %s: %s", p, t, strerror(errno));
-}
-
-static void rm_rf(const char *path) {
-        char cmd[PATH_MAX + 32];
-
-        xfmt(cmd, sizeof(cmd), "rm -rf '%s'", path);
-        (void) system(cmd);
-}
-
-/* A fresh, empty sysfs root named after the case. */
-static const char *new_sysfs(const char *name, char *buf) {
-        xfmt(buf, PATH_MAX, "%s/%s", base, name);
-        mkdirs(buf);
-        return buf;
-}
 
 #define SCSI_HOSTS "devices/pci0000:00/0000:00:04.0/virtio1"
 
@@ -156,7 +39,7 @@ static void scsi_device(const char *sys, const char *hctl, const char *name, uns
         char dev[PATH_MAX], p[PATH_MAX], v[PATH_MAX];
 
         if (sscanf(hctl, "%u:%u:%u:", &h, &c, &t) != 3)
-                setup_failed("bad address %s", hctl);
+                bail("bad address %s", hctl);
         xfmt(dev, sizeof(dev), SCSI_HOSTS "/host%u/target%u:%u:%u/%s", h, h, c, t, hctl);
         mkd(sys, dev);
         xfmt(p, sizeof(p), "%s/vendor", dev);
@@ -217,20 +100,6 @@ static void scsi_device(const char *sys, const char *hctl, const char *name, uns
         lnk(sys, p, dev);
 }
 
-static uint64_t ms_now(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-static void msleep(unsigned ms) {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static struct hctl lun_only(uint64_t lun) {
         return (struct hctl) { .lun = lun, .lun_only = true };
 }
@@ -238,29 +107,6 @@ static struct hctl lun_only(uint64_t lun) {
 static struct hctl full(unsigned h, unsigned c, unsigned t, uint64_t l) {
         return (struct hctl) { .host = h, .channel = c, .target = t, .lun = l };
 }
-
-static const char *errname(int r) {
-        static char buf[32];
-
-        switch (r) {
-        case 0: return "0";
-        case -ENOENT: return "-ENOENT";
-        case -ENODEV: return "-ENODEV";
-        case -ENOTUNIQ: return "-ENOTUNIQ";
-        case -EINVAL: return "-EINVAL";
-        case -ERANGE: return "-ERANGE";
-        default:
-                xfmt(buf, sizeof(buf), "%d", r);
-                return buf;
-        }
-}
-
-#define check_err(got, want, ...)                                                                  \
-        do {                                                                                       \
-                int gr_ = (got), wr_ = (want);                                                     \
-                if (!check(gr_ == wr_, __VA_ARGS__))                                               \
-                        tap_diag("got %s, expected %s", errname(gr_), errname(wr_));              \
-        } while (0)
 
 static bool ends_with(const char *s, const char *suffix) {
         size_t a = strlen(s), b = strlen(suffix);
@@ -276,7 +122,7 @@ static void test_find_single(void) {
         struct hctl w;
         int r;
 
-        new_sysfs("single", sys);
+        new_dir("single", sys);
         scsi_device(sys, "0:0:0:0", "sda", 8, 0, BLOCK_OK, NULL, 0);
         scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, NULL, 0);
 
@@ -315,7 +161,7 @@ static void test_find_two_hosts(void) {
         struct hctl w;
         int r;
 
-        new_sysfs("twohosts", sys);
+        new_dir("twohosts", sys);
         scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, NULL, 0);
         scsi_device(sys, "2:0:3:1", "sdc", 8, 32, BLOCK_OK, NULL, 0);
         scsi_device(sys, "2:0:3:0", "sdd", 8, 48, BLOCK_OK, NULL, 0);
@@ -379,7 +225,7 @@ static void test_find_not_ready(void) {
         struct hctl w;
         int r;
 
-        new_sysfs("notready", sys);
+        new_dir("notready", sys);
         scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_NONE, NULL, 0);
         scsi_device(sys, "0:0:0:2", "sdc", 8, 32, BLOCK_NO_DEV, NULL, 0);
         scsi_device(sys, "0:0:0:3", "sdd", 8, 48, BLOCK_EMPTY, NULL, 0);
@@ -404,7 +250,7 @@ static void test_find_ignores_neighbours(void) {
         struct hctl w;
 
         /* Only the entries that are not devices. */
-        new_sysfs("neighbours", sys);
+        new_dir("neighbours", sys);
         mkd(sys, SCSI_HOSTS "/host0/target0:0:0");
         mkd(sys, SCSI_HOSTS "/host1");
         lnk(sys, "bus/scsi/devices/host0", SCSI_HOSTS "/host0");
@@ -428,7 +274,7 @@ static void test_find_ignores_neighbours(void) {
         check(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)) == 0 && strcmp(d.name, "sda") == 0,
               "neighbours plus 1:0:0:0: bare lun 0 is sda, unique");
 
-        new_sysfs("empty", sys);
+        new_dir("empty", sys);
         check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT, "sysfs without bus/scsi: -ENOENT");
         mkd(sys, "bus/scsi/devices");
         check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT, "empty bus/scsi/devices: -ENOENT");
@@ -444,66 +290,62 @@ static void test_wait(void) {
         pid_t pid;
         int r, status;
 
-        new_sysfs("wait", sys);
+        new_dir("wait", sys);
         scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, NULL, 0);
         scsi_device(sys, "3:0:0:1", "sdc", 8, 32, BLOCK_OK, NULL, 0);
         scsi_device(sys, "0:0:0:2", "sdd", 8, 48, BLOCK_NONE, NULL, 0);
 
         w = lun_only(7);
-        t0 = ms_now();
+        t0 = now_ms();
         r = sysfs_wait_disk(sys, &w, 300, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         check_err(r, -ENOENT, "wait 300 ms for an absent lun: -ENOENT");
         check(el >= 300 && el < 800, "wait 300 ms for an absent lun: waited %llu ms, in [300, 800)",
               (unsigned long long) el);
 
         w = lun_only(2);
-        t0 = ms_now();
+        t0 = now_ms();
         r = sysfs_wait_disk(sys, &w, 200, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         check_err(r, -ENODEV, "wait 200 ms for a device without block/: -ENODEV");
         check(el >= 200 && el < 700, "wait 200 ms for a device without block/: waited %llu ms, in [200, 700)",
               (unsigned long long) el);
 
         w = lun_only(7);
-        t0 = ms_now();
+        t0 = now_ms();
         r = sysfs_wait_disk(sys, &w, 0, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         check(r == -ENOENT && el < 100, "timeout 0, absent: -ENOENT at once (%llu ms)", (unsigned long long) el);
 
         w = full(0, 0, 0, 1);
         memset(&d, 0, sizeof(d));
-        t0 = ms_now();
+        t0 = now_ms();
         r = sysfs_wait_disk(sys, &w, 2000, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         check(r == 0 && strcmp(d.name, "sdb") == 0 && el < 500, "present disk: found at once (%llu ms)",
               (unsigned long long) el);
 
         w = lun_only(1);
-        t0 = ms_now();
+        t0 = now_ms();
         r = sysfs_wait_disk(sys, &w, 2000, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         check_err(r, -ENOTUNIQ, "ambiguous lun: -ENOTUNIQ");
         check(el < 500, "ambiguous lun: not waited for (%llu ms)", (unsigned long long) el);
         check(strstr(amb, "0:0:0:1") && strstr(amb, "3:0:0:1"), "ambiguous lun: both listed (%s)", amb);
 
         /* Hot-add: the disk shows up 100 ms after the wait started. */
-        new_sysfs("hotadd", sys);
-        (void) fflush(stdout);
-        t0 = ms_now();
-        pid = fork();
-        if (pid < 0)
-                setup_failed("fork: %s", strerror(errno));
+        new_dir("hotadd", sys);
+        t0 = now_ms();
+        pid = fork_child();
         if (pid == 0) {
-                in_child = true;
-                msleep(100);
+                sleep_ms(100);
                 scsi_device(sys, "0:0:0:5", "sdf", 8, 80, BLOCK_OK, NULL, 0);
                 _exit(0);
         }
         memset(&d, 0, sizeof(d));
         w = lun_only(5);
         r = sysfs_wait_disk(sys, &w, 2000, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         (void) waitpid(pid, &status, 0);
         check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hot-add: the disk was added");
         check_err(r, 0, "hot-add 100 ms into a 2000 ms wait: found");
@@ -513,21 +355,17 @@ static void test_wait(void) {
 
         /* The device is there, its block device comes 100 ms later, and its
          * dev attribute 100 ms after that. */
-        new_sysfs("hotadd2", sys);
+        new_dir("hotadd2", sys);
         scsi_device(sys, "0:0:0:6", "sdg", 8, 96, BLOCK_NONE, NULL, 0);
-        (void) fflush(stdout);
-        t0 = ms_now();
-        pid = fork();
-        if (pid < 0)
-                setup_failed("fork: %s", strerror(errno));
+        t0 = now_ms();
+        pid = fork_child();
         if (pid == 0) {
                 char p[PATH_MAX];
 
-                in_child = true;
-                msleep(100);
+                sleep_ms(100);
                 xfmt(p, sizeof(p), SCSI_HOSTS "/host0/target0:0:0/0:0:0:6/block/sdg");
                 mkd(sys, p);
-                msleep(100);
+                sleep_ms(100);
                 strcat(p, "/dev");
                 put(sys, p, "8:96\n");
                 _exit(0);
@@ -535,7 +373,7 @@ static void test_wait(void) {
         memset(&d, 0, sizeof(d));
         w = full(0, 0, 0, 6);
         r = sysfs_wait_disk(sys, &w, 2000, &d, amb, sizeof(amb));
-        el = ms_now() - t0;
+        el = now_ms() - t0;
         (void) waitpid(pid, &status, 0);
         check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "late block device: the block device was added");
         check_err(r, 0, "late block device and dev attribute: found");
@@ -594,7 +432,7 @@ static void test_attrs(void) {
         struct disk d;
         int r;
 
-        new_sysfs("attrs", sys);
+        new_dir("attrs", sys);
 
         /* A plain disk. */
         scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, rel, sizeof(rel));
@@ -789,7 +627,7 @@ static void test_backing(void) {
         char sys[PATH_MAX], sda[PATH_MAX], sdb[PATH_MAX], sdc[PATH_MAX], sdd[PATH_MAX], sde[PATH_MAX],
                 sdf[PATH_MAX], v[PATH_MAX];
 
-        new_sysfs("backing", sys);
+        new_dir("backing", sys);
         /* sda with sda1 and sda2 */
         scsi_device(sys, "0:0:0:0", "sda", 8, 0, BLOCK_OK, sda, sizeof(sda));
         partition(sys, sda, "sda1", 1, 8, 1);
@@ -881,13 +719,8 @@ static void test_backing(void) {
 }
 
 int main(void) {
-        const char *tmp = getenv("TMPDIR");
-
-        xfmt(base, sizeof(base), "%s/test-sysfs.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(base)) {
-                check(false, "mkdtemp %s: %s", base, strerror(errno));
+        if (!fixture_start("test-sysfs", "building the fake sysfs"))
                 return tap_done();
-        }
 
         test_find_single();
         test_find_two_hosts();
@@ -897,6 +730,5 @@ int main(void) {
         test_attrs();
         test_backing();
 
-        rm_rf(base);
-        return tap_done();
+        return fixture_done();
 }
