@@ -10,6 +10,7 @@ void options_init(struct options *o) {
         memset(o, 0, sizeof(*o));
         for (int i = 0; i < _OPT_MAX; i++)
                 o->from[i] = SOURCE_DEFAULT;
+        o->refused = SOURCE_DEFAULT;
         o->timeout_ms = OPTIONS_DEFAULT_TIMEOUT_MS;
         o->fallback = FALLBACK_TMPFS;
         o->tmpfs_size.percent = OPTIONS_DEFAULT_TMPFS_PERCENT;
@@ -458,6 +459,8 @@ void options_merge(struct options *strong, const struct options *weak) {
          * overridden bad value does not matter. */
         strong->set |= weak->set & (1u << _OPT_MAX);
         strong->bad |= weak->bad & (1u << _OPT_MAX);
+        if (weak->refused < strong->refused)
+                strong->refused = weak->refused;
         for (unsigned i = 0; i < weak->n_problems; i++) {
                 int opt = weak->problem_opt[i], slot;
 
@@ -478,6 +481,8 @@ void options_source_problem(struct options *o, enum source src, const char *what
         o->set |= 1u << _OPT_MAX;
         o->bad |= 1u << _OPT_MAX;
         o->active = true;
+        if (src < o->refused)
+                o->refused = src;
         add_problem(o, _OPT_MAX, SOURCE_CMDLINE, "options from %s %s", source_to_string(src), what);
         settle(o);
 }
@@ -487,5 +492,5 @@ enum source options_disk_source(const struct options *o) {
                 return o->from[OPT_LUN];
         if (o->set & (1u << OPT_SERIAL))
                 return o->from[OPT_SERIAL];
-        return SOURCE_DEFAULT;
+        return o->refused;
 }

@@ -71,6 +71,7 @@ struct options {
          * and which source that was. */
         unsigned set, bad;      /* bit _OPT_MAX: a whole source was refused */
         enum source from[_OPT_MAX];
+        enum source refused;    /* the strongest refused source, SOURCE_DEFAULT when none */
 
         /* Values that did not parse make the options invalid: no disk is
          * touched when the user's intent is unclear. Unknown option names
@@ -103,7 +104,8 @@ void options_merge(struct options *strong, const struct options *weak);
 void options_source_problem(struct options *o, enum source src, const char *what);
 
 const char *source_to_string(enum source s);
-/* The source that selected the disk (rd.scratch.lun or rd.scratch.serial). */
+/* The source that selected the disk (rd.scratch.lun or rd.scratch.serial),
+ * else the strongest source that was refused whole. */
 enum source options_disk_source(const struct options *o);
 
 int parse_serial(const char *s, char *ret, size_t n);

@@ -14,7 +14,9 @@ depends() {
 }
 
 installkernel() {
-    hostonly='' instmods overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi
+    # The SCSI controllers and disks, virtio-blk disks, and what the
+    # hypervisor tells the helper through: fw_cfg and the virtio-serial port.
+    hostonly='' instmods overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk
 }
 
 install() {
@@ -24,6 +26,20 @@ install() {
     # The helper execs mke2fs by the path it was built with.
     inst "${SCRATCHROOT_MKE2FS:-@MKE2FS@}"
     inst_multiple -o /etc/mke2fs.conf
+    # Loads the hypervisor's option channels before the helper runs.
+    inst_multiple -o modprobe
+    # The image's own defaults: /etc/scratchroot.conf when the build host has
+    # one; SCRATCHROOT_CONFIG names another file (which must exist), or none
+    # when it is empty.
+    if [[ -z ${SCRATCHROOT_CONFIG+set} ]]; then
+        inst_multiple -o /etc/scratchroot.conf
+    elif [[ -n $SCRATCHROOT_CONFIG ]]; then
+        if [[ ! -f $SCRATCHROOT_CONFIG ]]; then
+            dfatal "scratchroot: SCRATCHROOT_CONFIG=$SCRATCHROOT_CONFIG is not a file"
+            exit 1
+        fi
+        inst_simple "$SCRATCHROOT_CONFIG" /etc/scratchroot.conf
+    fi
     if dracut_module_included "systemd"; then
         # systemd mounts the root itself; the unit slots in where
         # systemd-volatile-root.service does, with or without dracut's hook

@@ -8,6 +8,12 @@ setup() {
     : >"$LOG"
     mkdir -p "$BATS_TEST_TMPDIR/bin"
     PATH=$BATS_TEST_TMPDIR/bin:$PATH
+    # The hook loads modules: never the host's.
+    cat >"$BATS_TEST_TMPDIR/bin/modprobe" <<EOS
+#!/bin/sh
+echo "modprobe \$*" >>"$LOG"
+EOS
+    chmod +x "$BATS_TEST_TMPDIR/bin/modprobe"
 }
 
 stub_dracut_install() {
@@ -16,6 +22,7 @@ stub_dracut_install() {
     inst_hook() { echo "inst_hook $*" >>"$LOG"; }
     instmods() { echo "instmods hostonly=${hostonly-unset} $*" >>"$LOG"; }
     inst_simple() { echo "inst_simple $*" >>"$LOG"; }
+    dfatal() { echo "dfatal $*" >>"$LOG"; }
     dracut_module_included() { [ "$1" = systemd ] && [ -n "${with_systemd:-}" ]; }
     SYSTEMCTL=systemctl_stub
     systemctl_stub() { echo "systemctl $*" >>"$LOG"; }
@@ -31,6 +38,15 @@ echo "scratchroot \$*" >>"$LOG"
 exit $1
 EOS
     chmod +x "$BATS_TEST_TMPDIR/bin/scratchroot"
+}
+
+# refute_log REGEX: no line of the log matches (a bare "! grep" in the middle
+# of a test would not fail it).
+refute_log() {
+    if grep -q -- "$1" "$LOG"; then
+        echo "unexpected in the log: $(grep -- "$1" "$LOG")"
+        return 1
+    fi
 }
 
 stub_dracut_lib() {
@@ -52,12 +68,12 @@ stub_dracut_lib() {
     [ "$output" = base ]
 }
 
-@test "installkernel() installs the controller, disk and overlay modules regardless of hostonly" {
+@test "installkernel() installs the controller, disk, overlay and hypervisor channel modules regardless of hostonly" {
     stub_dracut_install
     hostonly=yes
     . "$MOD/module-setup.sh"
     installkernel
-    grep -qx 'instmods hostonly= overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi' "$LOG"
+    [ "$(cat "$LOG")" = 'instmods hostonly= overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk' ]
 }
 
 @test "install() installs the helper at /usr/sbin, mke2fs by absolute path, and the pre-pivot hook" {
@@ -67,6 +83,42 @@ stub_dracut_lib() {
     grep -qx 'inst /build/scratchroot /usr/sbin/scratchroot' "$LOG"
     grep -Eqx 'inst /.*/mke2fs' "$LOG"
     grep -qx "inst_hook pre-pivot 10 $MOD/scratchroot-pre-pivot.sh" "$LOG"
+    grep -qx 'inst_multiple -o modprobe' "$LOG"
+}
+
+@test "install() without SCRATCHROOT_CONFIG takes the build host's /etc/scratchroot.conf when there is one" {
+    stub_dracut_install
+    . "$MOD/module-setup.sh"
+    unset SCRATCHROOT_CONFIG
+    install
+    grep -qx 'inst_multiple -o /etc/scratchroot.conf' "$LOG"
+    refute_log 'inst_simple .* /etc/scratchroot.conf$'
+}
+
+@test "install() with SCRATCHROOT_CONFIG=FILE installs FILE as /etc/scratchroot.conf" {
+    stub_dracut_install
+    . "$MOD/module-setup.sh"
+    echo 'rd.scratch.lun=1' >"$BATS_TEST_TMPDIR/my.conf"
+    SCRATCHROOT_CONFIG=$BATS_TEST_TMPDIR/my.conf install
+    grep -qx "inst_simple $BATS_TEST_TMPDIR/my.conf /etc/scratchroot.conf" "$LOG"
+    refute_log 'inst_multiple .*/etc/scratchroot.conf'
+}
+
+@test "install() with SCRATCHROOT_CONFIG empty installs no config" {
+    stub_dracut_install
+    . "$MOD/module-setup.sh"
+    SCRATCHROOT_CONFIG='' install
+    refute_log 'scratchroot.conf'
+    grep -Eqx 'inst /.*/scratchroot /usr/sbin/scratchroot' "$LOG"
+}
+
+@test "install() with SCRATCHROOT_CONFIG naming a missing file stops the build" {
+    stub_dracut_install
+    . "$MOD/module-setup.sh"
+    SCRATCHROOT_CONFIG=$BATS_TEST_TMPDIR/no-such.conf run install
+    [ "$status" -ne 0 ]
+    grep -q "^dfatal scratchroot: SCRATCHROOT_CONFIG=$BATS_TEST_TMPDIR/no-such.conf" "$LOG"
+    refute_log '^inst_hook'
 }
 
 @test "install() in a systemd initrd: a unit wanted by initrd-root-fs.target, no shell hook" {
@@ -85,6 +137,11 @@ stub_dracut_lib() {
     grep -Eqx 'Before=initrd-root-fs.target .*' "$unit"
     grep -qx 'DefaultDependencies=no' "$unit"
     grep -qx 'ExecStart=/usr/sbin/scratchroot setup --newroot /sysroot' "$unit"
+}
+
+@test "the unit loads the fw_cfg and virtio-serial drivers first, and a failure there does not stop it" {
+    unit=$MOD/scratchroot.service
+    [ "$(grep '^ExecStartPre=' "$unit")" = 'ExecStartPre=-/sbin/modprobe -q -a qemu_fw_cfg virtio_console' ]
 }
 
 @test "install() defaults to the installed helper" {
@@ -106,6 +163,27 @@ stub_dracut_lib() {
     . "$MOD/scratchroot-pre-pivot.sh"
     grep -qx 'scratchroot setup --newroot /sysroot-test' "$LOG"
     ! grep -q '^die' "$LOG"
+}
+
+@test "hook: loads the fw_cfg and virtio-serial drivers before the helper" {
+    stub_dracut_lib
+    fake_helper 0
+    NEWROOT=/sysroot
+    . "$MOD/scratchroot-pre-pivot.sh"
+    [ "$(cat "$LOG")" = "modprobe -q -a qemu_fw_cfg virtio_console
+scratchroot setup --newroot /sysroot" ]
+}
+
+@test "hook: a failing modprobe does not keep the helper from running" {
+    stub_dracut_lib
+    fake_helper 0
+    printf '#!/bin/sh\necho "modprobe \$*" >>"%s"\necho "modprobe: FATAL: no such module" >&2\nexit 1\n' "$LOG" \
+        >"$BATS_TEST_TMPDIR/bin/modprobe"
+    NEWROOT=/sysroot
+    run . "$MOD/scratchroot-pre-pivot.sh"
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    grep -qx 'scratchroot setup --newroot /sysroot' "$LOG"
 }
 
 @test "hook: a failing helper (fallback=fail) stops the boot with die" {

@@ -11,6 +11,12 @@ setup() {
     mkdir -p "$BATS_TEST_TMPDIR/bin"
     PATH=$BATS_TEST_TMPDIR/bin:$PATH
     export LOG
+    # The boot script loads modules: never the host's.
+    cat >"$BATS_TEST_TMPDIR/bin/modprobe" <<'EOS'
+#!/bin/sh
+echo "modprobe $*" >>"$LOG"
+EOS
+    chmod +x "$BATS_TEST_TMPDIR/bin/modprobe"
 }
 
 # The mke2fs path the configured hook installs e2fsprogs' binary at.
@@ -102,12 +108,59 @@ refute_log() {
     [ "$status" -eq 0 ]
     grep -qx "copy_exec $BATS_TEST_TMPDIR/bin/scratchroot /usr/sbin/scratchroot" "$LOG"
     grep -qx "copy_exec $target $target" "$LOG"
-    for m in overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi; do
-        grep -qx "manual_add_modules $m" "$LOG"
-    done
+    [ "$(sed -n 's/^manual_add_modules //p' "$LOG" | tr '\n' ' ')" = \
+        'overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk ' ]
     if [ -e /etc/mke2fs.conf ]; then
         grep -qx 'copy_file config /etc/mke2fs.conf /etc/mke2fs.conf' "$LOG"
     fi
+}
+
+@test "hook: without SCRATCHROOT_CONFIG it copies this host's /etc/scratchroot.conf, if any" {
+    stub_hook_functions
+    make_destdir
+    fake_helper 0
+    unset SCRATCHROOT_CONFIG
+    SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot SCRATCHROOT_MKE2FS=$(mke2fs_target) run_hook
+    [ "$status" -eq 0 ]
+    if [ -e /etc/scratchroot.conf ]; then
+        grep -qx 'copy_file config /etc/scratchroot.conf /etc/scratchroot.conf' "$LOG"
+    else
+        refute_log 'scratchroot.conf'
+    fi
+}
+
+@test "hook: SCRATCHROOT_CONFIG=FILE goes in as /etc/scratchroot.conf" {
+    stub_hook_functions
+    make_destdir
+    fake_helper 0
+    echo 'rd.scratch.lun=1' >"$BATS_TEST_TMPDIR/my.conf"
+    SCRATCHROOT_CONFIG=$BATS_TEST_TMPDIR/my.conf SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot \
+        SCRATCHROOT_MKE2FS=$(mke2fs_target) run_hook
+    [ "$status" -eq 0 ]
+    grep -qx "copy_file config $BATS_TEST_TMPDIR/my.conf /etc/scratchroot.conf" "$LOG"
+    refute_log 'copy_file config /etc/scratchroot.conf'
+}
+
+@test "hook: an empty SCRATCHROOT_CONFIG puts no config in" {
+    stub_hook_functions
+    make_destdir
+    fake_helper 0
+    SCRATCHROOT_CONFIG='' SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot \
+        SCRATCHROOT_MKE2FS=$(mke2fs_target) run_hook
+    [ "$status" -eq 0 ]
+    refute_log 'scratchroot.conf'
+    grep -q '^manual_add_modules qemu_fw_cfg$' "$LOG"
+}
+
+@test "hook: SCRATCHROOT_CONFIG naming a missing file stops the build with an error" {
+    stub_hook_functions
+    make_destdir
+    fake_helper 0
+    SCRATCHROOT_CONFIG=$BATS_TEST_TMPDIR/no-such.conf SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot \
+        SCRATCHROOT_MKE2FS=$(mke2fs_target) run_hook
+    [ "$status" -ne 0 ]
+    [[ $output == *"E: scratchroot: cannot copy $BATS_TEST_TMPDIR/no-such.conf"* ]]
+    refute_log manual_add_modules
 }
 
 @test "hook: defaults to the installed helper and the configured mke2fs" {
@@ -190,11 +243,22 @@ refute_log() {
     [ ! -s "$LOG" ]
 }
 
-@test "boot script: runs the helper on \$rootmnt" {
+@test "boot script: loads the fw_cfg and virtio-serial drivers, then runs the helper on \$rootmnt" {
     fake_helper 0
     rootmnt=/root-test run sh "$SCRIPT"
     [ "$status" -eq 0 ]
-    [ "$(cat "$LOG")" = "scratchroot setup --newroot /root-test" ]
+    [ "$(cat "$LOG")" = "modprobe -q qemu_fw_cfg
+modprobe -q virtio_console
+scratchroot setup --newroot /root-test" ]
+}
+
+@test "boot script: a module that does not load does not keep the helper from running" {
+    fake_helper 0
+    printf '#!/bin/sh\necho "modprobe: FATAL: Module $2 not found." >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/bin/modprobe"
+    rootmnt=/root run sh "$SCRIPT"
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    [ "$(cat "$LOG")" = "scratchroot setup --newroot /root" ]
 }
 
 @test "boot script: without \$rootmnt it uses /root" {
@@ -202,7 +266,7 @@ refute_log() {
     unset rootmnt
     run sh "$SCRIPT"
     [ "$status" -eq 0 ]
-    [ "$(cat "$LOG")" = "scratchroot setup --newroot /root" ]
+    grep -qx "scratchroot setup --newroot /root" "$LOG"
 }
 
 @test "boot script: a failing helper (fallback=fail) stops the boot with panic" {

@@ -315,6 +315,23 @@ static void test_disk_source(void) {
         start(&o, "");
         check_src(options_disk_source(&o), SOURCE_DEFAULT, "nothing set: default");
 
+        /* No disk selected, a source refused whole: that source is where
+         * the options came from. */
+        {
+                struct options w;
+
+                start(&o, "");
+                options_init(&w);
+                options_source_problem(&w, SOURCE_SMBIOS, "refused");
+                options_merge(&o, &w);
+                options_init(&w);
+                options_source_problem(&w, SOURCE_FWCFG, "refused");
+                options_merge(&o, &w);
+                check_src(options_disk_source(&o), SOURCE_FWCFG, "fw_cfg and smbios refused: fw_cfg, the stronger");
+                add(&o, SOURCE_CONFIG, "rd.scratch.lun=1");
+                check_src(options_disk_source(&o), SOURCE_CONFIG, "a lun beside a refused source: the lun's source");
+        }
+
         start(&o, "rd.scratch.timeout=1");
         add(&o, SOURCE_SMBIOS, "rd.scratch.lun=1");
         check_src(options_disk_source(&o), SOURCE_SMBIOS, "lun from smbios: smbios");

@@ -205,6 +205,46 @@ vm_rootimg() {
 }
 
 # ---------------------------------------------------------------------------
+# The image's config file in the initrds
+# ---------------------------------------------------------------------------
+
+# vm_initrd_config: the file the initrd builders put in as
+# /etc/scratchroot.conf: a copy of $SR_INITRD_CONFIG in the cache named after
+# its content (so that it is part of the initrds' cache keys), printed; or
+# nothing when SR_INITRD_CONFIG is unset or empty. The build host's own
+# /etc/scratchroot.conf never goes into a test initrd.
+vm_initrd_config() {
+    local src=${SR_INITRD_CONFIG:-} key dst
+    [[ -n $src ]] || return 0
+    [[ -f $src ]] || { vm_die "SR_INITRD_CONFIG=$src is not a file"; return 1; }
+    key=$(_vm_sha <"$src")
+    dst=$SR_CACHE/config/scratchroot-$key.conf
+    if [[ ! -f $dst ]]; then
+        mkdir -p "$SR_CACHE/config" || return 1
+        if ! { cp "$src" "$dst.$$" && chmod 0644 "$dst.$$" && mv -f "$dst.$$" "$dst"; }; then
+            rm -f "$dst.$$"
+            vm_die "cannot copy $src into $SR_CACHE/config"
+            return 1
+        fi
+    fi
+    touch "$dst"
+    echo "$dst"
+}
+
+# _vm_initrd_config_check DESC WANT GOT_EXISTS GOT_FILE: the initrd holds
+# WANT's content as /etc/scratchroot.conf (GOT_FILE, when GOT_EXISTS is 1),
+# or none when WANT is empty.
+_vm_initrd_config_check() {
+    local desc=$1 want=$2 exists=$3 got=$4
+    if [[ -z $want ]]; then
+        [[ $exists == 0 ]] || { vm_die "$desc has an etc/scratchroot.conf it was not given"; return 1; }
+    elif [[ $exists != 1 ]] || ! cmp -s "$want" "$got"; then
+        vm_die "$desc does not hold $want as etc/scratchroot.conf"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------------------
 # dracut initrds
 # ---------------------------------------------------------------------------
 
@@ -265,10 +305,12 @@ _vm_dracut_build() {
     shift 2
     local -a extra=("$@") envs=()
     local mods="base rootfs-block kernel-modules udev-rules"
-    local moddir="" helper="" base key img lockfd tmp dlog
+    local moddir="" helper="" base key img lockfd tmp dlog config="" cfgtmp has
     vm_kernel || return 1
     if [[ $with == 1 ]]; then
         mods+=" scratchroot"
+        config=$(vm_initrd_config) || return 1
+        envs+=("SCRATCHROOT_CONFIG=$config")
         moddir=$(vm_dracut_module_dir) || return 1
         helper=$SR_HELPER
         [[ -x $helper ]] || { vm_die "helper binary $helper not found or not executable (build it, or set SR_HELPER)"; return 1; }
@@ -328,6 +370,20 @@ _vm_dracut_build() {
                 exec {lockfd}>&-
                 vm_die "the initrd has no usr/sbin/scratchroot (log: $dlog)"
                 return 1
+            fi
+            if [[ $with == 1 ]]; then
+                cfgtmp=$(mktemp "$SR_CACHE/tmp/conf.XXXXXX")
+                has=0
+                if lsinitrd "$tmp" 2>/dev/null | grep ' etc/scratchroot.conf$' >/dev/null; then
+                    has=1
+                    lsinitrd -f etc/scratchroot.conf "$tmp" >"$cfgtmp" 2>/dev/null || true
+                fi
+                if ! _vm_initrd_config_check "the initrd ${img##*/}" "$config" "$has" "$cfgtmp"; then
+                    rm -f "$tmp" "$cfgtmp"
+                    exec {lockfd}>&-
+                    return 1
+                fi
+                rm -f "$cfgtmp"
             fi
             chmod 0644 "$tmp"
             mv "$tmp" "$img"
@@ -612,7 +668,7 @@ _vm_itools_check() {
 _vm_itools_build() {
     local out=$1 with=$2
     local -a envs=()
-    local itdir="" helper="" mke2fs="" key img lockfd tmp work log
+    local itdir="" helper="" mke2fs="" key img lockfd tmp work log config=""
     vm_kernel || return 1
     command -v mkinitramfs >/dev/null ||
         { vm_die "mkinitramfs not found (install initramfs-tools-core)"; return 1; }
@@ -624,6 +680,8 @@ _vm_itools_build() {
         envs+=("SCRATCHROOT_HELPER=$helper")
         mke2fs=${SCRATCHROOT_MKE2FS:-$(_vm_itools_mke2fs_path "$helper")}
         [[ -n ${SCRATCHROOT_MKE2FS:-} ]] && envs+=("SCRATCHROOT_MKE2FS=$SCRATCHROOT_MKE2FS")
+        config=$(vm_initrd_config) || return 1
+        envs+=("SCRATCHROOT_CONFIG=$config")
     fi
     key=$({
         declare -f _vm_itools_build _vm_itools_conf _vm_itools_check
@@ -679,6 +737,13 @@ _vm_itools_build() {
                 exec {lockfd}>&-
                 return 1
             fi
+            if [[ $with == 1 ]] && ! _vm_initrd_config_check "the initramfs ${img##*/}" "$config" \
+                "$([[ -f $work/unpacked/etc/scratchroot.conf ]] && echo 1 || echo 0)" \
+                "$work/unpacked/etc/scratchroot.conf"; then
+                rm -rf "$tmp" "$work"
+                exec {lockfd}>&-
+                return 1
+            fi
             rm -rf "$work"
             chmod 0644 "$tmp"
             mv "$tmp" "$img"
@@ -719,16 +784,27 @@ vm_disk() {
 }
 
 # vm_run LOG CMDLINE_EXTRA DISKSPEC...: boot the cached kernel with $INITRD
-# and the disks on one virtio-scsi controller; the serial console (and
-# QEMU's own messages) go to LOG. A DISKSPEC is FILE:LUN[:OPT]... with OPT
-# one of ro, serial=S, target=N (SCSI id, default 0). Extra QEMU arguments
-# may be given in SR_QEMU_ARGS (split on blanks). Sets VM_SECONDS (wall time) and
-# VM_STATUS (QEMU's exit status, 124 when it was killed at the time limit).
+# and the disks; the serial console (and QEMU's own messages) go to LOG.
+# A DISKSPEC is FILE:LUN[:OPT]... with OPT one of
+#   ro          a read-only drive
+#   serial=S    the disk's serial number (SCSI unit serial, or virtio-blk's)
+#   target=N    SCSI id (default 0)
+#   bus=N       on virtio-scsi controller N (default 0): the controllers
+#               scsi0..scsiN are made, in that order on the PCI bus
+#   blk         a virtio-blk disk instead of a SCSI one; its LUN is "-"
+#               (a number is accepted and means nothing)
+# Extra QEMU arguments: the array VM_EXTRA_ARGS, then SR_QEMU_ARGS (split on
+# blanks). With VM_VPORT_TEXT set, the VM gets a virtio-serial port named
+# VM_VPORT_NAME (default org.scratchroot.options) whose host side holds
+# VM_VPORT_TEXT, as given (a line needs its newline), ready for the guest to
+# read. Sets VM_SECONDS (wall time) and VM_STATUS (QEMU's exit status, 124
+# when it was killed at the time limit).
 vm_run() {
     local log=${1:?usage: vm_run LOG CMDLINE DISKSPEC...} cmdline=${2-}
     shift 2
-    local -a args parts qextra
-    local spec file lun opt target serial ro n=0 start
+    local -a args parts qextra ctrls=() dargs=()
+    local spec file lun opt target serial ro bus blk n=0 maxbus=0 b start
+    local vport="" vfd=""
     vm_kernel || return 1
     [[ -n ${INITRD:-} && -f $INITRD ]] || { vm_die "INITRD is not set to an initrd file"; return 1; }
     [[ $log != *,* ]] || { vm_die "no commas in the log path, please"; return 1; }
@@ -738,30 +814,66 @@ vm_run() {
         -chardev "file,id=ser0,path=$log,append=on" -serial chardev:ser0
         -kernel "$VMLINUZ" -initrd "$INITRD"
         -append "console=ttyS0 panic=-1 root=LABEL=srroot ro rootwait $cmdline"
-        -device "virtio-scsi-pci,id=scsi0"
     )
     for spec in "$@"; do
         IFS=: read -r -a parts <<<"$spec"
         file=${parts[0]:-}
         lun=${parts[1]:-}
-        target=0 serial="" ro=""
+        target=0 serial="" ro="" bus=0 blk=0
         [[ -f $file ]] || { vm_die "disk image $file not found"; return 1; }
         [[ $file != *,* ]] || { vm_die "no commas in disk paths, please: $file"; return 1; }
-        [[ $lun =~ ^[0-9]+$ ]] || { vm_die "bad LUN in disk spec $spec"; return 1; }
         for opt in "${parts[@]:2}"; do
             case $opt in
                 ro) ro=",readonly=on" ;;
                 serial=*) serial=",serial=${opt#serial=}" ;;
                 target=*) target=${opt#target=} ;;
+                bus=*) bus=${opt#bus=} ;;
+                blk) blk=1 ;;
                 *) vm_die "unknown option $opt in disk spec $spec"; return 1 ;;
             esac
         done
-        args+=(
-            -drive "if=none,id=d$n,file=$file,format=raw,discard=unmap$ro"
-            -device "scsi-hd,drive=d$n,bus=scsi0.0,channel=0,scsi-id=$target,lun=$lun$serial"
-        )
+        [[ ${serial#,serial=} != *,* ]] || { vm_die "no commas in serial numbers, please: $spec"; return 1; }
+        if [[ $blk == 1 ]]; then
+            [[ $lun == - || $lun =~ ^[0-9]+$ ]] || { vm_die "bad LUN in disk spec $spec (- for blk)"; return 1; }
+            [[ $target == 0 && $bus == 0 ]] ||
+                { vm_die "target= and bus= are for SCSI disks, not blk: $spec"; return 1; }
+            dargs+=(
+                -drive "if=none,id=d$n,file=$file,format=raw,discard=unmap$ro"
+                -device "virtio-blk-pci,drive=d$n$serial"
+            )
+        else
+            [[ $lun =~ ^[0-9]+$ ]] || { vm_die "bad LUN in disk spec $spec"; return 1; }
+            [[ $bus =~ ^[0-9]$ ]] || { vm_die "bad bus in disk spec $spec (0-9)"; return 1; }
+            ((bus <= maxbus)) || maxbus=$bus
+            dargs+=(
+                -drive "if=none,id=d$n,file=$file,format=raw,discard=unmap$ro"
+                -device "scsi-hd,drive=d$n,bus=scsi$bus.0,channel=0,scsi-id=$target,lun=$lun$serial"
+            )
+        fi
         n=$((n + 1))
     done
+    # The controllers come first, so that a disk finds its bus.
+    for ((b = 0; b <= maxbus; b++)); do
+        ctrls+=(-device "virtio-scsi-pci,id=scsi$b")
+    done
+    args+=("${ctrls[@]}" "${dargs[@]}")
+    if [[ -n ${VM_VPORT_TEXT+set} ]]; then
+        # A pipe chardev on a pair of FIFOs that QEMU opens read-write: the
+        # text waits in the FIFO until the guest opens its port (QEMU 7.2's
+        # file chardev has no input-path). The FIFO stays open here until
+        # QEMU is done, or the kernel would drop what it holds.
+        vport=$(mktemp -u "$(dirname "$log")/.vport.XXXXXX")
+        [[ $vport != *,* ]] || { vm_die "no commas in the log's directory, please"; return 1; }
+        mkfifo -m 0600 "$vport.in" "$vport.out" || { vm_die "mkfifo $vport.in failed"; return 1; }
+        exec {vfd}<>"$vport.in"
+        printf '%s' "$VM_VPORT_TEXT" >&"$vfd"
+        args+=(
+            -device "virtio-serial-pci,id=vser0"
+            -chardev "pipe,id=vport0,path=$vport"
+            -device "virtserialport,bus=vser0.0,chardev=vport0,name=${VM_VPORT_NAME:-org.scratchroot.options}"
+        )
+    fi
+    args+=(${VM_EXTRA_ARGS[@]+"${VM_EXTRA_ARGS[@]}"})
     read -r -a qextra <<<"${SR_QEMU_ARGS:-}"
     args+=("${qextra[@]}")
     : >"$log"
@@ -771,6 +883,10 @@ vm_run() {
         </dev/null >>"$log" 2>&1 || VM_STATUS=$?
     # shellcheck disable=SC2034 # a result for callers
     VM_SECONDS=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
+    if [[ -n $vfd ]]; then
+        exec {vfd}>&-
+        rm -f "$vport.in" "$vport.out"
+    fi
     if [[ $VM_STATUS == 124 || $VM_STATUS == 137 ]]; then
         echo "vm: killed after the ${SR_VM_TIMEOUT}s time limit" >>"$log"
         vm_log "the VM did not finish within ${SR_VM_TIMEOUT}s"

@@ -13,7 +13,7 @@ _sr_standalone_tool() {
 
 # _sr_standalone_initrd OUT: build (once per set of inputs) and link to OUT.
 _sr_standalone_initrd() {
-    local out=$1 tool helper bb mke2fs key img lockfd tmp blog
+    local out=$1 tool helper bb mke2fs key img lockfd tmp blog config
     vm_kernel || return 1
     tool=$(_sr_standalone_tool) || return 1
     helper=$SR_HELPER
@@ -21,6 +21,8 @@ _sr_standalone_initrd() {
     helper=$(readlink -f "$helper")
     bb=$(_vm_busybox) || return 1
     mke2fs=$(PATH=/usr/sbin:/sbin:$PATH command -v mke2fs) || { vm_die "mke2fs not found"; return 1; }
+    # SR_INITRD_CONFIG, or no config at all (never the build host's).
+    config=$(vm_initrd_config) || return 1
     key=$({
         declare -f _sr_standalone_initrd
         echo "$KVER"
@@ -29,6 +31,7 @@ _sr_standalone_initrd() {
         sha256sum <"$bb"
         sha256sum <"$mke2fs"
         sha256sum <"$KROOT/lib/modules/$KVER/modules.dep"
+        echo "config:$config"
     } | _vm_sha)
     img=$SR_CACHE/initrd/standalone-$key.img
     if [[ ! -f $img ]]; then
@@ -43,7 +46,7 @@ _sr_standalone_initrd() {
             # Uncompressed: under TCG the kernel's gunzip costs more than
             # reading the larger archive.
             if ! bash "$tool" -k "$KVER" -m "$KROOT/lib/modules" --helper "$helper" --busybox "$bb" \
-                -c none -o "$tmp" >"$blog" 2>&1; then
+                --config "$config" -c none -o "$tmp" >"$blog" 2>&1; then
                 tail -n 20 "$blog" >&2
                 rm -f "$tmp"
                 exec {lockfd}>&-
