@@ -205,8 +205,8 @@ static void take_source(struct options *o, enum source src, int r, const char *t
                 char what[96];
 
                 if (r == -EBADMSG)
-                        (void) snprintf(what, sizeof(what), "refused: a byte that is not printable ASCII at offset %zu",
-                                        bad);
+                        (void) snprintf(what, sizeof(what),
+                                        "refused: malformed, or a byte that is not printable ASCII (offset %zu)", bad);
                 else
                         (void) snprintf(what, sizeof(what), "unreadable: %s", strerror(-r));
                 options_source_problem(&w, src, what);
