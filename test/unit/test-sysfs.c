@@ -30,17 +30,19 @@ enum block_kind {
         BLOCK_TWO,              /* two entries in block/ */
 };
 
-/* The SCSI device H:C:T:L with, depending on kind, block/<name> numbered
- * maj:min. The bus/scsi/devices link is made last, as the kernel announces
- * a device once it is complete. Returns the block dir relative to sys. */
-static void scsi_device(const char *sys, const char *hctl, const char *name, unsigned maj, unsigned min,
-                        enum block_kind kind, char *blockdir_rel, size_t n) {
+/* The SCSI device H:C:T:L below the controller's directory hosts (relative
+ * to sys; the hostH directories go in it) with, depending on kind,
+ * block/<name> numbered maj:min. The bus/scsi/devices link is made last, as
+ * the kernel announces a device once it is complete. Returns the block dir
+ * relative to sys. */
+static void scsi_device_at(const char *sys, const char *hosts, const char *hctl, const char *name, unsigned maj,
+                           unsigned min, enum block_kind kind, char *blockdir_rel, size_t n) {
         unsigned h, c, t;
         char dev[PATH_MAX], p[PATH_MAX], v[PATH_MAX];
 
         if (sscanf(hctl, "%u:%u:%u:", &h, &c, &t) != 3)
                 bail("bad address %s", hctl);
-        xfmt(dev, sizeof(dev), SCSI_HOSTS "/host%u/target%u:%u:%u/%s", h, h, c, t, hctl);
+        xfmt(dev, sizeof(dev), "%s/host%u/target%u:%u:%u/%s", hosts, h, h, c, t, hctl);
         mkd(sys, dev);
         xfmt(p, sizeof(p), "%s/vendor", dev);
         put(sys, p, "QEMU    \n");
@@ -85,12 +87,12 @@ static void scsi_device(const char *sys, const char *hctl, const char *name, uns
                 struct stat st;
 
                 xfmt(p, sizeof(p), "bus/scsi/devices/host%u", h);
-                xfmt(v, sizeof(v), SCSI_HOSTS "/host%u", h);
+                xfmt(v, sizeof(v), "%s/host%u", hosts, h);
                 xfmt(full, sizeof(full), "%s/%s", sys, p);
                 if (lstat(full, &st) < 0)
                         lnk(sys, p, v);
                 xfmt(p, sizeof(p), "bus/scsi/devices/target%u:%u:%u", h, c, t);
-                xfmt(v, sizeof(v), SCSI_HOSTS "/host%u/target%u:%u:%u", h, h, c, t);
+                xfmt(v, sizeof(v), "%s/host%u/target%u:%u:%u", hosts, h, h, c, t);
                 xfmt(full, sizeof(full), "%s/%s", sys, p);
                 if (lstat(full, &st) < 0)
                         lnk(sys, p, v);
@@ -98,6 +100,12 @@ static void scsi_device(const char *sys, const char *hctl, const char *name, uns
 
         xfmt(p, sizeof(p), "bus/scsi/devices/%s", hctl);
         lnk(sys, p, dev);
+}
+
+/* The same on the virtio-scsi controller SCSI_HOSTS. */
+static void scsi_device(const char *sys, const char *hctl, const char *name, unsigned maj, unsigned min,
+                        enum block_kind kind, char *blockdir_rel, size_t n) {
+        scsi_device_at(sys, SCSI_HOSTS, hctl, name, maj, min, kind, blockdir_rel, n);
 }
 
 static struct hctl lun_only(uint64_t lun) {
@@ -217,6 +225,130 @@ static void test_find_two_hosts(void) {
         w = lun_only(UINT64_C(1) << 32 | 1);
         check_err(sysfs_find_disk(sys, &w, &d, amb, sizeof(amb)), -ENOENT,
                   "bare lun 4294967297 does not match lun 1: -ENOENT");
+}
+
+/* Where Hyper-V's storvsc (a VMBus device, no PCI) and VMware's PVSCSI (a
+ * PCI function behind a root port) put their hosts. */
+#define STORVSC_HOSTS "devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0004:00/VMBUS:00/f8b3781b-1e82-4818-a1c3-63d806ec15bb"
+#define STORVSC_OS_HOSTS "devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0004:00/VMBUS:00/f8b3781a-1e82-4818-a1c3-63d806ec15bb"
+#define PVSCSI_HOSTS "devices/pci0000:00/0000:00:15.0/0000:0b:00.0"
+
+/* find_expect(sys, want, hctl, name, devno, suffix, desc): sysfs_find_disk
+ * finds the disk hctl, name, devno, whose block dir is hctl/block/name and
+ * resolves to a path that ends in suffix. */
+static void find_expect(const char *sys, struct hctl want, const char *hctl, const char *name, dev_t devno,
+                        const char *suffix, const char *desc) {
+        char amb[256], tail[PATH_MAX], *real;
+        struct disk d;
+        int r;
+
+        memset(&d, 0, sizeof(d));
+        r = sysfs_find_disk(sys, &want, &d, amb, sizeof(amb));
+        check_err(r, 0, "%s: found", desc);
+        check_str(d.hctl, hctl, "%s: hctl %s", desc, hctl);
+        check_str(d.name, name, "%s: name %s", desc, name);
+        check(d.devno == devno, "%s: devno %u:%u (got %u:%u)", desc, major(devno), minor(devno), major(d.devno),
+              minor(d.devno));
+        xfmt(tail, sizeof(tail), "/%s/block/%s", hctl, name);
+        check(ends_with(d.blockdir, tail), "%s: blockdir ends in %s (%s)", desc, tail, d.blockdir);
+        check(strncmp(d.blockdir, sys, strlen(sys)) == 0, "%s: blockdir is under the given sysfs", desc);
+        real = realpath(d.blockdir, NULL);
+        check(real && ends_with(real, suffix), "%s: blockdir resolves to .../%s (%s)", desc, suffix,
+              real ? real : strerror(errno));
+        free(real);
+}
+
+static void test_find_storvsc(void) {
+        char sys[PATH_MAX], rel[PATH_MAX], link[PATH_MAX + 32], target[PATH_MAX];
+        struct hctl w;
+        ssize_t len;
+
+        /* A Hyper-V guest: the OS disk on host 0 (a storvsc device of its
+         * own), the scratch disk on LUN 1 of host 2. */
+        new_dir("storvsc", sys);
+        scsi_device_at(sys, STORVSC_OS_HOSTS, "0:0:0:0", "sda", 8, 0, BLOCK_OK, NULL, 0);
+        scsi_device_at(sys, STORVSC_HOSTS, "2:0:0:1", "sdb", 8, 16, BLOCK_OK, rel, sizeof(rel));
+        check_str(rel, STORVSC_HOSTS "/host2/target2:0:0/2:0:0:1/block/sdb", "storvsc: the disk's path");
+        xfmt(link, sizeof(link), "%s/bus/scsi/devices/2:0:0:1", sys);
+        len = readlink(link, target, sizeof(target) - 1);
+        if (len < 0)
+                bail("readlink %s", link);
+        target[len] = '\0';
+        check_str(target, "../../../" STORVSC_HOSTS "/host2/target2:0:0/2:0:0:1",
+                  "storvsc: bus/scsi/devices/2:0:0:1 is a relative link into the VMBus device");
+
+        find_expect(sys, lun_only(1), "2:0:0:1", "sdb", makedev(8, 16),
+                    STORVSC_HOSTS "/host2/target2:0:0/2:0:0:1/block/sdb", "storvsc, bare lun 1");
+        find_expect(sys, full(2, 0, 0, 1), "2:0:0:1", "sdb", makedev(8, 16),
+                    STORVSC_HOSTS "/host2/target2:0:0/2:0:0:1/block/sdb", "storvsc, 2:0:0:1");
+        find_expect(sys, lun_only(0), "0:0:0:0", "sda", makedev(8, 0),
+                    STORVSC_OS_HOSTS "/host0/target0:0:0/0:0:0:0/block/sda", "storvsc, bare lun 0");
+
+        w = full(0, 0, 0, 1);
+        check_err(sysfs_find_disk(sys, &w, &(struct disk) { 0 }, NULL, 0), -ENOENT,
+                  "storvsc, 0:0:0:1 (no such disk): -ENOENT");
+}
+
+static void test_find_pvscsi(void) {
+        char sys[PATH_MAX], rel[PATH_MAX];
+        struct hctl w;
+
+        /* The scratch disk on PVSCSI host 32, target 1, LUN 0, beside the
+         * root disk on virtio-scsi host 0. */
+        new_dir("pvscsi", sys);
+        scsi_device(sys, "0:0:0:0", "sda", 8, 0, BLOCK_OK, NULL, 0);
+        scsi_device_at(sys, PVSCSI_HOSTS, "32:0:1:0", "sdc", 8, 32, BLOCK_OK, rel, sizeof(rel));
+        check_str(rel, PVSCSI_HOSTS "/host32/target32:0:1/32:0:1:0/block/sdc", "pvscsi: the disk's path");
+
+        find_expect(sys, full(32, 0, 1, 0), "32:0:1:0", "sdc", makedev(8, 32),
+                    PVSCSI_HOSTS "/host32/target32:0:1/32:0:1:0/block/sdc", "pvscsi, 32:0:1:0");
+        find_expect(sys, full(0, 0, 0, 0), "0:0:0:0", "sda", makedev(8, 0),
+                    SCSI_HOSTS "/host0/target0:0:0/0:0:0:0/block/sda", "pvscsi, 0:0:0:0");
+
+        /* LUN 0 is on both hosts. */
+        w = lun_only(0);
+        check_err(sysfs_find_disk(sys, &w, &(struct disk) { 0 }, NULL, 0), -ENOTUNIQ,
+                  "pvscsi, bare lun 0 on hosts 0 and 32: -ENOTUNIQ");
+        w = full(32, 0, 0, 0);
+        check_err(sysfs_find_disk(sys, &w, &(struct disk) { 0 }, NULL, 0), -ENOENT,
+                  "pvscsi, 32:0:0:0 (target 0 is empty): -ENOENT");
+
+        /* A bare LUN found on the PVSCSI controller alone. */
+        scsi_device_at(sys, PVSCSI_HOSTS, "32:0:2:3", "sdd", 8, 48, BLOCK_OK, NULL, 0);
+        find_expect(sys, lun_only(3), "32:0:2:3", "sdd", makedev(8, 48),
+                    PVSCSI_HOSTS "/host32/target32:0:2/32:0:2:3/block/sdd", "pvscsi, bare lun 3");
+
+        /* The PVSCSI disk alone (the root elsewhere): bare LUN 0 finds it. */
+        new_dir("pvscsi-alone", sys);
+        scsi_device_at(sys, PVSCSI_HOSTS, "32:0:1:0", "sdc", 8, 32, BLOCK_OK, NULL, 0);
+        find_expect(sys, lun_only(0), "32:0:1:0", "sdc", makedev(8, 32),
+                    PVSCSI_HOSTS "/host32/target32:0:1/32:0:1:0/block/sdc", "pvscsi alone, bare lun 0");
+}
+
+/* The same bare LUN on a storvsc host and a PVSCSI host. */
+static void test_find_storvsc_pvscsi(void) {
+        char sys[PATH_MAX], amb[256];
+        struct disk d;
+        struct hctl w;
+        int r;
+
+        new_dir("storvsc-pvscsi", sys);
+        scsi_device_at(sys, STORVSC_HOSTS, "2:0:0:1", "sdb", 8, 16, BLOCK_OK, NULL, 0);
+        scsi_device_at(sys, PVSCSI_HOSTS, "32:0:1:1", "sdc", 8, 32, BLOCK_OK, NULL, 0);
+
+        memset(&d, 0, sizeof(d));
+        memset(amb, 'x', sizeof(amb));
+        w = lun_only(1);
+        r = sysfs_find_disk(sys, &w, &d, amb, sizeof(amb));
+        check_err(r, -ENOTUNIQ, "storvsc and pvscsi, bare lun 1 on both: -ENOTUNIQ");
+        check(memchr(amb, '\0', sizeof(amb)) != NULL, "storvsc and pvscsi: ambiguous NUL-terminated");
+        check_has(amb, "2:0:0:1", "storvsc and pvscsi: ambiguous lists 2:0:0:1");
+        check_has(amb, "32:0:1:1", "storvsc and pvscsi: ambiguous lists 32:0:1:1");
+
+        find_expect(sys, full(2, 0, 0, 1), "2:0:0:1", "sdb", makedev(8, 16),
+                    STORVSC_HOSTS "/host2/target2:0:0/2:0:0:1/block/sdb", "storvsc and pvscsi, 2:0:0:1");
+        find_expect(sys, full(32, 0, 1, 1), "32:0:1:1", "sdc", makedev(8, 32),
+                    PVSCSI_HOSTS "/host32/target32:0:1/32:0:1:1/block/sdc", "storvsc and pvscsi, 32:0:1:1");
 }
 
 static void test_find_not_ready(void) {
@@ -724,6 +856,9 @@ int main(void) {
 
         test_find_single();
         test_find_two_hosts();
+        test_find_storvsc();
+        test_find_pvscsi();
+        test_find_storvsc_pvscsi();
         test_find_not_ready();
         test_find_ignores_neighbours();
         test_wait();

@@ -791,6 +791,10 @@ vm_disk() {
 #   target=N    SCSI id (default 0)
 #   bus=N       on virtio-scsi controller N (default 0): the controllers
 #               scsi0..scsiN are made, in that order on the PCI bus
+#   ctrl=TYPE   the kind of SCSI controller bus N is: virtio-scsi (the
+#               default) or pvscsi (VMware PVSCSI, which has LUN 0 only: put
+#               its disks on targets instead); the disks of one bus must not
+#               disagree
 #   blk         a virtio-blk disk instead of a SCSI one; its LUN is "-"
 #               (a number is accepted and means nothing)
 # Extra QEMU arguments: the array VM_EXTRA_ARGS, then SR_QEMU_ARGS (split on
@@ -803,7 +807,8 @@ vm_run() {
     local log=${1:?usage: vm_run LOG CMDLINE DISKSPEC...} cmdline=${2-}
     shift 2
     local -a args parts qextra ctrls=() dargs=()
-    local spec file lun opt target serial ro bus blk n=0 maxbus=0 b start
+    local spec file lun opt target serial ro bus blk ctrl n=0 maxbus=0 b start
+    local -A busctrl=()
     local vport="" vfd=""
     vm_kernel || return 1
     [[ -n ${INITRD:-} && -f $INITRD ]] || { vm_die "INITRD is not set to an initrd file"; return 1; }
@@ -819,7 +824,7 @@ vm_run() {
         IFS=: read -r -a parts <<<"$spec"
         file=${parts[0]:-}
         lun=${parts[1]:-}
-        target=0 serial="" ro="" bus=0 blk=0
+        target=0 serial="" ro="" bus=0 blk=0 ctrl=""
         [[ -f $file ]] || { vm_die "disk image $file not found"; return 1; }
         [[ $file != *,* ]] || { vm_die "no commas in disk paths, please: $file"; return 1; }
         for opt in "${parts[@]:2}"; do
@@ -829,14 +834,15 @@ vm_run() {
                 target=*) target=${opt#target=} ;;
                 bus=*) bus=${opt#bus=} ;;
                 blk) blk=1 ;;
+                ctrl=*) ctrl=${opt#ctrl=} ;;
                 *) vm_die "unknown option $opt in disk spec $spec"; return 1 ;;
             esac
         done
         [[ ${serial#,serial=} != *,* ]] || { vm_die "no commas in serial numbers, please: $spec"; return 1; }
         if [[ $blk == 1 ]]; then
             [[ $lun == - || $lun =~ ^[0-9]+$ ]] || { vm_die "bad LUN in disk spec $spec (- for blk)"; return 1; }
-            [[ $target == 0 && $bus == 0 ]] ||
-                { vm_die "target= and bus= are for SCSI disks, not blk: $spec"; return 1; }
+            [[ $target == 0 && $bus == 0 && -z $ctrl ]] ||
+                { vm_die "target=, bus= and ctrl= are for SCSI disks, not blk: $spec"; return 1; }
             dargs+=(
                 -drive "if=none,id=d$n,file=$file,format=raw,discard=unmap$ro"
                 -device "virtio-blk-pci,drive=d$n$serial"
@@ -845,6 +851,15 @@ vm_run() {
             [[ $lun =~ ^[0-9]+$ ]] || { vm_die "bad LUN in disk spec $spec"; return 1; }
             [[ $bus =~ ^[0-9]$ ]] || { vm_die "bad bus in disk spec $spec (0-9)"; return 1; }
             ((bus <= maxbus)) || maxbus=$bus
+            case ${ctrl:-virtio-scsi} in
+                virtio-scsi | pvscsi) ;;
+                *) vm_die "unknown controller ctrl=$ctrl in disk spec $spec (virtio-scsi, pvscsi)"; return 1 ;;
+            esac
+            if [[ -n $ctrl ]]; then
+                [[ -z ${busctrl[$bus]:-} || ${busctrl[$bus]} == "$ctrl" ]] ||
+                    { vm_die "bus $bus is both ${busctrl[$bus]} and $ctrl: $spec"; return 1; }
+                busctrl[$bus]=$ctrl
+            fi
             dargs+=(
                 -drive "if=none,id=d$n,file=$file,format=raw,discard=unmap$ro"
                 -device "scsi-hd,drive=d$n,bus=scsi$bus.0,channel=0,scsi-id=$target,lun=$lun$serial"
@@ -854,7 +869,10 @@ vm_run() {
     done
     # The controllers come first, so that a disk finds its bus.
     for ((b = 0; b <= maxbus; b++)); do
-        ctrls+=(-device "virtio-scsi-pci,id=scsi$b")
+        case ${busctrl[$b]:-virtio-scsi} in
+            pvscsi) ctrls+=(-device "pvscsi,id=scsi$b") ;;
+            *) ctrls+=(-device "virtio-scsi-pci,id=scsi$b") ;;
+        esac
     done
     args+=("${ctrls[@]}" "${dargs[@]}")
     if [[ -n ${VM_VPORT_TEXT+set} ]]; then
