@@ -40,15 +40,13 @@ static int finish_scratch_mount(void) {
         return 0;
 }
 
-int mount_scratch_ext4(const char *node) {
+static int mount_scratch(const char *source, const char *type, unsigned long flags, const char *data) {
         int r;
 
         r = mkdir_p(SCRATCH_DIR, 0700);
         if (r < 0)
                 return r;
-        /* noinit_itable: without it the kernel zeroes every lazy inode table
-         * in the background, and a thin 64 GiB disk grows by about 1 GiB. */
-        if (mount(node, SCRATCH_DIR, "ext4", MS_NOATIME | MS_NOSUID | MS_NODEV, "noinit_itable") < 0)
+        if (mount(source, SCRATCH_DIR, type, flags, data) < 0)
                 return -errno;
         r = finish_scratch_mount();
         if (r < 0) {
@@ -58,23 +56,18 @@ int mount_scratch_ext4(const char *node) {
         return 0;
 }
 
+int mount_scratch_ext4(const char *node) {
+        /* noinit_itable: without it the kernel zeroes every lazy inode table
+         * in the background, and a thin 64 GiB disk grows by about 1 GiB. */
+        return mount_scratch(node, "ext4", MS_NOATIME | MS_NOSUID | MS_NODEV, "noinit_itable");
+}
+
 int mount_scratch_tmpfs(const struct size_spec *size) {
         char opts[64], sz[32];
-        int r;
 
-        r = mkdir_p(SCRATCH_DIR, 0700);
-        if (r < 0)
-                return r;
         size_spec_format(size, sz, sizeof(sz));
         (void) snprintf(opts, sizeof(opts), "size=%s,mode=0700", sz);
-        if (mount("scratchroot", SCRATCH_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
-                return -errno;
-        r = finish_scratch_mount();
-        if (r < 0) {
-                (void) umount2(SCRATCH_DIR, MNT_DETACH);
-                return r;
-        }
-        return 0;
+        return mount_scratch("scratchroot", "tmpfs", MS_NOSUID | MS_NODEV, opts);
 }
 
 void umount_scratch(void) {
