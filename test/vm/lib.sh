@@ -248,6 +248,24 @@ _vm_initrd_config_check() {
 # dracut initrds
 # ---------------------------------------------------------------------------
 
+# _vm_initrd_publish IMG OUT [PATTERN]: hand out a cached initrd: set
+# VM_INITRD_CACHED, link it to OUT (when given), and keep what is in use
+# while forgetting the PATTERN initrds nobody asked for in a day.
+_vm_initrd_publish() {
+    local img=$1 out=$2 pattern=${3-}
+    # shellcheck disable=SC2034 # a result for callers
+    VM_INITRD_CACHED=$img
+    touch "$img"
+    if [[ -n $pattern ]]; then
+        find "$SR_CACHE/initrd" -maxdepth 1 -name "$pattern" -mtime +0 \
+            -exec sh -c 'rm -f "$1" "${1%.img}.log"' sh {} \; 2>/dev/null || true
+    fi
+    if [[ -n $out ]]; then
+        rm -f "$out"
+        ln "$img" "$out" 2>/dev/null || cp "$img" "$out"
+    fi
+}
+
 # The project's dracut module: the configured copy from the build, else the
 # source one (whose @PLACEHOLDERS@ are then given through the environment).
 vm_dracut_module_dir() {
@@ -390,16 +408,7 @@ _vm_dracut_build() {
         fi
         exec {lockfd}>&-
     fi
-    # shellcheck disable=SC2034 # a result for callers
-    VM_INITRD_CACHED=$img
-    # Keep what is in use; forget initrds nobody asked for in a day.
-    touch "$img"
-    find "$SR_CACHE/initrd" -maxdepth 1 -name 'dracut-*.img' -mtime +0 \
-        -exec sh -c 'rm -f "$1" "${1%.img}.log"' sh {} \; 2>/dev/null || true
-    if [[ -n $out ]]; then
-        rm -f "$out"
-        ln "$img" "$out" 2>/dev/null || cp "$img" "$out"
-    fi
+    _vm_initrd_publish "$img" "$out" 'dracut-*.img'
 }
 
 # vm_dracut_initrd OUT [extra dracut args]: an initrd with the project's
@@ -506,13 +515,7 @@ vm_dracut_initrd_module() {
         fi
         exec {lockfd}>&-
     fi
-    # shellcheck disable=SC2034 # a result for callers
-    VM_INITRD_CACHED=$img
-    touch "$img"
-    if [[ -n $out ]]; then
-        rm -f "$out"
-        ln "$img" "$out" 2>/dev/null || cp "$img" "$out"
-    fi
+    _vm_initrd_publish "$img" "$out"
 }
 
 # _vm_systemd_poweroff_unit: (once) write an emergency.service for test
@@ -750,15 +753,7 @@ _vm_itools_build() {
         fi
         exec {lockfd}>&-
     fi
-    # shellcheck disable=SC2034 # a result for callers
-    VM_INITRD_CACHED=$img
-    touch "$img"
-    find "$SR_CACHE/initrd" -maxdepth 1 -name 'itools-*.img' -mtime +0 \
-        -exec sh -c 'rm -f "$1" "${1%.img}.log"' sh {} \; 2>/dev/null || true
-    if [[ -n $out ]]; then
-        rm -f "$out"
-        ln "$img" "$out" 2>/dev/null || cp "$img" "$out"
-    fi
+    _vm_initrd_publish "$img" "$out" 'itools-*.img'
 }
 
 # vm_initramfs_tools_initrd OUT: an initramfs-tools initrd for the cached
