@@ -147,6 +147,11 @@ _vm_rootimg_build() {
         [[ -e $tree/$applet || -L $tree/$applet ]] || ln -s /bin/busybox "$tree/$applet"
     done < <("$bb" --list-full)
     install -m 0755 "$SR_VMDIR/guest-init" "$tree/sbin/init"
+    mkdir -p "$tree/usr/lib/srtest"
+    for d in "$SR_VMDIR"/guest/*; do
+        [[ -f $d ]] || continue
+        install -m 0755 "$d" "$tree/usr/lib/srtest/"
+    done
     mknod -m 0600 "$tree/dev/console" c 5 1
     mknod -m 0666 "$tree/dev/null" c 1 3
     cat >"$tree/etc/os-release" <<'EOF'
@@ -173,6 +178,8 @@ vm_rootimg_cached() {
         declare -f _vm_rootimg_build
         sha256sum <"$bb"
         sha256sum <"$SR_VMDIR/guest-init"
+        find "$SR_VMDIR/guest" -type f -print0 2>/dev/null | LC_ALL=C sort -z |
+            xargs -0 -r sha256sum
     } | _vm_sha)
     img=$SR_CACHE/rootimg/root-$key.img
     if [[ ! -f $img ]]; then
@@ -792,7 +799,8 @@ vm_disk() {
 #               disagree
 #   blk         a virtio-blk disk instead of a SCSI one; its LUN is "-"
 #               (a number is accepted and means nothing)
-# Extra QEMU arguments: the array VM_EXTRA_ARGS, then SR_QEMU_ARGS (split on
+# Guest memory: VM_MEM (QEMU -m, default 1024). Extra QEMU arguments: the
+# array VM_EXTRA_ARGS, then SR_QEMU_ARGS (split on
 # blanks). With VM_VPORT_TEXT set, the VM gets a virtio-serial port named
 # VM_VPORT_NAME (default org.scratchroot.options) whose host side holds
 # VM_VPORT_TEXT, as given (a line needs its newline), ready for the guest to
@@ -809,7 +817,7 @@ vm_run() {
     [[ -n ${INITRD:-} && -f $INITRD ]] || { vm_die "INITRD is not set to an initrd file"; return 1; }
     [[ $log != *,* ]] || { vm_die "no commas in the log path, please"; return 1; }
     args=(
-        -machine q35 -cpu max -smp 1 -m 1024
+        -machine q35 -cpu max -smp 1 -m "${VM_MEM:-1024}"
         -nodefaults -no-user-config -display none -no-reboot
         -chardev "file,id=ser0,path=$log,append=on" -serial chardev:ser0
         -kernel "$VMLINUZ" -initrd "$INITRD"
