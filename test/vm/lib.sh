@@ -150,7 +150,17 @@ _vm_rootimg_build() {
     mkdir -p "$tree/usr/lib/srtest"
     for d in "$SR_VMDIR"/guest/*; do
         [[ -f $d ]] || continue
-        install -m 0755 "$d" "$tree/usr/lib/srtest/"
+        case $d in
+            *.c)
+                # Workload tools (busybox has no fsync): static, no libraries in the image.
+                if ! gcc -static -O2 -Wall -Wextra -Werror -std=c11 -o "$tree/usr/lib/srtest/$(basename "$d" .c)" "$d" >&2; then
+                    rm -rf "$tree"
+                    vm_die "cannot compile $d"
+                    return 1
+                fi
+                ;;
+            *) install -m 0755 "$d" "$tree/usr/lib/srtest/" ;;
+        esac
     done
     mknod -m 0600 "$tree/dev/console" c 5 1
     mknod -m 0666 "$tree/dev/null" c 1 3
@@ -930,4 +940,96 @@ vm_has() {
 # vm_state LOG KEY: a value from the guest's copy of /run/scratchroot/state.
 vm_state() {
     vm_lines "$1" SR-STATE | sed -n "s/^$2=//p" | tail -n 1
+}
+
+# ---------------------------------------------------------------------------
+# Faults: disks hot-plugged through QMP, initrds with files replaced
+# ---------------------------------------------------------------------------
+
+# vm_qmp_open BASE: a QMP monitor on a pipe chardev (two FIFOs, BASE.in and
+# BASE.out) for the next vm_run: sets VM_QMP_ARGS, to put in VM_EXTRA_ARGS.
+# The FIFOs are opened read-write on both sides, so nobody blocks on open
+# and what is written waits in them; vm_hotplug_when talks to it.
+vm_qmp_open() {
+    local base=${1:?usage: vm_qmp_open BASE}
+    [[ $base != *,* ]] || { vm_die "no commas in the QMP path, please: $base"; return 1; }
+    rm -f "$base.in" "$base.out"
+    mkfifo -m 0600 "$base.in" "$base.out" || { vm_die "mkfifo $base.in failed"; return 1; }
+    # shellcheck disable=SC2034 # a result for callers
+    VM_QMP_ARGS=(-chardev "pipe,id=qmp0,path=$base" -mon "chardev=qmp0,mode=control")
+}
+
+# vm_qmp_hotplug_cmds NODE FILE LUN [BUS]: the QMP commands (one JSON object
+# a line) that add the raw image FILE as a scsi-hd on LUN of virtio-scsi
+# controller BUS (default 0), target 0.
+vm_qmp_hotplug_cmds() {
+    local node=$1 file=$2 lun=$3 bus=${4:-0}
+    [[ $file != *[\"\\]* ]] || { vm_die "no quotes or backslashes in $file, please"; return 1; }
+    printf '{"execute":"blockdev-add","arguments":{"driver":"raw","node-name":"%s","discard":"unmap","file":{"driver":"file","filename":"%s"}}}\n' \
+        "$node" "$file"
+    printf '{"execute":"device_add","arguments":{"driver":"scsi-hd","id":"dev-%s","drive":"%s","bus":"scsi%s.0","channel":0,"scsi-id":0,"lun":%s}}\n' \
+        "$node" "$node" "$bus" "$lun"
+}
+
+# vm_hotplug_when LOG REGEX DELAY BASE REPORT CMD...: in the background,
+# wait until a line of the console log LOG (not the kernel's echo of its
+# command line) matches the extended REGEX, sleep DELAY seconds, then send
+# the QMP commands CMD (JSON objects) to the monitor of vm_qmp_open BASE.
+# REPORT gets what happened: "matched T", "sent T" (T in seconds since the
+# driver started, about when QEMU did), QMP's replies, and "done" or
+# "gave up ...". Sets VM_HOTPLUG_PID; the caller ends it (kill, wait) after
+# vm_run, should it still be waiting.
+vm_hotplug_when() {
+    local log=$1 regex=$2 delay=$3 base=$4 report=$5
+    shift 5
+    (
+        local in out t0 now line n=0 want=$#
+        exec {in}<>"$base.in" {out}<>"$base.out"
+        t0=$(date +%s.%N)
+        _el() { awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}'; }
+        : >"$report"
+        while ! tr -d '\r' <"$log" 2>/dev/null | grep -v 'Command line' | grep -qE -- "$regex"; do
+            now=$(_el)
+            if ((${now%.*} > SR_VM_TIMEOUT)); then
+                echo "gave up: no console line matched '$regex' in ${SR_VM_TIMEOUT} s" >>"$report"
+                exit 1
+            fi
+            sleep 0.2
+        done
+        echo "matched $(_el)" >>"$report"
+        sleep "$delay"
+        printf '%s\n' '{"execute":"qmp_capabilities"}' "$@" >&"$in"
+        echo "sent $(_el)" >>"$report"
+        want=$((want + 1))
+        while ((n < want)) && IFS= read -r -t 20 -u "$out" line; do
+            line=${line%$'\r'}
+            echo "qmp: $line" >>"$report"
+            [[ $line == '{"return"'* || $line == '{"error"'* ]] && n=$((n + 1))
+        done
+        if ((n < want)); then
+            echo "gave up: $n of $want QMP replies in 20 s" >>"$report"
+            exit 1
+        fi
+        echo "done $(_el)" >>"$report"
+    ) &
+    # shellcheck disable=SC2034 # a result for callers
+    VM_HOTPLUG_PID=$!
+}
+
+# vm_initrd_append BASE TREE OUT: OUT is the (uncompressed, or compressed
+# as a whole by the kernel's rules) initrd BASE followed by a newc archive of
+# the files and symlinks under TREE (no directories: they exist in BASE).
+# The kernel unpacks the archives in order, so TREE's files replace BASE's.
+vm_initrd_append() {
+    local base=$1 tree=$2 out=$3 tmp
+    [[ -f $base && -d $tree ]] || { vm_die "usage: vm_initrd_append BASE TREE OUT"; return 1; }
+    tmp=$(mktemp "$(dirname "$out")/.initrd.XXXXXX") || return 1
+    if ! cp "$base" "$tmp" || ! (cd "$tree" && find . -mindepth 1 ! -type d | LC_ALL=C sort |
+        cpio -o -H newc -R 0:0 --reproducible --quiet) >>"$tmp"; then
+        rm -f "$tmp"
+        vm_die "cannot append $tree to a copy of $base"
+        return 1
+    fi
+    rm -f "$out"
+    mv "$tmp" "$out"
 }
