@@ -988,7 +988,7 @@ vm_hotplug_when() {
         t0=$(date +%s.%N)
         _el() { awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}'; }
         : >"$report"
-        while ! tr -d '\r' <"$log" 2>/dev/null | grep -v 'Command line' | grep -qE -- "$regex"; do
+        while ! { [[ -f $log ]] && tr -d '\r' <"$log"; } | grep -v 'Command line' | grep -qE -- "$regex"; do
             now=$(_el)
             if ((${now%.*} > SR_VM_TIMEOUT)); then
                 echo "gave up: no console line matched '$regex' in ${SR_VM_TIMEOUT} s" >>"$report"

@@ -284,10 +284,13 @@ sc_nooverlay() {
     uuid=$(img_uuid "$RUN/root.img")
     fault_initrd_tree
     vm_kernel || fatal "get the guest kernel"
-    fault_base_path_initrd "$RUN/base.img" || fatal "build the standalone initrd"
-    ko=$(cpio -it --quiet <"$RUN/base.img" 2>/dev/null | grep -m1 '/overlay\.ko$' || true)
-    rm -f "$RUN/base.img"
-    [[ -n $ko ]] || fatal "find overlay.ko in the standalone initrd"
+    # Where scratchroot-mkinitramfs puts it: its path under the kernel's
+    # modules, uncompressed.
+    ko=$(cd "$KROOT" && find "lib/modules/$KVER" -name 'overlay.ko*' | head -n 1)
+    ko=${ko%.xz}
+    ko=${ko%.zst}
+    ko=${ko%.gz}
+    [[ -n $ko ]] || fatal "find overlay.ko among the guest kernel's modules"
     mkdir -p "$FAULT_TREE/${ko%/*}"
     echo "not a kernel module" >"$FAULT_TREE/$ko"
     boot module "rd.scratch.lun=1"
