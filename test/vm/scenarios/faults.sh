@@ -135,6 +135,18 @@ console_has_none() {
     return 1
 }
 
+# console_said WORD...: a console line, other than the kernel's echo of its
+# command line ("Command line: ..."), holds every WORD. Unlike helper_said it
+# keeps lines that mention "command line" in their text.
+console_said() {
+    local w lines
+    lines=$(tr -d '\r' <"$LOG" | grep -vE 'Command line: |^SR-(MNTINFO|MOUNT) ') || return 1
+    for w in "$@"; do
+        lines=$(grep -F -- "$w" <<<"$lines") || return 1
+    done
+    note "console said: $(head -n 1 <<<"$lines")"
+}
+
 not_has() {
     ! vm_has "$LOG" "$1"
 }
@@ -355,7 +367,7 @@ sc_failstop() {
     check "the helper said why and that it stops the boot" \
         helper_said scratchroot 'no disk at rd.scratch.lun=1 after 1000 ms' 'rd.scratch.fallback=fail, stopping the boot'
     if [[ $PATH_NAME == standalone ]]; then
-        check "the init said it powers off" helper_said scratchroot 'cannot boot, powering off'
+        check "the init said it powers off" console_said scratchroot 'cannot boot, powering off'
         check "no kernel panic" console_has_none 'Kernel panic'
     else
         check "the dracut hook said the boot stops" \
