@@ -110,7 +110,10 @@ int mount_overlay_root(const char *newroot, bool *ret_volatile) {
                 log_error_errno(r, "cannot make %s private: %m", LOWER_DIR);
                 goto fail_lower;
         }
-        if (mount("none", LOWER_DIR, "none", MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+        /* nosuid, nodev: /run moves into the new root, and this view of the
+         * image must not run an old setuid program the overlay has since
+         * replaced. The overlay's own mount flags govern its files. */
+        if (mount("none", LOWER_DIR, "none", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0) {
                 r = log_error_errno(errno, "cannot make %s read-only: %m", LOWER_DIR);
                 goto fail_lower;
         }
