@@ -180,7 +180,10 @@ boot_stops() {
         test "$VM_STATUS" != 124 -a "$VM_STATUS" != 137
     check_eq "QEMU exited normally" "$VM_STATUS" 0
     check "the guest's init never ran (no SR-UPTIME)" not_has SR-UPTIME
-    trouble=$(tr -d '\r' <"$LOG" | grep -E 'Call Trace:|BUG:|Oops:|WARNING:' || true)
+    # The trace the kernel prints when init exits and it panics on purpose
+    # (dracut's shell init does, with rd.shell=0) is the stop, not a fault.
+    trouble=$(tr -d '\r' <"$LOG" | awk '/Kernel panic - not syncing: Attempted to kill init!/ {p = 1}
+        /BUG:|Oops:|WARNING:/ || (!p && /Call Trace:/)')
     check_eq "no kernel oops, BUG or WARNING on the console" "$trouble" ""
     while IFS= read -r l; do note "console: $l"; done < <(tr -d '\r' <"$LOG" |
         grep -v 'Command line' | grep -E 'scratchroot|Kernel panic|dracut Warning|FATAL|emergency|reboot|Power down' || true)
@@ -372,6 +375,15 @@ sc_failstop() {
     else
         check "the dracut hook said the boot stops" \
             helper_said 'scratchroot: the root overlay could not be set up and rd.scratch.fallback=fail stops the boot'
+        # dracut's own way to stop with rd.shell=0: its init exits, the
+        # kernel panics, panic=-1 and -no-reboot end QEMU.
+        check "dracut refused to continue" console_said 'dracut: Refusing to continue'
+        if console_has_none 'Kernel panic'; then
+            note "the kernel did not panic"
+        else
+            check "the kernel's panic is the one of init exiting" \
+                console_said 'Kernel panic - not syncing: Attempted to kill init!'
+        fi
     fi
     check_root_untouched "$uuid"
 }

@@ -1,0 +1,174 @@
+#!/bin/bash
+# Faults of the kernel that a VM of this project cannot show, injected into
+# "scratchroot setup" by an LD_PRELOAD shim on mount(2)
+# (test/integration/mountfault.c). Prints TAP.
+#
+#   bash test/integration/faults.sh build/test/mountfault.so
+#
+# Each case runs the helper in a private mount namespace with a tmpfs on
+# /run, a file bound over /dev/kmsg, an empty fake sysfs (so no disk: the
+# tmpfs fallback) and a read-only tmpfs as the root at NEWROOT. Needs root
+# and util-linux (unshare, findmnt); the helper must be linked dynamically
+# (LD_PRELOAD), which the run checks.
+
+set -uo pipefail
+export LC_ALL=C
+
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+SR_SOURCE=${SR_SOURCE:-$(cd "$(dirname "$SELF")/../.." && pwd)}
+SR_BUILD=${SR_BUILD:-$SR_SOURCE/build}
+SR_HELPER=${SR_HELPER:-$SR_BUILD/src/scratchroot}
+RUN_DIR=/run/scratchroot
+CMDLINE="rd.scratch.lun=5 rd.scratch.timeout=0"
+
+# ---------------------------------------------------------------------------
+# Inside the namespace: $C is the case's directory
+# ---------------------------------------------------------------------------
+
+# ns_case FAULT: set the namespace up, run the helper under the shim with
+# SR_MOUNTFAULT=FAULT, and keep what it did in $C.
+ns_case() {
+    local nr=$C/newroot
+    mount -t tmpfs -o mode=0755,nosuid sr-run /run || { echo "cannot mount /run" >"$C/setup-error"; return 1; }
+    : >"$C/kmsg"
+    mount --bind "$C/kmsg" /dev/kmsg || { echo "cannot bind /dev/kmsg" >"$C/setup-error"; return 1; }
+    mkdir -p "$nr" "$C/sys/bus/scsi/devices" "$C/sys/class/block" "$C/sys/block"
+    if ! mount -t tmpfs -o mode=0755 sr-root "$nr" || ! mkdir "$nr/etc" ||
+        ! echo "the root's own file" >"$nr/etc/marker" || ! mount -o remount,ro "$nr"; then
+        echo "cannot make the read-only root at $nr" >"$C/setup-error"
+        return 1
+    fi
+    env LD_PRELOAD="$SO" SR_MOUNTFAULT="$1" SR_MOUNTFAULT_LOG="$C/mounts.log" \
+        "$SR_HELPER" setup --newroot "$nr" --sysfs "$C/sys" --config "$C/no.conf" --cmdline "$CMDLINE" \
+        >"$C/stdout" 2>"$C/stderr"
+    echo $? >"$C/rc"
+    cp /dev/kmsg "$C/kmsg.out"
+    [[ ! -f $RUN_DIR/state ]] || cp "$RUN_DIR/state" "$C/state"
+    findmnt -rn -o TARGET,FSTYPE,OPTIONS >"$C/mounts"
+    if echo hello 2>"$C/write-error" >"$nr/written"; then echo ok >"$C/write"; else echo fail >"$C/write"; fi
+    cat "$nr/etc/marker" >"$C/marker" 2>&1
+}
+
+# ---------------------------------------------------------------------------
+# Outside
+# ---------------------------------------------------------------------------
+
+N=0
+FAILED=0
+
+# run_case FAULT: a fresh $C, the case run in its own namespace.
+run_case() {
+    C=$T/$1
+    mkdir -p "$C"
+    : >"$C/fail"
+    C=$C SO=$SO SR_HELPER=$SR_HELPER unshare -m --propagation private "$BASH" "$SELF" --in-ns "$1"
+    [[ ! -s $C/setup-error ]] || fail "$(cat "$C/setup-error")"
+}
+
+fail() {
+    printf '%s\n' "$*" >>"$C/fail"
+}
+
+st() {
+    sed -n "s/^$1=//p" "$C/state" 2>/dev/null
+}
+
+# mount_of DIR: "FSTYPE OPTIONS" of the top mount on DIR in the case.
+mount_of() {
+    awk -v d="$1" '$1 == d {m = $2 " " $3} END {print m}' "$C/mounts"
+}
+
+expect() {
+    local what=$1 got=$2 want=$3
+    [[ $got == "$want" ]] || fail "$what: got '$got', want '$want'"
+}
+
+expect_log() {
+    grep -qF -- "$1" "$C/kmsg.out" || fail "the helper did not log '$1'"
+}
+
+report() {
+    N=$((N + 1))
+    echo "# $1: rc=$(cat "$C/rc" 2>/dev/null) state: $(tr '\n' ' ' <"$C/state" 2>/dev/null)"
+    sed 's/^/#   shim: /' "$C/mounts.log" 2>/dev/null
+    sed 's/^/#   log: /' "$C/kmsg.out" 2>/dev/null
+    if [[ -s $C/fail ]]; then
+        FAILED=$((FAILED + 1))
+        echo "not ok $N - $2"
+        sed 's/^/#   /' "$C/fail"
+    else
+        echo "ok $N - $2"
+    fi
+}
+
+# A kernel before 5.10 rejects the overlay option volatile with EINVAL: the
+# helper mounts the overlay again without it, and says so.
+case_volatile() {
+    run_case volatile-einval
+    local nr=$C/newroot mo
+    expect "exit status" "$(cat "$C/rc")" 0
+    expect "state backing" "$(st backing)" tmpfs
+    expect "state volatile" "$(st volatile)" 0
+    expect "overlay mounts the shim refused" "$(grep -c '^refused ' "$C/mounts.log")" 1
+    expect "overlay mounts the shim passed" "$(grep -c '^passed ' "$C/mounts.log")" 1
+    awk '$1 == "refused" && ("," $3 ",") ~ /,volatile,/ {f = 1} END {exit !f}' "$C/mounts.log" ||
+        fail "the refused mount did not ask for volatile"
+    awk '$1 == "passed" && $3 ~ /volatile/ {f = 1} END {exit f}' "$C/mounts.log" ||
+        fail "the retry asked for volatile again"
+    expect_log "overlay option volatile rejected, mounting without it"
+    mo=$(mount_of "$nr")
+    [[ $mo == overlay\ * ]] || fail "$nr is not an overlay ($mo)"
+    [[ ,${mo#* }, != *,volatile,* ]] || fail "the overlay is volatile ($mo)"
+    expect "a write through the overlay" "$(cat "$C/write")" ok
+    expect "the root's file through the overlay" "$(cat "$C/marker")" "the root's own file"
+    report volatile-einval "overlay rejects volatile (EINVAL): mounted again without it, state volatile=0"
+}
+
+# No overlay at all: the tmpfs fallback fails too; the root stays as it was
+# and nothing of the helper's stays mounted.
+case_nooverlay() {
+    run_case overlay-enodev
+    local nr=$C/newroot mo
+    expect "exit status" "$(cat "$C/rc")" 0
+    expect "state backing" "$(st backing)" none
+    expect "state reason" "$(st reason)" "no disk at rd.scratch.lun=5 after 0 ms"
+    expect "overlay mounts the shim refused" "$(grep -c '^refused ' "$C/mounts.log")" 1
+    expect "overlay mounts the shim passed" "$(grep -c '^passed ' "$C/mounts.log")" 0
+    expect_log "cannot mount the overlay on $nr: No such device"
+    expect_log "the tmpfs overlay failed too, leaving the root as it is"
+    mo=$(mount_of "$nr")
+    [[ $mo == tmpfs\ ro,* ]] || fail "$nr is not the read-only root any more ($mo)"
+    if awk -v d="$RUN_DIR" '$1 == d || index($1, d "/") == 1' "$C/mounts" | grep -q .; then
+        fail "left mounted under $RUN_DIR: $(awk -v d="$RUN_DIR" 'index($1, d) == 1' "$C/mounts" | tr '\n' ' ')"
+    fi
+    expect "a write to the root" "$(cat "$C/write")" fail
+    report overlay-enodev "no overlay (ENODEV): tmpfs fallback fails too, root left read-only, nothing left mounted"
+}
+
+main() {
+    SO=${1:-${SR_MOUNTFAULT_SO:-$SR_BUILD/test/mountfault.so}}
+    echo "1..2"
+    [[ $(id -u) == 0 ]] || { echo "Bail out! needs root (mount namespaces)"; exit 1; }
+    for t in unshare findmnt; do
+        command -v "$t" >/dev/null || { echo "Bail out! $t is needed"; exit 1; }
+    done
+    [[ -x $SR_HELPER ]] || { echo "Bail out! no helper at $SR_HELPER"; exit 1; }
+    [[ -f $SO ]] || { echo "Bail out! no shim at $SO"; exit 1; }
+    SO=$(readlink -f "$SO")
+    if LC_ALL=C ldd "$SR_HELPER" 2>&1 | grep -q 'not a dynamic executable'; then
+        echo "Bail out! $SR_HELPER is linked statically: LD_PRELOAD cannot reach its mount(2)"
+        exit 1
+    fi
+    T=$(mktemp -d "${TMPDIR:-/tmp}/sr-faults.XXXXXX") || { echo "Bail out! mktemp"; exit 1; }
+    trap 'rm -rf "$T"' EXIT
+    case_volatile
+    case_nooverlay
+    echo "# $FAILED failed"
+    ((FAILED == 0))
+}
+
+if [[ ${1:-} == --in-ns ]]; then
+    ns_case "$2"
+    exit
+fi
+main "$@"
