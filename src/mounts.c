@@ -56,10 +56,11 @@ static int mount_scratch(const char *source, const char *type, unsigned long fla
         return 0;
 }
 
-int mount_scratch_ext4(const char *node) {
+int mount_scratch_ext4(const char *node, bool discard) {
         /* noinit_itable: without it the kernel zeroes every lazy inode table
          * in the background, and a thin 64 GiB disk grows by about 1 GiB. */
-        return mount_scratch(node, "ext4", MS_NOATIME | MS_NOSUID | MS_NODEV, "noinit_itable");
+        return mount_scratch(node, "ext4", MS_NOATIME | MS_NOSUID | MS_NODEV,
+                             discard ? "noinit_itable,discard" : "noinit_itable");
 }
 
 int mount_scratch_tmpfs(const struct size_spec *size) {

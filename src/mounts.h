@@ -12,7 +12,9 @@
 #define WORK_DIR SCRATCH_DIR "/work"
 #define STATE_FILE RUN_DIR "/state"
 
-int mount_scratch_ext4(const char *node);
+/* With discard, freed blocks are discarded as they are freed (online
+ * discard), so a thin disk shrinks back on the host. */
+int mount_scratch_ext4(const char *node, bool discard);
 int mount_scratch_tmpfs(const struct size_spec *size);
 void umount_scratch(void);
 

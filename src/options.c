@@ -14,6 +14,7 @@ void options_init(struct options *o) {
         o->timeout_ms = OPTIONS_DEFAULT_TIMEOUT_MS;
         o->fallback = FALLBACK_TMPFS;
         o->tmpfs_size.percent = OPTIONS_DEFAULT_TMPFS_PERCENT;
+        o->discard = OPTIONS_DEFAULT_DISCARD;
 }
 
 /* Strict unsigned decimal: digits only, no sign, no blanks, no overflow.
@@ -267,6 +268,7 @@ static const char *const option_names[_OPT_MAX] = {
         [OPT_FALLBACK] = "rd.scratch.fallback",
         [OPT_TMPFS_SIZE] = "rd.scratch.tmpfs.size",
         [OPT_FORCE] = "rd.scratch.force",
+        [OPT_DISCARD] = "rd.scratch.discard",
 };
 
 static void take(struct options *o, struct raw *raw, const char *tok, size_t len, enum source src) {
@@ -378,6 +380,12 @@ static void parse_text(struct options *o, const char *text, enum source src) {
                         if (r == 0)
                                 o->force = b;
                         break;
+                case OPT_DISCARD:
+                        b = true;
+                        r = v->bare ? 0 : parse_bool(v->value, &b);
+                        if (r == 0)
+                                o->discard = b;
+                        break;
                 case OPT_LUN:
                         r = parse_hctl(v->value, &o->lun);
                         o->have_lun = r == 0;
@@ -453,6 +461,7 @@ void options_merge(struct options *strong, const struct options *weak) {
                 case OPT_FALLBACK: strong->fallback = weak->fallback; break;
                 case OPT_TMPFS_SIZE: strong->tmpfs_size = weak->tmpfs_size; break;
                 case OPT_FORCE: strong->force = weak->force; break;
+                case OPT_DISCARD: strong->discard = weak->discard; break;
                 }
         }
         /* Problems of the weaker source are told only for what it set: an

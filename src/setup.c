@@ -30,6 +30,7 @@ struct outcome {
         char node[PATH_MAX];
         enum verdict verdict;
         bool volatile_;
+        const char *discard;    /* on|off|unsupported */
         uint64_t format_ms;
         char serial[OPTIONS_MAX_SERIAL * 4];
         char reason[512];
@@ -81,13 +82,25 @@ static int fail(struct outcome *out, int r, const char *fmt, ...) {
         return r < 0 ? r : -EINVAL;
 }
 
+/* Whether the disk takes discards at all: 0 in discard_max_bytes means the
+ * kernel would refuse every one (ext4 then drops the mount option itself). */
+static bool disk_discards(const struct disk *d) {
+        char path[PATH_MAX + 32];
+        uint64_t max;
+
+        if (xsnprintf(path, sizeof(path), "%s/queue/discard_max_bytes", d->blockdir) < 0 ||
+            read_u64(path, &max) < 0)
+                return false;
+        return max > 0;
+}
+
 static int try_scratch(const struct setup_args *a, const struct options *o, struct outcome *out) {
         char want[160], lun[64] = "", amb[256], why[256], size[32];
         struct selector sel = {};
         const char *where;
         struct disk_facts facts;
         struct disk *d = &out->disk;
-        bool busy = false;
+        bool busy = false, can_discard;
         uint64_t t;
         int r, fd, status = 0;
 
@@ -152,9 +165,12 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
                  why);
 
         /* A disk kept from an earlier boot is discarded so a thin host image
-         * gives back what the last boot wrote; a blank one has nothing to give. */
+         * gives back what the last boot wrote; a blank one has nothing to
+         * give, and discarding all of it would only cost time. */
+        can_discard = disk_discards(d);
         t = now_ms();
-        r = format_scratch(a->mke2fs, out->node, out->verdict != VERDICT_FORMAT_BLANK, FORMAT_TIMEOUT_MS, &status);
+        r = format_scratch(a->mke2fs, out->node, can_discard && out->verdict != VERDICT_FORMAT_BLANK,
+                           FORMAT_TIMEOUT_MS, &status);
         out->format_ms = now_ms() - t;
         if (r == -ETIMEDOUT)
                 return fail(out, r, "%s did not finish on %s (%s) within %u s", a->mke2fs, d->name, where,
@@ -164,7 +180,16 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
         if (r < 0)
                 return fail(out, r, "cannot run %s: %s", a->mke2fs, strerror(-r));
 
-        r = mount_scratch_ext4(out->node);
+        if (!o->discard)
+                out->discard = "off";
+        else if (can_discard)
+                out->discard = "on";
+        else {
+                out->discard = "unsupported";
+                log_info("%s (%s) does not support discard, deleted files keep their space on the host", d->name,
+                         where);
+        }
+        r = mount_scratch_ext4(out->node, strcmp(out->discard, "on") == 0);
         if (r < 0)
                 return fail(out, r, "cannot mount %s (%s) on %s: %s", d->name, where, SCRATCH_DIR, strerror(-r));
 
@@ -319,6 +344,7 @@ int run_setup(const struct setup_args *a) {
                         .reason = out.backing == BACKING_SCRATCH ? "" : out.reason,
                         .source = source_to_string(options_disk_source(&o)),
                         .volatile_ = out.volatile_,
+                        .discard = out.backing == BACKING_SCRATCH ? out.discard : "",
                         .format_ms = out.backing == BACKING_SCRATCH ? out.format_ms : 0,
                         .setup_ms = now_ms() - t0,
                 };
@@ -328,8 +354,10 @@ int run_setup(const struct setup_args *a) {
                         log_error_errno(r, "cannot write %s: %m", STATE_FILE);
 
                 if (out.backing == BACKING_SCRATCH)
-                        log_info("root overlay on %s (%s), ext4 without journal%s, setup took %" PRIu64 " ms",
-                                 out.disk.name, out.disk.hctl[0] ? out.disk.hctl : "no SCSI address", out.volatile_ ? ", volatile" : "", s.setup_ms);
+                        log_info("root overlay on %s (%s), ext4 without journal%s%s, setup took %" PRIu64 " ms",
+                                 out.disk.name, out.disk.hctl[0] ? out.disk.hctl : "no SCSI address",
+                                 strcmp(out.discard, "on") == 0 ? ", discard" : "", out.volatile_ ? ", volatile" : "",
+                                 s.setup_ms);
                 else if (out.backing == BACKING_TMPFS)
                         log_info("root overlay on tmpfs (size=%s), setup took %" PRIu64 " ms", tmpfs_size,
                                  s.setup_ms);

@@ -55,6 +55,7 @@ int state_format(const struct state *s, char *buf, unsigned n) {
         r |= put(buf, n, &o, "fs", s->backing == BACKING_SCRATCH ? "ext4" : s->backing == BACKING_TMPFS ? "tmpfs" : "");
         r |= put(buf, n, &o, "tmpfs_size", s->backing == BACKING_TMPFS ? s->tmpfs_size : "");
         r |= put(buf, n, &o, "volatile", s->backing == BACKING_NONE ? "" : s->volatile_ ? "1" : "0");
+        r |= put(buf, n, &o, "discard", s->backing == BACKING_SCRATCH ? s->discard : "");
         r |= put(buf, n, &o, "reason", s->reason);
         r |= put(buf, n, &o, "source", s->source);
         r |= put(buf, n, &o, "format_ms", fms);

@@ -20,6 +20,7 @@ struct state {
         const char *tmpfs_size;
         const char *reason;     /* why not the scratch disk, "" */
         const char *source;     /* where the options came from */
+        const char *discard;    /* on|off|unsupported for the scratch ext4, "" otherwise */
         bool volatile_;
         uint64_t format_ms;     /* how long mke2fs ran, 0 when it did not */
         uint64_t setup_ms;

@@ -72,7 +72,7 @@ static void json_string(FILE *out, const char *s) {
 int print_status(FILE *out, const char *state_file, const char *scratch_dir, bool json) {
         static const char *const keys[] = {
                 "backing", "device", "devno", "hctl", "serial", "format", "fs", "tmpfs_size",
-                "volatile", "reason", "source", "format_ms", "setup_ms",
+                "volatile", "discard", "reason", "source", "format_ms", "setup_ms",
         };
         struct kv kv[MAX_KEYS];
         struct statvfs sv;
@@ -148,6 +148,8 @@ int print_status(FILE *out, const char *state_file, const char *scratch_dir, boo
                                 strcmp(get(kv, n, "fs"), "ext4") == 0 ? " without journal" : "", u, s,
                                 size ? 100.0 * (double) used / (double) size : 0.0);
                 }
+                if (get(kv, n, "discard")[0])
+                        fprintf(out, "discard:  %s\n", get(kv, n, "discard"));
                 if (reason[0])
                         fprintf(out, "reason:   %s\n", reason);
                 fprintf(out, "options:  from %s\n", get(kv, n, "source"));

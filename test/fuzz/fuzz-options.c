@@ -116,6 +116,7 @@ static bool same_option(const struct options *a, const struct options *b, int i)
         case OPT_TMPFS_SIZE:
                 return a->tmpfs_size.bytes == b->tmpfs_size.bytes && a->tmpfs_size.percent == b->tmpfs_size.percent;
         case OPT_FORCE: return a->force == b->force;
+        case OPT_DISCARD: return a->discard == b->discard;
         }
         return false;
 }

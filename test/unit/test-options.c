@@ -43,6 +43,7 @@ static void test_defaults(void) {
         check_int(o.tmpfs_size.percent, 25, "defaults: tmpfs 25%%");
         check_u64(o.tmpfs_size.bytes, 0, "defaults: tmpfs size is a percentage, not bytes");
         check(!o.force, "defaults: no force");
+        check(!o.discard, "defaults: discard off");
 
         parse(&o, "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet");
         check(!o.active, "cmdline without rd.scratch options is not active");
@@ -507,6 +508,57 @@ static void test_bool_and_force(void) {
         check(o.invalid && !o.force, "rd.scratch.force= (empty): invalid, no force");
 }
 
+/* ---- rd.scratch.discard ------------------------------------------------- */
+
+static void test_discard(void) {
+        const char *bad[] = { "", "bogus", "2", "unmap", "discard", "01", "-1" };
+        struct options o, w;
+        char cmd[64];
+
+        parse(&o, "rd.scratch.lun=1");
+        check(!o.discard && !o.invalid, "rd.scratch.lun=1: discard stays off");
+        parse(&o, "rd.scratch.discard=0");
+        check(!o.discard && !o.invalid && o.active, "rd.scratch.discard=0: off, active, valid");
+        parse(&o, "rd.scratch.discard=off");
+        check(!o.discard && !o.invalid, "rd.scratch.discard=off: off");
+        parse(&o, "rd.scratch.discard=1");
+        check(o.discard && !o.invalid, "rd.scratch.discard=1: on");
+        parse(&o, "rd.scratch.discard");
+        check(o.discard && !o.invalid, "bare rd.scratch.discard: on");
+        parse(&o, "rd.scratch.discard=1 rd.scratch.discard=no");
+        check(!o.discard && !o.invalid, "rd.scratch.discard=1 rd.scratch.discard=no: the last wins");
+        parse(&o, "rd.scratch.discard=0 rd.scratch.lun=1");
+        check(!o.discard && o.have_lun && !o.invalid, "rd.scratch.discard=0 with a lun: both taken");
+        check_int(o.from[OPT_DISCARD], SOURCE_CMDLINE, "rd.scratch.discard=0: from the command line");
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                (void) snprintf(cmd, sizeof(cmd), "rd.scratch.lun=1 rd.scratch.discard=%s", bad[i]);
+                parse(&o, cmd);
+                check(o.invalid && !o.discard, "rd.scratch.discard='%s': invalid, value left at its default", bad[i]);
+                check(o.n_problems > 0 && strstr(o.problems[o.first_invalid], "rd.scratch.discard"),
+                      "rd.scratch.discard='%s': the problem names the option", bad[i]);
+        }
+
+        /* From a weaker source, only where the command line says nothing. */
+        parse(&o, "rd.scratch.lun=1");
+        options_init(&w);
+        options_parse_source(&w, "rd.scratch.discard=1", SOURCE_FWCFG);
+        options_merge(&o, &w);
+        check(o.discard && !o.invalid, "discard=1 from fw_cfg under a command line without it: on");
+        check_int(o.from[OPT_DISCARD], SOURCE_FWCFG, "discard=1 from fw_cfg: recorded as from fw_cfg");
+        parse(&o, "rd.scratch.lun=1 rd.scratch.discard=0");
+        options_init(&w);
+        options_parse_source(&w, "rd.scratch.discard=1", SOURCE_CONFIG);
+        options_merge(&o, &w);
+        check(!o.discard && o.from[OPT_DISCARD] == SOURCE_CMDLINE,
+              "rd.scratch.discard=0 on the command line wins over discard=1 from the config file");
+        parse(&o, "rd.scratch.lun=1");
+        options_init(&w);
+        options_parse_source(&w, "rd.scratch.discard=maybe", SOURCE_SMBIOS);
+        options_merge(&o, &w);
+        check(o.invalid, "rd.scratch.discard=maybe from SMBIOS: invalid");
+        check_has(o.problems[o.first_invalid], "(from smbios)", "rd.scratch.discard=maybe: the problem names SMBIOS");
+}
+
 /* ---- parse_hctl return codes ------------------------------------------- */
 
 static void test_parse_hctl(void) {
@@ -541,6 +593,7 @@ int main(void) {
         test_size();
         test_fallback();
         test_bool_and_force();
+        test_discard();
         test_parse_hctl();
         return tap_done();
 }

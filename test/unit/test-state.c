@@ -33,6 +33,7 @@ static void test_scratch(void) {
                 .tmpfs_size = "25%",
                 .reason = "",
                 .source = "cmdline",
+                .discard = "on",
                 .volatile_ = true,
                 .setup_ms = 42,
         };
@@ -51,6 +52,7 @@ static void test_scratch(void) {
                   "fs=ext4\n"
                   "tmpfs_size=\n"
                   "volatile=1\n"
+                  "discard=on\n"
                   "reason=\n"
                   "source=cmdline\n"
                   "format_ms=\n"
@@ -64,10 +66,13 @@ static void test_scratch(void) {
                 t.format = "reused";
                 t.format_ms = 321;
                 t.setup_ms = 0;
+                t.discard = "unsupported";
                 r = state_format(&t, buf, sizeof(buf));
                 check(r == 0 && strstr(buf, "\nvolatile=0\n") && strstr(buf, "\nformat=reused\n") &&
-                              strstr(buf, "\nsetup_ms=0\n") && strstr(buf, "\nformat_ms=321\n"),
-                      "scratch without volatile: volatile=0, format=reused, format_ms=321, setup_ms=0");
+                              strstr(buf, "\nsetup_ms=0\n") && strstr(buf, "\nformat_ms=321\n") &&
+                              strstr(buf, "\ndiscard=unsupported\n"),
+                      "scratch without volatile: volatile=0, format=reused, format_ms=321, setup_ms=0, "
+                      "discard=unsupported");
         }
 }
 
@@ -99,6 +104,7 @@ static void test_tmpfs(void) {
                   "fs=tmpfs\n"
                   "tmpfs_size=536870912\n"
                   "volatile=0\n"
+                  "discard=\n"
                   "reason=no disk at rd.scratch.lun=1 after 500 ms\n"
                   "source=cmdline\n"
                   "format_ms=\n"
@@ -135,6 +141,7 @@ static void test_none(void) {
                   "fs=\n"
                   "tmpfs_size=\n"
                   "volatile=\n"
+                  "discard=\n"
                   "reason=refusing sdb (2:0:3:1, 1.0 GiB): it holds a ext4 signature labelled 'data'\n"
                   "source=cmdline\n"
                   "format_ms=\n"
@@ -147,7 +154,7 @@ static void test_none(void) {
                 r = state_format(&z, buf, sizeof(buf));
                 check_int(r, 0, "NULL strings: formatted");
                 check_str(buf,
-                          "backing=none\ndevice=\ndevno=\nhctl=\nserial=\nformat=\nfs=\ntmpfs_size=\nvolatile=\n"
+                          "backing=none\ndevice=\ndevno=\nhctl=\nserial=\nformat=\nfs=\ntmpfs_size=\nvolatile=\ndiscard=\n"
                           "reason=\nsource=\nformat_ms=\nsetup_ms=0\n",
                           "NULL strings: empty values");
         }
@@ -175,7 +182,7 @@ static void test_sanitize(void) {
 
         r = state_format(&s, buf, sizeof(buf));
         check_int(r, 0, "control characters: formatted");
-        check_int(count_lines(buf), 13, "control characters: still 13 lines");
+        check_int(count_lines(buf), 14, "control characters: still 14 lines");
         check_has(buf, "\nreason=first line?backing=scratch??tab ?[31mred? end ??\n",
                   "reason with newline, CR, tab, ESC, DEL and UTF-8: one ASCII line, each replaced by '?'");
         check_has(buf, "\ndevice=/dev/sd?b\n", "device with a newline: one line");

@@ -343,6 +343,7 @@ static void test_scratch(void) {
                 .tmpfs_size = "",
                 .reason = "",
                 .source = "fw_cfg",
+                .discard = "on",
                 .volatile_ = false,
                 .format_ms = 45,
                 .setup_ms = 123,
@@ -361,7 +362,7 @@ static void test_scratch(void) {
         check_str(out,
                   "{\"backing\":\"scratch\",\"device\":\"/dev/sdb\",\"devno\":\"8:16\",\"hctl\":\"0:0:0:1\","
                   "\"serial\":\"QM00005\",\"format\":\"blank\",\"fs\":\"ext4\",\"tmpfs_size\":null,"
-                  "\"volatile\":false,\"reason\":null,\"source\":\"fw_cfg\",\"format_ms\":45,\"setup_ms\":123,"
+                  "\"volatile\":false,\"discard\":\"on\",\"reason\":null,\"source\":\"fw_cfg\",\"format_ms\":45,\"setup_ms\":123,"
                   "\"size_bytes\":null,\"used_bytes\":null}\n",
                   "scratch, json: every key, null for empty values, numbers and booleans bare");
         check_json(out, "scratch, json: valid");
@@ -372,9 +373,10 @@ static void test_scratch(void) {
         check_str(out,
                   "backing:  scratch\n"
                   "disk:     /dev/sdb (8:16, SCSI 0:0:0:1, serial QM00005)\n"
+                  "discard:  on\n"
                   "options:  from fw_cfg\n"
                   "setup:    123 ms (mke2fs 45 ms)\n",
-                  "scratch, text: backing, disk, options and setup lines");
+                  "scratch, text: backing, disk, discard, options and setup lines");
         free(out);
 
         /* With the scratch filesystem mounted (here: any directory). */
@@ -415,6 +417,7 @@ static void test_scratch(void) {
         check_str(out,
                   "backing:  scratch\n"
                   "disk:     /run/scratchroot/dev/vda (252:0)\n"
+                  "discard:  on\n"
                   "options:  from fw_cfg\n"
                   "setup:    123 ms\n",
                   "virtio disk without serial, text: no SCSI, no serial, no mke2fs");
@@ -454,7 +457,7 @@ static void test_tmpfs_and_none(void) {
         check_str(out,
                   "{\"backing\":\"tmpfs\",\"device\":null,\"devno\":null,\"hctl\":null,\"serial\":null,"
                   "\"format\":null,\"fs\":\"tmpfs\",\"tmpfs_size\":\"25%\",\"volatile\":true,"
-                  "\"reason\":\"no disk at rd.scratch.lun=1 after 500 ms\",\"source\":\"default\","
+                  "\"discard\":null,\"reason\":\"no disk at rd.scratch.lun=1 after 500 ms\",\"source\":\"default\","
                   "\"format_ms\":null,\"setup_ms\":510,\"size_bytes\":null,\"used_bytes\":null}\n",
                   "tmpfs, json");
         check_json(out, "tmpfs, json: valid");
@@ -480,7 +483,7 @@ static void test_tmpfs_and_none(void) {
         check_str(out,
                   "{\"backing\":\"none\",\"device\":null,\"devno\":null,\"hctl\":null,\"serial\":null,"
                   "\"format\":null,\"fs\":null,\"tmpfs_size\":null,\"volatile\":null,"
-                  "\"reason\":\"the tmpfs overlay failed too\",\"source\":\"default\","
+                  "\"discard\":null,\"reason\":\"the tmpfs overlay failed too\",\"source\":\"default\","
                   "\"format_ms\":null,\"setup_ms\":510,\"size_bytes\":null,\"used_bytes\":null}\n",
                   "none, json: no filesystem looked at, volatile null");
         check_json(out, "none, json: valid");
