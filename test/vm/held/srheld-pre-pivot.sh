@@ -7,6 +7,7 @@
 #   sr.hold=mount   a read-only ext4 mount without journal replay
 # Neither writes to the disk.
 
+# shellcheck source=/dev/null
 command -v getarg >/dev/null || . /lib/dracut-lib.sh
 
 srheld_say() {

@@ -171,7 +171,7 @@ held_cached() {
 # pre-pivot 05, before scratchroot's 10) that holds the disk.
 held_dracut_initrd() {
     local hook
-    hook=$(held_cached "$here/held/srheld-pre-pivot.sh") || return 1
+    hook=$(held_cached "$SR_VMDIR/held/srheld-pre-pivot.sh") || return 1
     vm_dracut_initrd "$1" --add-drivers "dm-mod" --install "dmsetup" \
         --include "$hook" /lib/dracut/hooks/pre-pivot/05-srheld.sh
 }
@@ -181,7 +181,7 @@ held_dracut_initrd() {
 held_standalone_initrd() {
     local init cpio tmp
     _sr_standalone_initrd "$RUN/initrd-base.img" || return 1
-    init=$(held_cached "$here/held/srheld-init") || return 1
+    init=$(held_cached "$SR_VMDIR/held/srheld-init") || return 1
     cpio=$init.cpio
     if [[ ! -f $cpio ]]; then
         tmp=$(mktemp -d "$SR_CACHE/held/.cpio.XXXXXX") || return 1
