@@ -976,7 +976,7 @@ vm_qmp_hotplug_cmds() {
 # command line) matches the extended REGEX, sleep DELAY seconds, then send
 # the QMP commands CMD (JSON objects) to the monitor of vm_qmp_open BASE.
 # REPORT gets what happened: "matched T", "sent T" (T in seconds since the
-# driver started, about when QEMU did), QMP's replies, and "done" or
+# driver started, just before the boot), QMP's replies, and "done" or
 # "gave up ...". Sets VM_HOTPLUG_PID; the caller ends it (kill, wait) after
 # vm_run, should it still be waiting.
 vm_hotplug_when() {
