@@ -380,6 +380,40 @@ EOF
     [ ! -e "$RT/r1.lock" ]
 }
 
+@test "run: QEMU's output and errors reach run's; a closed stdin; a QEMU that is not there" {
+    run --separate-stderr "$SRQ" run -q -d "$RT" -n out -s 1G -- sh -c 'echo to-stdout; echo to-stderr >&2' qemu
+    [ "$status" -eq 0 ]
+    [ "$output" = to-stdout ]
+    [ "$stderr" = to-stderr ]
+    # run started with no stdin at all: QEMU gets /dev/null
+    run timeout 20 sh -c 'exec <&-; exec "$0" "$@"' "$SRQ" run -q -d "$RT" -n closed -s 1G -- \
+        sh -c 'readlink /proc/$$/fd/0; cat; echo done' qemu
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = /dev/null ]
+    [ "${lines[1]}" = done ]
+    run "$SRQ" run -d "$RT" -n missing -s 1G -- "$BATS_TEST_TMPDIR/no-such-qemu"
+    echo "$output"
+    [ "$status" -eq 127 ]
+    [[ $output == *"no-such-qemu: No such file or directory"* ]]
+    [ ! -e "$RT/missing.img" ]
+    [ ! -e "$RT/out.img" ]
+    [ ! -e "$RT/closed.img" ]
+}
+
+@test "an image on tmpfs is made with a warning about host memory" {
+    mkdir -p "$BATS_TEST_TMPDIR/tmpfs"
+    run unshare -m sh -c 'mount -t tmpfs -o size=16m,mode=0700 none "$1" && "$2" create -d "$1" -n t -s 1G' \
+        sh "$BATS_TEST_TMPDIR/tmpfs" "$SRQ"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output == *"is on tmpfs: what the guest writes to its scratch disk takes host memory"* ]]
+    # and none on the test's own directory (not tmpfs here)
+    [ "$(stat -f -c %T "$BATS_TEST_TMPDIR")" != tmpfs ] || skip "the test directory is on tmpfs"
+    run --separate-stderr "$SRQ" create -d "$RT" -n nt -s 1G
+    [[ $stderr != *tmpfs* ]]
+}
+
 @test "run: QEMU killed with SIGKILL: status 137, image removed" {
     FAKEQ_SLEEP=600 "$SRQ" run -q -d "$RT" -n r2 -- "$FAKEQ" </dev/null &
     bgpid=$!
