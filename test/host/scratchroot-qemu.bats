@@ -302,6 +302,30 @@ EOF
     [ ! -e "$RT/live.img" ]
 }
 
+@test "an image some process has open is live, whatever its lock file says" {
+    mkdir -p "$RT"
+    truncate -s 1G "$RT/held.img" "$RT/heldorphan.img"
+    echo "pid=$(dead_pid) start=1 boot=$(cat /proc/sys/kernel/random/boot_id) mode=create" >"$RT/held.lock"
+    # a VM started from create's arguments, its owner gone
+    sleep 600 3<"$RT/held.img" 4<"$RT/heldorphan.img" &
+    sleeper=$!
+    for _ in $(seq 50); do [ -e "/proc/$sleeper/fd/4" ] && break; sleep 0.1; done
+    [ "$(readlink "/proc/$sleeper/fd/4")" = "$RT/heldorphan.img" ]
+    run "$SRQ" cleanup -d "$RT"
+    echo "$output"
+    [[ $output == *"0 stale instance(s) removed"* ]]
+    [ -f "$RT/held.img" ]
+    [ -f "$RT/heldorphan.img" ]
+    kill "$sleeper"
+    wait "$sleeper" || true
+    sleeper=""
+    run "$SRQ" cleanup -d "$RT"
+    echo "$output"
+    [[ $output == *"2 stale instance(s) removed"* ]]
+    [ ! -e "$RT/held.img" ]
+    [ ! -e "$RT/heldorphan.img" ]
+}
+
 @test "cleanup touches nothing but its own files, and never outside the directory" {
     mkdir -p "$RT" "$BATS_TEST_TMPDIR/outside"
     echo keep >"$BATS_TEST_TMPDIR/outside/victim.img"
@@ -392,7 +416,7 @@ EOF
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = /dev/null ]
     [ "${lines[1]}" = done ]
-    run "$SRQ" run -d "$RT" -n missing -s 1G -- "$BATS_TEST_TMPDIR/no-such-qemu"
+    run -127 "$SRQ" run -d "$RT" -n missing -s 1G -- "$BATS_TEST_TMPDIR/no-such-qemu"
     echo "$output"
     [ "$status" -eq 127 ]
     [[ $output == *"no-such-qemu: No such file or directory"* ]]
