@@ -316,6 +316,10 @@ EOF
     [[ $output == *"0 stale instance(s) removed"* ]]
     [ -f "$RT/held.img" ]
     [ -f "$RT/heldorphan.img" ]
+    run "$SRQ" remove -d "$RT" -n held
+    [ "$status" -eq 1 ]
+    [[ $output == *"--name held: a process has its image open; not removed"* ]]
+    [ -f "$RT/held.img" ]
     kill "$sleeper"
     wait "$sleeper" || true
     sleeper=""
