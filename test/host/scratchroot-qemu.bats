@@ -108,6 +108,9 @@ dead_pid() {
     run "$SRQ" run -d "$RT"
     [ "$status" -eq 2 ]
     [[ $output == *"no QEMU command"* ]]
+    run "$SRQ" run -d "$RT" -- "$FAKEQ" -m 512 -daemonize
+    [ "$status" -eq 2 ]
+    [[ $output == *"-daemonize is not for run"* ]]
     run "$SRQ" run -d "$RT" --owner 1 -- true
     [ "$status" -eq 2 ]
     [[ $output == *"--owner is for create"* ]]
