@@ -971,27 +971,27 @@ vm_qmp_hotplug_cmds() {
         "$node" "$node" "$bus" "$lun"
 }
 
-# vm_hotplug_when LOG REGEX DELAY BASE REPORT CMD...: in the background,
-# wait until a line of the console log LOG (not the kernel's echo of its
-# command line) matches the extended REGEX, sleep DELAY seconds, then send
+# vm_hotplug_when LOG REGEX NTH DELAY BASE REPORT CMD...: in the background,
+# wait until NTH lines of the console log LOG (not the kernel's echo of its
+# command line) match the extended REGEX, sleep DELAY seconds, then send
 # the QMP commands CMD (JSON objects) to the monitor of vm_qmp_open BASE.
 # REPORT gets what happened: "matched T", "sent T" (T in seconds since the
 # driver started, just before the boot), QMP's replies, and "done" or
 # "gave up ...". Sets VM_HOTPLUG_PID; the caller ends it (kill, wait) after
 # vm_run, should it still be waiting.
 vm_hotplug_when() {
-    local log=$1 regex=$2 delay=$3 base=$4 report=$5
-    shift 5
+    local log=$1 regex=$2 nth=$3 delay=$4 base=$5 report=$6
+    shift 6
     (
         local in out t0 now line n=0 want=$#
         exec {in}<>"$base.in" {out}<>"$base.out"
         t0=$(date +%s.%N)
         _el() { awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}'; }
         : >"$report"
-        while ! { [[ -f $log ]] && tr -d '\r' <"$log"; } | grep -v 'Command line' | grep -qE -- "$regex"; do
+        while (($({ [[ -f $log ]] && tr -d '\r' <"$log"; } | grep -v 'Command line' | grep -cE -- "$regex") < nth)); do
             now=$(_el)
             if ((${now%.*} > SR_VM_TIMEOUT)); then
-                echo "gave up: no console line matched '$regex' in ${SR_VM_TIMEOUT} s" >>"$report"
+                echo "gave up: not $nth console lines matched '$regex' in ${SR_VM_TIMEOUT} s" >>"$report"
                 exit 1
             fi
             sleep 0.2

@@ -62,11 +62,11 @@ fault_mke2fs_stub() {
     chmod 0755 "$FAULT_TREE$m"
 }
 
-# hotplug_start REGEX DELAY NAME SIZE LUN: a blank disk RUN/NAME.img that
-# QEMU gets on LUN, DELAY seconds after a console line matches REGEX. Call
-# before boot; hotplug_finish after it.
+# hotplug_start REGEX NTH DELAY NAME SIZE LUN: a blank disk RUN/NAME.img
+# that QEMU gets on LUN, DELAY seconds after the NTH console line that
+# matches REGEX. Call before boot; hotplug_finish after it.
 hotplug_start() {
-    local regex=$1 delay=$2 name=$3 size=$4 lun=$5
+    local regex=$1 nth=$2 delay=$3 name=$4 size=$5 lun=$6
     local -a cmds
     vm_disk "$RUN/$name.img" "$size" || fatal "make disk $name"
     vm_qmp_open "$RUN/qmp" || fatal "make the QMP FIFOs"
@@ -74,10 +74,10 @@ hotplug_start() {
     VM_EXTRA_ARGS=("${VM_QMP_ARGS[@]}")
     mapfile -t cmds < <(vm_qmp_hotplug_cmds "$name" "$RUN/$name.img" "$lun")
     ((${#cmds[@]} == 2)) || fatal "make the QMP commands"
-    vm_hotplug_when "$RUN/console.log" "$regex" "$delay" "$RUN/qmp" "$RUN/hotplug.log" "${cmds[@]}"
+    vm_hotplug_when "$RUN/console.log" "$regex" "$nth" "$delay" "$RUN/qmp" "$RUN/hotplug.log" "${cmds[@]}"
     # Whatever ends this run ends the driver too.
     trap 'kill "$VM_HOTPLUG_PID" 2>/dev/null || true' EXIT
-    note "hot-plug of ${name}.img on LUN $lun: ${delay} s after a console line matches '$regex'"
+    note "hot-plug of ${name}.img on LUN $lun: ${delay} s after console line $nth that matches '$regex'"
 }
 
 hotplug_finish() {
@@ -194,17 +194,18 @@ boot_stops() {
 # ---------------------------------------------------------------------------
 
 # The disk is hot-plugged a few seconds after the root is mounted, while
-# the helper waits for it (rd.scratch.timeout=60). dracut runs the helper
-# some seconds after its root mount (pre-pivot), so it gets a longer delay.
-# That the helper was waiting when the disk came is told from the guest's
-# clock: the kernel's line for the new disk against the helper's start (its
-# last line's time less setup_ms).
+# the helper waits for it (rd.scratch.timeout=60). dracut mounts the root,
+# unmounts it for fsck and mounts it again, then runs the helper (pre-pivot):
+# there the second mount counts, and the delay is longer. That the helper
+# was waiting when the disk came is told from the guest's clock: the
+# kernel's line for the new disk against the helper's start (its last
+# line's time less setup_ms).
 sc_late() {
-    local uuid setup sent delay=2 t_add t_end
-    [[ $PATH_NAME == standalone ]] || delay=8
+    local uuid setup sent nth=1 delay=2 t_add t_end
+    [[ $PATH_NAME != dracut ]] || { nth=2; delay=4; }
     root_add 0
     uuid=$(img_uuid "$RUN/root.img")
-    hotplug_start "$FAULT_ROOT_MOUNTED" "$delay" late 64G 1
+    hotplug_start "$FAULT_ROOT_MOUNTED" "$nth" "$delay" late 64G 1
     boot module "rd.scratch.lun=1 rd.scratch.timeout=60"
     hotplug_finish
     sent=$(hotplug_sent_at)
@@ -226,7 +227,7 @@ sc_toolate() {
     local uuid seen
     root_add 0
     uuid=$(img_uuid "$RUN/root.img")
-    hotplug_start 'scratchroot: .*falling back to tmpfs' 0 late 64G 1
+    hotplug_start 'scratchroot: .*falling back to tmpfs' 1 0 late 64G 1
     boot module "rd.scratch.lun=1 rd.scratch.timeout=1 sr.work=waitdisk"
     hotplug_finish
     seen=$(vm_lines "$LOG" SR-WAITDISK | head -n 1)
