@@ -494,9 +494,9 @@ EOF
     [ ! -e "$RT/r4.img" ]
 }
 
-# --- the runtime directory -------------------------------------------------------
+# --- the instance directory -------------------------------------------------------
 
-@test "unsafe runtime directories are refused, naming the option" {
+@test "unsafe instance directories are refused, naming the option" {
     mkdir -m 0777 "$BATS_TEST_TMPDIR/ww"
     chmod 0777 "$BATS_TEST_TMPDIR/ww"
     run "$SRQ" create -q -d "$BATS_TEST_TMPDIR/ww" -n x
@@ -533,22 +533,28 @@ EOF
     [[ $output == *"--dir $BATS_TEST_TMPDIR/no/such: cannot create it"* ]]
 }
 
-@test "the default directory: \$XDG_RUNTIME_DIR/scratchroot for a user, none without it" {
-    # a user as far as the helper can tell
+@test "the default directory: /var/tmp/scratchroot-qemu, -UID for a user" {
+    # /var/tmp is a tmpfs of this test's own, in a private mount namespace
     cat >"$BATS_TEST_TMPDIR/bin/id" <<'EOS'
 #!/bin/sh
 echo 4242
 EOS
     chmod +x "$BATS_TEST_TMPDIR/bin/id"
-    mkdir -m 0700 "$BATS_TEST_TMPDIR/xdg"
-    chown 4242 "$BATS_TEST_TMPDIR/xdg"
-    PATH=$BATS_TEST_TMPDIR/bin:$PATH XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/xdg run "$SRQ" list
+    run unshare -m sh -c '
+        mount -t tmpfs -o size=1m,mode=1777 none /var/tmp || exit 99
+        "$1" list || echo "root: list failed"
+        stat -c "root-dir %a %u" /var/tmp/scratchroot-qemu
+        PATH=$2:$PATH "$1" list 2>&1
+        echo "user: $?"
+        stat -c "user-dir %a %u" /var/tmp/scratchroot-qemu-4242' sh "$SRQ" "$BATS_TEST_TMPDIR/bin"
     echo "$output"
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 0 ]
+    [[ $output != *"root: list failed"* ]]
+    [[ $output == *"root-dir 700 0"* ]]
     # made with mode 0700 by root here, so owned by root: refused as not the user's
-    [[ $output == *"runtime directory (--dir) $BATS_TEST_TMPDIR/xdg/scratchroot: owned by uid 0, not by you (uid 4242)"* ]]
-    [ "$(stat -c %a "$BATS_TEST_TMPDIR/xdg/scratchroot")" = 700 ]
-    PATH=$BATS_TEST_TMPDIR/bin:$PATH XDG_RUNTIME_DIR="" run "$SRQ" list
-    [ "$status" -eq 2 ]
-    [[ $output == *"\$XDG_RUNTIME_DIR is not set, give --dir"* ]]
+    [[ $output == *"instance directory (--dir) /var/tmp/scratchroot-qemu-4242: owned by uid 0, not by you (uid 4242)"* ]]
+    [[ $output == *"user: 1"* ]]
+    [[ $output == *"user-dir 700 0"* ]]
+    # nothing reached the host's own /var/tmp
+    [ ! -e /var/tmp/scratchroot-qemu-4242 ]
 }
