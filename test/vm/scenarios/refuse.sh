@@ -16,11 +16,12 @@
 #              mapping holds when the helper runs
 #   mounted    an ext4 labelled scratchroot, mounted read-only when the
 #              helper runs
+#   swapon     (standalone) a swap area in use when the helper runs
 #   reuse      two boots on one disk: the second formats it afresh
 #
 # A bare LUN on two controllers (ambiguous) is the 'twocontrollers' scenario.
 
-SCENARIOS+=" readonly small gpt mbr swap vfat xfs ext4label lvm luks held mounted reuse"
+SCENARIOS+=" readonly small gpt mbr swap vfat xfs ext4label lvm luks held mounted swapon reuse"
 
 # refused_boot IMG CAUSE REGEX [DISKOPTS]: boot with the root on LUN 0 and
 # IMG on LUN 1 (with DISKOPTS), rd.scratch.lun=1. The helper must refuse IMG
@@ -201,43 +202,49 @@ check_holder_said() {
 }
 
 sc_held() {
-    local uuid before
     [[ $PATH_NAME == dracut ]] ||
         fatal "held needs dracut's shell initrd (its holder is a pre-pivot hook), not $PATH_NAME"
-    root_add 0
     held_disk
-    DISKS+=("$RUN/held.img:1")
-    uuid=$(img_uuid "$RUN/root.img")
-    before=$(img_sha "$RUN/held.img")
-    path_initrd() { held_dracut_initrd "$1"; }
-    boot module "rd.scratch.lun=1 sr.hold=dm sr.hold.lun=1"
-    check_holder_said "holding" "0:0:0:1" "device-mapper"
-    check_refused "$RUN/held.img" "$before" 0:0:0:1 "the device-mapper holder" 'in use by dm-[0-9]+$'
+    held_boot "$RUN/held.img" dm "the device-mapper mapping" "the device-mapper holder" 'in use by dm-[0-9]+$'
     check_eq "the held disk is still labelled scratchroot" "$(img_label "$RUN/held.img")" scratchroot
-    check_root_untouched "$uuid"
 }
 
-sc_mounted() {
-    local uuid before extra=""
+# held_boot IMG MODE HOW CAUSE REGEX: IMG on LUN 1, held with sr.hold=MODE
+# (the holder says "with HOW") when the helper runs: refused for CAUSE.
+held_boot() {
+    local img=$1 mode=$2 how=$3 cause=$4 re=$5 uuid before extra=""
     root_add 0
-    held_disk
-    DISKS+=("$RUN/held.img:1")
+    DISKS+=("$img:1")
     uuid=$(img_uuid "$RUN/root.img")
-    before=$(img_sha "$RUN/held.img")
+    before=$(img_sha "$img")
     case $PATH_NAME in
         dracut) path_initrd() { held_dracut_initrd "$1"; } ;;
         standalone)
             path_initrd() { held_standalone_initrd "$1"; }
             extra="rdinit=/srheld-init"
             ;;
-        *) fatal "mounted has a holder for the dracut and standalone paths, not $PATH_NAME" ;;
+        *) fatal "the holders are for the dracut and standalone paths, not $PATH_NAME" ;;
     esac
-    boot module "rd.scratch.lun=1 sr.hold=mount sr.hold.lun=1 $extra"
-    check_holder_said "holding" "0:0:0:1" "read-only mount"
-    check_refused "$RUN/held.img" "$before" 0:0:0:1 "the mount" \
-        'it or one of its partitions is mounted$|in use \(exclusive open: device busy\)$'
-    check_eq "the held disk is still labelled scratchroot" "$(img_label "$RUN/held.img")" scratchroot
+    boot module "rd.scratch.lun=1 sr.hold=$mode sr.hold.lun=1 $extra"
+    check_holder_said "holding" "(0:0:0:1) with $how"
+    check_refused "$img" "$before" 0:0:0:1 "$cause" "$re"
     check_root_untouched "$uuid"
+}
+
+sc_mounted() {
+    held_disk
+    held_boot "$RUN/held.img" mount "a read-only mount" "the mount" 'it or one of its partitions is mounted$'
+    check_eq "the held disk is still labelled scratchroot" "$(img_label "$RUN/held.img")" scratchroot
+}
+
+# Active swap: no holder in sysfs, no mount, only the kernel's EBUSY on the
+# exclusive open tells. The standalone holder runs busybox's swapon.
+sc_swapon() {
+    [[ $PATH_NAME == standalone ]] || fatal "swapon has its holder on the standalone path only, not $PATH_NAME"
+    vm_disk "$RUN/swap.img" 256M || fatal "make the swap disk"
+    mkswap -L heldswap "$RUN/swap.img" >/dev/null 2>&1 || fatal "mkswap the disk image"
+    held_boot "$RUN/swap.img" swap "swapon" "the busy exclusive open" \
+        'it is in use \(exclusive open: device busy\)$'
 }
 
 # ---------------------------------------------------------------------------
