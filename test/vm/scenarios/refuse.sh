@@ -20,6 +20,7 @@
 #   reuse      two boots on one disk: the second formats it afresh
 #
 # A bare LUN on two controllers (ambiguous) is the 'twocontrollers' scenario.
+# REFUSE_CMDLINE adds kernel options to the boots of refused_boot.
 
 SCENARIOS+=" readonly small gpt mbr swap vfat xfs ext4label lvm luks held mounted swapon reuse"
 
@@ -65,7 +66,7 @@ check_refused() {
 
 sc_readonly() {
     vm_disk "$RUN/blank.img" 1G || fatal "make the blank disk"
-    refused_boot "$RUN/blank.img" "read-only" 'read-only' ro
+    refused_boot "$RUN/blank.img" "read-only" 'it is read-only$' ro
     check "the blank disk is still all zeros" img_zero "$RUN/blank.img"
 }
 
