@@ -50,5 +50,9 @@ install() {
         # pre-pivot: the real root is mounted at $NEWROOT and nothing has
         # switched into it yet.
         inst_hook pre-pivot 10 "$moddir/scratchroot-pre-pivot.sh"
+        # pre-udev: overlay.ko loads in the background while udev finds the
+        # disks, rather than on the helper's first overlay mount. (In a
+        # systemd initrd the helper starts loading it itself.)
+        inst_hook pre-udev 90 "$moddir/scratchroot-preload.sh"
     fi
 }

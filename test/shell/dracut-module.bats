@@ -83,6 +83,7 @@ stub_dracut_lib() {
     grep -qx 'inst /build/scratchroot /usr/sbin/scratchroot' "$LOG"
     grep -Eqx 'inst /.*/mke2fs' "$LOG"
     grep -qx "inst_hook pre-pivot 10 $MOD/scratchroot-pre-pivot.sh" "$LOG"
+    grep -qx "inst_hook pre-udev 90 $MOD/scratchroot-preload.sh" "$LOG"
     grep -qx 'inst_multiple -o modprobe' "$LOG"
 }
 
@@ -212,4 +213,49 @@ scratchroot setup --newroot /sysroot" ]
     . "$MOD/scratchroot-pre-pivot.sh"
     . "$MOD/scratchroot-pre-pivot.sh"
     [ "$(grep -c '^scratchroot setup' "$LOG")" -eq 2 ]
+}
+
+# The pre-udev hook that starts loading overlay.ko early. It reads
+# /proc/cmdline itself: run it on a copy whose cmdline and module paths are
+# the test's own.
+preload() {
+    local hook=$BATS_TEST_TMPDIR/preload.sh
+    sed -e "s|/proc/cmdline|$BATS_TEST_TMPDIR/cmdline|" \
+        -e "s|/sys/module/overlay|$BATS_TEST_TMPDIR/module/overlay|" \
+        -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/scratchroot.conf|" \
+        "$MOD/scratchroot-preload.sh" >"$hook"
+    echo "$1" >"$BATS_TEST_TMPDIR/cmdline"
+    . "$hook"
+    wait
+}
+
+@test "preload hook: with rd.scratch options, overlay is loaded in the background" {
+    for c in "root=/dev/sda rd.scratch.lun=1" "rd.scratch" "rd.scratch=1 quiet" "ro rd.scratch.serial=x"; do
+        : >"$LOG"
+        preload "$c"
+        [ "$(cat "$LOG")" = "modprobe -q -b overlay" ] || { echo "cmdline '$c': $(cat "$LOG")"; return 1; }
+    done
+}
+
+@test "preload hook: nothing without rd.scratch options, with rd.scratch=0, or when overlay is there" {
+    for c in "root=/dev/sda ro quiet" "rd.scratch=0 rd.scratch.lun=1" "rd.scratchy=1 scratch.lun=1"; do
+        preload "$c"
+        refute_log modprobe || { echo "cmdline '$c'"; return 1; }
+    done
+    mkdir -p "$BATS_TEST_TMPDIR/module/overlay"
+    preload "rd.scratch.lun=1"
+    refute_log modprobe
+}
+
+@test "preload hook: the initrd's config file asks for it too" {
+    : >"$BATS_TEST_TMPDIR/scratchroot.conf"
+    preload "root=/dev/sda ro"
+    [ "$(cat "$LOG")" = "modprobe -q -b overlay" ]
+}
+
+@test "preload hook: a failing modprobe is quiet and the hook returns 0" {
+    printf '#!/bin/sh\necho "modprobe: FATAL: no such module" >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/bin/modprobe"
+    run preload "rd.scratch.lun=1"
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
 }
