@@ -3,26 +3,36 @@
 
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int kmsg_fd = -1;
+static bool kmsg;
 static int console_loglevel = -1;
+
+static int kmsg_open(void) {
+        return open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+}
 
 void log_open(int use_kmsg) {
         char buf[32];
         int fd;
         ssize_t k;
 
-        if (use_kmsg && kmsg_fd < 0)
-                kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        kmsg = false;
+        if (use_kmsg) {
+                fd = kmsg_open();
+                kmsg = fd >= 0;
+                if (fd >= 0)
+                        (void) close(fd);
+        }
 
         /* When stderr is a terminal and the kernel prints a line on the
          * console anyway, writing it to stderr too shows it twice. */
         console_loglevel = -1;
-        if (kmsg_fd < 0 || !isatty(STDERR_FILENO))
+        if (!kmsg || !isatty(STDERR_FILENO))
                 return;
         fd = open("/proc/sys/kernel/printk", O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -36,9 +46,7 @@ void log_open(int use_kmsg) {
 }
 
 void log_close(void) {
-        if (kmsg_fd >= 0)
-                (void) close(kmsg_fd);
-        kmsg_fd = -1;
+        kmsg = false;
 }
 
 /* Expands %m itself: glibc's printf would use errno, which the caller may
@@ -79,21 +87,28 @@ int log_full(enum log_level level, int errnum, const char *fmt, ...) {
 #pragma GCC diagnostic pop
         va_end(ap);
 
-        /* One line per message: embedded newlines (from hostile input that
-         * a message quotes) would forge further log lines. */
+        /* One line of printable ASCII per message: embedded newlines (from
+         * hostile input that a message quotes) would forge further log
+         * lines, other bytes would reach terminals raw. */
         for (char *c = line; *c; c++)
-                if (*c == '\n' || *c == '\r' || (unsigned char) *c < 0x20)
+                if ((unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7f)
                         *c = '?';
 
-        /* One write() per record: /dev/kmsg takes each write as one line. */
-        if (kmsg_fd >= 0) {
+        /* One write() per record: /dev/kmsg takes each write as one line.
+         * The kernel rate-limits each open file of /dev/kmsg to 10 records
+         * per 5 s and drops the rest silently: a fresh open per record keeps
+         * every reason on the console. */
+        if (kmsg) {
                 char rec[sizeof(line) + 32];
                 int k = snprintf(rec, sizeof(rec), "<%d>scratchroot: %s\n", (int) level, line);
+                int fd = kmsg_open();
 
-                if (k > 0)
-                        (void) !write(kmsg_fd, rec, (size_t) k < sizeof(rec) ? (size_t) k : sizeof(rec) - 1);
+                if (fd >= 0 && k > 0)
+                        (void) !write(fd, rec, (size_t) k < sizeof(rec) ? (size_t) k : sizeof(rec) - 1);
+                if (fd >= 0)
+                        (void) close(fd);
         }
-        if (kmsg_fd < 0 || (int) level >= console_loglevel)
+        if (!kmsg || (int) level >= console_loglevel)
                 (void) fprintf(stderr, "scratchroot: %s\n", line);
 
         return errnum == 0 ? 0 : -abs(errnum);

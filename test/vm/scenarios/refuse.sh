@@ -22,7 +22,7 @@
 # A bare LUN on two controllers (ambiguous) is the 'twocontrollers' scenario.
 # REFUSE_CMDLINE adds kernel options to the boots of refused_boot.
 
-SCENARIOS+=" readonly small gpt mbr swap vfat xfs ext4label lvm luks held mounted swapon reuse"
+SCENARIOS+=" readonly small gpt mbr swap vfat xfs ext4label lvm luks held mounted swapon reuse chatty"
 
 # refused_boot IMG CAUSE REGEX [DISKOPTS]: boot with the root on LUN 0 and
 # IMG on LUN 1 (with DISKOPTS), rd.scratch.lun=1. The helper must refuse IMG
@@ -68,6 +68,20 @@ sc_readonly() {
     vm_disk "$RUN/blank.img" 1G || fatal "make the blank disk"
     refused_boot "$RUN/blank.img" "read-only" 'it is read-only$' ro
     check "the blank disk is still all zeros" img_zero "$RUN/blank.img"
+}
+
+# chatty: a dozen unknown options, of which the helper reports the first
+# eight (OPTIONS_MAX_PROBLEMS), before the refusal. The kernel rate-limits
+# each open file of /dev/kmsg (10 records per 5 s): the refusal and the
+# switch, records 9 to 11, must still reach the console.
+sc_chatty() {
+    local o
+    REFUSE_CMDLINE=""
+    for o in a b c d e f g h i j k l; do REFUSE_CMDLINE+=" rd.scratch.unknown$o=1"; done
+    vm_disk "$RUN/blank.img" 1G || fatal "make the blank disk"
+    refused_boot "$RUN/blank.img" "read-only" 'it is read-only$' ro
+    check "the helper's eighth warning reached the console" helper_said "unknown option rd.scratch.unknownh,"
+    check "the helper's last line reached the console" helper_said "scratchroot: switching to"
 }
 
 sc_small() {
