@@ -13,7 +13,7 @@ static bool kmsg;
 static int console_loglevel = -1;
 
 static int kmsg_open(void) {
-        return open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        return open("/dev/kmsg", O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
 }
 
 void log_open(int use_kmsg) {
