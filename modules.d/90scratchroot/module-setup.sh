@@ -46,6 +46,9 @@ install() {
         # services.
         inst_simple "$moddir/scratchroot.service" "$systemdsystemunitdir/scratchroot.service"
         $SYSTEMCTL -q --root "$initdir" add-wants initrd-root-fs.target scratchroot.service
+        # Loads overlay.ko early, in parallel with udev (see the unit).
+        inst_simple "$moddir/scratchroot-preload.service" "$systemdsystemunitdir/scratchroot-preload.service"
+        $SYSTEMCTL -q --root "$initdir" add-wants sysinit.target scratchroot-preload.service
     else
         # pre-pivot: the real root is mounted at $NEWROOT and nothing has
         # switched into it yet.

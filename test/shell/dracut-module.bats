@@ -129,7 +129,25 @@ stub_dracut_lib() {
     install
     grep -qx "inst_simple $MOD/scratchroot.service /usr/lib/systemd/system/scratchroot.service" "$LOG"
     grep -qx 'systemctl -q --root /initdir add-wants initrd-root-fs.target scratchroot.service' "$LOG"
+    grep -qx "inst_simple $MOD/scratchroot-preload.service /usr/lib/systemd/system/scratchroot-preload.service" "$LOG"
+    grep -qx 'systemctl -q --root /initdir add-wants sysinit.target scratchroot-preload.service' "$LOG"
     ! grep -q '^inst_hook' "$LOG"
+}
+
+@test "the preload unit: early, not waited for, only when asked, never failing" {
+    unit=$MOD/scratchroot-preload.service
+    grep -qx 'DefaultDependencies=no' "$unit"
+    grep -qx 'Type=simple' "$unit"
+    grep -qx 'ExecStart=-/sbin/modprobe -q -b overlay' "$unit"
+    grep -qx 'ConditionKernelCommandLine=!rd.scratch=0' "$unit"
+    grep -qx 'ConditionKernelCommandLine=|rd.scratch.lun' "$unit"
+    grep -qx 'ConditionPathExists=|/etc/scratchroot.conf' "$unit"
+    grep -Eqx 'Before=scratchroot.service .*' "$unit"
+    if command -v systemd-analyze >/dev/null; then
+        run systemd-analyze verify --man=no "$unit"
+        echo "$output"
+        [[ $output != *"Unknown key"* && $output != *"Unknown section"* ]]
+    fi
 }
 
 @test "the unit runs after sysroot.mount and before initrd-root-fs.target" {
