@@ -319,10 +319,16 @@ int run_setup(const struct setup_args *a) {
                 format = verdict_to_string(out.verdict);
         } else if (o.fallback == FALLBACK_TMPFS) {
                 log_warning("%s, falling back to tmpfs", out.reason);
-                if (try_tmpfs(a, &o, &out) == 0)
+                r = try_tmpfs(a, &o, &out);
+                if (r == 0)
                         out.backing = BACKING_TMPFS;
-                else
-                        log_error("the tmpfs overlay failed too, leaving the root as it is");
+                else {
+                        size_t k = strlen(out.reason);
+
+                        (void) snprintf(out.reason + k, sizeof(out.reason) - k, "; the tmpfs overlay failed too: %s",
+                                        strerror(-r));
+                        log_error("the tmpfs overlay failed too (%s), leaving the root as it is", strerror(-r));
+                }
         } else if (o.fallback == FALLBACK_NONE)
                 log_warning("%s; rd.scratch.fallback=none, leaving the root as it is", out.reason);
         else {
