@@ -50,16 +50,22 @@ static int append(char *text, size_t n, const char *s, size_t len) {
         return 0;
 }
 
-int smbios_oem_options(const unsigned char *raw, size_t len, char *text, size_t n) {
+static int smbios_bad(size_t at, size_t *ret_bad) {
+        if (ret_bad)
+                *ret_bad = at;
+        return -EBADMSG;
+}
+
+int smbios_oem_options(const unsigned char *raw, size_t len, char *text, size_t n, size_t *ret_bad) {
         size_t flen, p;
         bool found = false;
 
         /* type, length of the formatted area, handle, then the count */
         if (len < 5 || raw[0] != 11)
-                return -EBADMSG;
+                return smbios_bad(0, ret_bad);
         flen = raw[1];
         if (flen < 5 || flen > len)
-                return -EBADMSG;
+                return smbios_bad(1, ret_bad);
         if (n == 0)
                 return -E2BIG;
         text[0] = '\0';
@@ -74,12 +80,12 @@ int smbios_oem_options(const unsigned char *raw, size_t len, char *text, size_t 
                 int r;
 
                 if (p >= len || !(nul = memchr(s, '\0', len - p)))
-                        return -EBADMSG;
+                        return smbios_bad(p, ret_bad);
                 slen = (size_t) (nul - s);
                 if (slen == 0) {
                         /* No strings at all is written as two NULs. */
                         if (p == flen && (p + 1 >= len || raw[p + 1] != '\0'))
-                                return -EBADMSG;
+                                return smbios_bad(p + 1, ret_bad);
                         break;
                 }
                 if (slen >= klen && memcmp(s, SMBIOS_KEY, klen) == 0) {
@@ -87,6 +93,8 @@ int smbios_oem_options(const unsigned char *raw, size_t len, char *text, size_t 
                         size_t bad;
 
                         r = blob_to_text(s + klen, slen - klen, value, sizeof(value), &bad);
+                        if (r == -EBADMSG)
+                                return smbios_bad(p + klen + bad, ret_bad);
                         if (r < 0)
                                 return r;
                         r = append(text, n, value, strlen(value));
@@ -177,7 +185,7 @@ int read_smbios(const char *sysfs, char *text, size_t n, size_t *ret_bad) {
                 r = read_blob(path, buf, SOURCE_MAX_BYTES, &len);
                 if (r < 0)
                         break;
-                r = smbios_oem_options(buf, len, one, sizeof(one));
+                r = smbios_oem_options(buf, len, one, sizeof(one), ret_bad);
                 if (r == -ENOENT) {
                         r = 0;
                         continue;
@@ -190,8 +198,6 @@ int read_smbios(const char *sysfs, char *text, size_t n, size_t *ret_bad) {
                 found = true;
         }
         (void) closedir(d);
-        if (r == -EBADMSG && ret_bad)
-                *ret_bad = 0;
         if (r < 0)
                 return r;
         return found ? 0 : -ENOENT;

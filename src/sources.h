@@ -20,8 +20,9 @@ int blob_to_text(const unsigned char *blob, size_t len, char *text, size_t n, si
 
 /* Collects the values of SMBIOS_KEY strings in one raw SMBIOS structure of
  * type 11 (OEM strings), separated by blanks. Returns 0, -ENOENT when the
- * structure has none, -EBADMSG when the structure is malformed. */
-int smbios_oem_options(const unsigned char *raw, size_t len, char *text, size_t n);
+ * structure has none, -EBADMSG when the structure is malformed, with the
+ * offset in raw of the first byte found wrong in ret_bad. */
+int smbios_oem_options(const unsigned char *raw, size_t len, char *text, size_t n, size_t *ret_bad);
 
 /* Each returns 0 with the text, -ENOENT when the source is absent, or
  * another -errno (-EBADMSG: refused content, with where in ret_bad). */

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
 
         memset(text, 'Z', sizeof(text));
-        r = smbios_oem_options(data, size, text, sizeof(text));
+        r = smbios_oem_options(data, size, text, sizeof(text), NULL);
         FUZZ_ASSERT(r == 0 || r == -ENOENT || r == -EBADMSG || r == -E2BIG, "result %d", r);
         if (size < 5 || data[0] != 11 || data[1] < 5 || data[1] > size)
                 FUZZ_ASSERT(r == -EBADMSG, "malformed header taken: %d", r);
@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         /* A smaller buffer: the same text when it fits, else -E2BIG. */
         n = size ? data[size - 1] % (len + 2) : 0;
-        r2 = smbios_oem_options(data, size, small, n);
+        r2 = smbios_oem_options(data, size, small, n, NULL);
         if (len < n)
                 FUZZ_ASSERT(r2 == 0 && strcmp(small, text) == 0, "into %zu bytes: %d", n, r2);
         else

@@ -185,7 +185,7 @@ static void smb_end(struct smb *s) {
 }
 
 static int smb_parse(const struct smb *s, char *text, size_t n) {
-        return smbios_oem_options(s->b, s->len, text, n);
+        return smbios_oem_options(s->b, s->len, text, n, NULL);
 }
 
 static void test_smbios_good(void) {
@@ -332,9 +332,9 @@ static void test_smbios_bad(void) {
                 static const unsigned char tiny[][4] = { { 11 }, { 11, 5 }, { 11, 5, 0 }, { 11, 5, 0, 0 } };
 
                 for (unsigned i = 0; i < 4; i++)
-                        check_err(smbios_oem_options(tiny[i], i + 1, text, sizeof(text)), -EBADMSG,
+                        check_err(smbios_oem_options(tiny[i], i + 1, text, sizeof(text), NULL), -EBADMSG,
                                   "%u bytes: -EBADMSG", i + 1);
-                check_err(smbios_oem_options(tiny[0], 0, text, sizeof(text)), -EBADMSG, "0 bytes: -EBADMSG");
+                check_err(smbios_oem_options(tiny[0], 0, text, sizeof(text), NULL), -EBADMSG, "0 bytes: -EBADMSG");
         }
 
         {
@@ -490,16 +490,21 @@ static void test_smbios_read(void) {
         smbios_one(sys, "11-0", "rd.scratch.lun=\x01");
         bad = 99;
         check_err(read_smbios(sys, text, sizeof(text), &bad), -EBADMSG, "smbios: control byte in value: -EBADMSG");
+        /* 5 bytes of formatted area, "vendor=ACME" and its NUL, the key,
+         * "rd.scratch.lun=". */
+        check(bad == 56, "smbios: the control byte's offset in the structure is 56 (%zu)", bad);
         smb_begin(&s, 11, 5);
         smb_raw(&s, "org.scratchroot.options=rd.scratch.lun=1", 40);
         smbios_entry(sys, "11-0", &s);
         check_err(read_smbios(sys, text, sizeof(text), &bad), -EBADMSG, "smbios: unterminated string: -EBADMSG");
+        check(bad == 5, "smbios: the unterminated string starts at offset 5 (%zu)", bad);
         smb_begin(&s, 11, 5);
         smb_str(&s, "org.scratchroot.options=rd.scratch.lun=1");
         smb_end(&s);
         s.b[1] = 3;
         smbios_entry(sys, "11-0", &s);
         check_err(read_smbios(sys, text, sizeof(text), &bad), -EBADMSG, "smbios: length byte 3: -EBADMSG");
+        check(bad == 1, "smbios: the length byte is at offset 1 (%zu)", bad);
 
         /* Size: the raw structure counts, 4096 bytes at most. */
         new_dir("smbios-size", sys);
