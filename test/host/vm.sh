@@ -278,6 +278,6 @@ out=$("$SRQ" create -d "$RT" -n next --owner $$ -s 1G 2>&1 >/dev/null)
 note "boot 3: a start after the owner died: $out"
 check "boot 3: the next start removed the instance whose owner died" gone "$RT/other.img"
 "$SRQ" remove -q -d "$RT" -n next || notok "remove the instance 'next'"
-check "remove left the runtime directory empty" empty_dir "$RT"
+check "remove left the instance directory empty" empty_dir "$RT"
 
 finish
