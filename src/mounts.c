@@ -119,27 +119,37 @@ int mount_overlay_root(const char *newroot, bool *ret_volatile) {
                 goto fail_lower;
         }
 
-        /* volatile: no syncs reach the scratch disk, its data dies with the
-         * boot anyway. Kernels before 5.10 reject the option with EINVAL. */
-        {
-                char opts[sizeof(base) + 16];
+        /* Tried in this order, each on EINVAL from the one before:
+         * - volatile: no syncs reach the scratch disk, its data dies with the
+         *   boot anyway (kernels before 5.10 reject it);
+         * - redirect_dir=on, metacopy=on: renaming a directory of the image
+         *   and chown/chmod of its files no longer copy the data up (bench:
+         *   0.05x and 0.3x the time). overlayfs warns against them with an
+         *   untrusted upper layer; this one is made fresh at every boot and
+         *   only root can reach it. Kernels without them reject them. */
+        static const struct {
+                const char *extra;
+                const char *rejected; /* NULL: the last try */
+        } tries[] = {
+                { ",volatile,redirect_dir=on,metacopy=on",
+                  "options redirect_dir=on,metacopy=on rejected, mounting without them" },
+                { ",volatile", "option volatile rejected, mounting without it" },
+                { "", NULL },
+        };
 
-                (void) snprintf(opts, sizeof(opts), "%s,volatile", base);
+        for (size_t i = 0;; i++) {
+                char opts[sizeof(base) + 64];
+
+                (void) snprintf(opts, sizeof(opts), "%s%s", base, tries[i].extra);
                 if (mount("overlay", newroot, "overlay", 0, opts) == 0) {
-                        *ret_volatile = true;
+                        *ret_volatile = strstr(tries[i].extra, "volatile") != NULL;
                         return 0;
                 }
-                if (errno != EINVAL) {
+                if (errno != EINVAL || !tries[i].rejected) {
                         r = log_error_errno(errno, "cannot mount the overlay on %s: %m", newroot);
                         goto fail_lower;
                 }
-                log_warning("overlay option volatile rejected, mounting without it");
-                if (mount("overlay", newroot, "overlay", 0, base) < 0) {
-                        r = log_error_errno(errno, "cannot mount the overlay on %s: %m", newroot);
-                        goto fail_lower;
-                }
-                *ret_volatile = false;
-                return 0;
+                log_warning("overlay %s", tries[i].rejected);
         }
 
 fail_lower:

@@ -105,15 +105,37 @@ report() {
     fi
 }
 
+# A kernel without metacopy rejects redirect_dir=on,metacopy=on with EINVAL:
+# the helper mounts the overlay again without them, still volatile.
+case_metacopy() {
+    run_case metacopy-einval
+    local nr=$C/newroot mo
+    expect "exit status" "$(cat "$C/rc")" 0
+    expect "state backing" "$(st backing)" tmpfs
+    expect "state volatile" "$(st volatile)" 1
+    expect "overlay mounts the shim refused" "$(grep -c '^refused ' "$C/mounts.log")" 1
+    expect "overlay mounts the shim passed" "$(grep -c '^passed ' "$C/mounts.log")" 1
+    awk '$1 == "passed" && $3 ~ /metacopy|redirect_dir/ {f = 1} END {exit f}' "$C/mounts.log" ||
+        fail "the retry asked for metacopy or redirect_dir again"
+    expect_log "overlay options redirect_dir=on,metacopy=on rejected, mounting without them"
+    mo=$(mount_of "$nr")
+    [[ $mo == overlay\ * ]] || fail "$nr is not an overlay ($mo)"
+    [[ ,${mo#* }, == *,volatile,* || ,${mo#* }, == *,fsync=volatile,* ]] ||
+        fail "the overlay is not volatile ($mo)"
+    expect "a write through the overlay" "$(cat "$C/write")" ok
+    report metacopy-einval "overlay rejects metacopy (EINVAL): mounted again without it and redirect_dir, volatile"
+}
+
 # A kernel before 5.10 rejects the overlay option volatile with EINVAL: the
-# helper mounts the overlay again without it, and says so.
+# helper mounts the overlay again without it (and without metacopy and
+# redirect_dir, tried first with it), and says so.
 case_volatile() {
     run_case volatile-einval
     local nr=$C/newroot mo
     expect "exit status" "$(cat "$C/rc")" 0
     expect "state backing" "$(st backing)" tmpfs
     expect "state volatile" "$(st volatile)" 0
-    expect "overlay mounts the shim refused" "$(grep -c '^refused ' "$C/mounts.log")" 1
+    expect "overlay mounts the shim refused" "$(grep -c '^refused ' "$C/mounts.log")" 2
     expect "overlay mounts the shim passed" "$(grep -c '^passed ' "$C/mounts.log")" 1
     awk '$1 == "refused" && ("," $3 ",") ~ /,volatile,/ {f = 1} END {exit !f}' "$C/mounts.log" ||
         fail "the refused mount did not ask for volatile"
@@ -152,7 +174,7 @@ case_nooverlay() {
 
 main() {
     SO=${1:-${SR_MOUNTFAULT_SO:-$SR_BUILD/test/mountfault.so}}
-    echo "1..2"
+    echo "1..3"
     [[ $(id -u) == 0 ]] || { echo "Bail out! needs root (mount namespaces)"; exit 1; }
     for t in unshare findmnt; do
         command -v "$t" >/dev/null || { echo "Bail out! $t is needed"; exit 1; }
@@ -167,6 +189,7 @@ main() {
     T=$(mktemp -d "${TMPDIR:-/tmp}/sr-faults.XXXXXX") || { echo "Bail out! mktemp"; exit 1; }
     trap 'rm -rf "$T"' EXIT
     case_volatile
+    case_metacopy
     case_nooverlay
     echo "# $FAILED failed"
     ((FAILED == 0))

@@ -3,6 +3,8 @@
  * that lacks a feature would answer. SR_MOUNTFAULT picks the fault:
  *   volatile-einval  an overlay mount whose data holds "volatile" fails
  *                    with EINVAL (kernels before 5.10)
+ *   metacopy-einval  one whose data holds "metacopy" fails with EINVAL
+ *                    (a kernel built without it)
  *   overlay-enodev   every overlay mount fails with ENODEV (no overlay
  *                    module)
  * Every overlay mount is recorded, one line each, in SR_MOUNTFAULT_LOG as
@@ -43,6 +45,8 @@ int mount(const char *source, const char *target, const char *type, unsigned lon
                 int err = 0;
 
                 if (fault && strcmp(fault, "volatile-einval") == 0 && d && strstr(d, "volatile"))
+                        err = EINVAL;
+                else if (fault && strcmp(fault, "metacopy-einval") == 0 && d && strstr(d, "metacopy"))
                         err = EINVAL;
                 else if (fault && strcmp(fault, "overlay-enodev") == 0)
                         err = ENODEV;
