@@ -112,7 +112,12 @@ must=(
     /usr/share/initramfs-tools/scripts/local-bottom/scratchroot
     /usr/share/man/man8/scratchroot.8.gz
     /usr/share/man/man8/scratchroot-mkinitramfs.8.gz
+    /usr/sbin/scratchroot-qemu
+    /usr/share/man/man8/scratchroot-qemu.8.gz
     /usr/share/doc/scratchroot/README.md.gz
+    /usr/share/doc/scratchroot/docs/security.md.gz
+    /usr/share/doc/scratchroot/docs/performance.md.gz
+    /usr/share/doc/scratchroot/docs/memory-win.png
     /usr/share/doc/scratchroot/README.Debian
     /usr/share/doc/scratchroot/copyright
 )
