@@ -287,12 +287,14 @@ EOF
     [[ $output == *"removed stale instance dead (owner pid $dead is gone)"* ]]
     [[ $output == *"removed stale instance reused"* ]]
     [[ $output == *"removed stale instance oldboot"* ]]
-    [[ $output == *"removed stale instance orphan"* ]]
-    [[ $output == *"4 stale instance(s) removed"* ]]
-    for n in dead reused oldboot orphan; do
+    [[ $output == *"3 stale instance(s) removed"* ]]
+    for n in dead reused oldboot; do
         [ ! -e "$RT/$n.img" ]
         [ ! -e "$RT/$n.lock" ]
     done
+    # an image without a lock record of ours is not an instance: kept
+    [[ $output != *orphan* ]]
+    [ -f "$RT/orphan.img" ]
     [ -f "$RT/live.img" ]
     [ -f "$RT/live.lock" ]
     # once its owner is gone, the next start removes it
@@ -328,9 +330,10 @@ EOF
     sleeper=""
     run "$SRQ" cleanup -d "$RT"
     echo "$output"
-    [[ $output == *"2 stale instance(s) removed"* ]]
+    [[ $output == *"1 stale instance(s) removed"* ]]
     [ ! -e "$RT/held.img" ]
-    [ ! -e "$RT/heldorphan.img" ]
+    # no lock record of ours: not an instance, never removed
+    [ -f "$RT/heldorphan.img" ]
 }
 
 @test "cleanup touches nothing but its own files, and never outside the directory" {
@@ -343,13 +346,23 @@ EOF
     echo x >"$RT/.hidden.img"
     echo x >"$RT/-dash.img"
     mkdir "$RT/sub.img.d"
+    # a VM's own disk kept in the same directory, and a lock of another tool
+    echo keep >"$RT/disk.img"
+    echo keep >"$RT/other.img"
+    echo "some other tool's lock" >"$RT/other.lock"
     run "$SRQ" cleanup -d "$RT"
     echo "$output"
     [ "$status" -eq 0 ]
+    [[ $output == *"0 stale instance(s) removed"* ]]
     [ "$(cat "$BATS_TEST_TMPDIR/outside/victim.img")" = keep ]
     [ "$(cat "$BATS_TEST_TMPDIR/outside/victim.lock")" = keep ]
-    [ ! -L "$RT/link.img" ]
-    [ ! -L "$RT/link.lock" ]
+    [ "$(cat "$RT/disk.img")" = keep ]
+    [ "$(cat "$RT/other.img")" = keep ]
+    [ -f "$RT/other.lock" ]
+    run "$SRQ" remove -d "$RT" -n disk
+    [ "$status" -eq 1 ]
+    [[ $output == *"--name disk: $RT/disk.lock holds no record of this program; not an instance of it, not removed"* ]]
+    [ "$(cat "$RT/disk.img")" = keep ]
     [ -f "$RT/notes.txt" ]
     [ -f "$RT/.hidden.img" ]
     [ -f "$RT/-dash.img" ]
