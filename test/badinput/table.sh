@@ -30,6 +30,8 @@ SR_SOURCE=${SR_SOURCE:-$(cd "$(dirname "$SELF")/../.." && pwd)}
 SR_BUILD=${SR_BUILD:-$SR_SOURCE/build}
 SR_HELPER=${SR_HELPER:-$SR_BUILD/src/scratchroot}
 export SR_SOURCE SR_BUILD SR_HELPER
+# shellcheck source=test/integration/fakesys.sh
+. "$SR_SOURCE/test/integration/fakesys.sh"
 
 SOURCES=(cmdline fw_cfg smbios virtio-port config)
 # For trying out a change: BADINPUT_SOURCES="smbios config" runs only
@@ -330,15 +332,7 @@ cleanup() {
 
 # The fake sysfs: the blank disk at 0:0:0:1, nothing else.
 sysfs_base() {
-    local s=$T/sys-base n=${LOOP#/dev/} dev=devices/pci0000:00/0000:00:03.0/virtio1/host0/target0:0:0/0:0:0:1
-    local blk a
-    blk=$s/$dev/block/sdb
-    mkdir -p "$s/bus/scsi/devices" "$s/dev/block" "$blk/holders" "$blk/slaves" || return 1
-    for a in dev size ro removable; do
-        cat "/sys/class/block/$n/$a" >"$blk/$a" || return 1
-    done
-    ln -s "../../../$dev" "$s/bus/scsi/devices/0:0:0:1"
-    ln -s "../../$dev/block/sdb" "$s/dev/block/$(cat "/sys/class/block/$n/dev")"
+    fakesys_scsi "$T/sys-base" 0:0:0:1 sdb "$LOOP"
 }
 
 main() {

@@ -22,6 +22,8 @@ SR_SOURCE=${SR_SOURCE:-$(cd "$(dirname "$SELF")/../.." && pwd)}
 SR_BUILD=${SR_BUILD:-$SR_SOURCE/build}
 SR_HELPER=${SR_HELPER:-$SR_BUILD/src/scratchroot}
 export SR_SOURCE SR_BUILD SR_HELPER
+# shellcheck source=test/integration/fakesys.sh
+. "$SR_SOURCE/test/integration/fakesys.sh"
 
 # What the helper uses.
 RUN_DIR=/run/scratchroot
@@ -243,41 +245,11 @@ mkimg() {
     truncate -s "$2" "$img" && echo "$img"
 }
 
-# block_attrs DIR LOOP: a sysfs block directory describing LOOP.
-block_attrs() {
-    local dir=$1 n=${2#/dev/} a
-    mkdir -p "$dir/holders" "$dir/slaves"
-    for a in dev size ro removable; do
-        cat "/sys/class/block/$n/$a" >"$dir/$a" || return 1
-    done
-    mkdir -p "$dir/queue"
-    cat "/sys/class/block/$n/queue/discard_max_bytes" >"$dir/queue/discard_max_bytes" || return 1
-}
-
-devdir_of() {
-    local h=${1%%:*}
-    echo "devices/pci0000:00/0000:00:03.0/virtio1/host$h/target${1%:*}/$1"
-}
-
-sysfs_init() {
-    local n=${ROOT_LOOP#/dev/}
-    mkdir -p "$S/bus/scsi/devices" "$S/dev/block"
-    block_attrs "$S/devices/virtual/block/$n" "$ROOT_LOOP"
-    ln -s "../../devices/virtual/block/$n" "$S/dev/block/$ROOT_DEVNO"
-}
-
 # scsi_disk HCTL NAME LOOP: a SCSI disk at HCTL whose block device is called
 # NAME and has LOOP's number and attributes. Sets BLK to its directory.
 scsi_disk() {
-    local hctl=$1 name=$2 loop=$3 devdir devno
-    devdir=$(devdir_of "$hctl")
-    devno=$(devno_of "$loop")
-    BLK=$S/$devdir/block/$name
-    block_attrs "$BLK" "$loop"
-    ln -s "../../../$devdir" "$S/bus/scsi/devices/$hctl"
-    if [[ ! -e $S/dev/block/$devno ]]; then
-        ln -s "../../$devdir/block/$name" "$S/dev/block/$devno"
-    fi
+    BLK=$S/$(fakesys_devdir "$1")/block/$2
+    fakesys_scsi "$S" "$@"
 }
 
 # fake_partition NUM LOOP: a partition NUM of the disk at $BLK with LOOP's
@@ -743,7 +715,7 @@ c_refuse_root_md() {
     one_disk member 64M || return
     mdloop=$(attach "$(mkimg md 8M)") || return
     md=$S/devices/virtual/block/md127
-    block_attrs "$md" "$mdloop"
+    fakesys_block "$md" "$mdloop"
     ln -sr "$BLK" "$md/slaves/$NAME1"
     ln -sr "$md" "$BLK/holders/md127"
     mkdir -p "$md/md127p1"
@@ -964,7 +936,7 @@ two_disks() {
 c_two_blocks() {
     two_disks || return
     rm "$S/bus/scsi/devices/1:0:0:1"
-    mv "$S/$(devdir_of 1:0:0:1)/block/$NAME2" "$S/$(devdir_of 0:0:0:1)/block/"
+    mv "$S/$(fakesys_devdir 1:0:0:1)/block/$NAME2" "$S/$(fakesys_devdir 0:0:0:1)/block/"
     in_ns ns_run r "rd.scratch.lun=0:0:0:1 rd.scratch.force=1"
     use r || return
     expect_rc 0
@@ -1071,8 +1043,8 @@ stage_disk() {
     SHA0=$(sha "$IMG")
     LOOP=$(attach "$IMG") || return 1
     DEVNO=$(devno_of "$LOOP")
-    DEVDIR=$(devdir_of "$1")
-    block_attrs "$C/stage/block/$2" "$LOOP"
+    DEVDIR=$(fakesys_devdir "$1")
+    fakesys_block "$C/stage/block/$2" "$LOOP"
 }
 
 c_hotplug() {
@@ -1103,7 +1075,7 @@ c_too_late() {
 # A SCSI device at the LUN that never gets a block device (a tape, say).
 c_no_block() {
     local devdir
-    devdir=$(devdir_of 0:0:0:1)
+    devdir=$(fakesys_devdir 0:0:0:1)
     mkdir -p "$S/$devdir"
     ln -s "../../../$devdir" "$S/bus/scsi/devices/0:0:0:1"
     in_ns ns_run r "rd.scratch.lun=1 rd.scratch.timeout=0.2"
@@ -1414,7 +1386,7 @@ run_case() {
     mkdir -p "$C" "$NEWROOT"
     : >"$C/fail"
     nloops=$(wc -l <"$T/loops")
-    sysfs_init
+    fakesys_root "$S" "$ROOT_LOOP"
 
     t0=$(date +%s%N)
     "$fn"

@@ -29,6 +29,8 @@ SR_SOURCE=${SR_SOURCE:-$(cd "$(dirname "$SELF")/../.." && pwd)}
 SR_BUILD=${SR_BUILD:-$SR_SOURCE/build}
 SR_HELPER=${SR_HELPER:-$SR_BUILD/src/scratchroot}
 export SR_SOURCE SR_BUILD SR_HELPER
+# shellcheck source=test/integration/fakesys.sh
+. "$SR_SOURCE/test/integration/fakesys.sh"
 
 RUN_DIR=/run/scratchroot
 SCRATCH=$RUN_DIR/scratch
@@ -257,16 +259,8 @@ attach() {
     echo "$l"
 }
 
-block_attrs() {
-    local dir=$1 n=${2#/dev/} a
-    mkdir -p "$dir/holders" "$dir/slaves"
-    for a in dev size ro removable; do
-        cat "/sys/class/block/$n/$a" >"$dir/$a" || return 1
-    done
-}
-
 main() {
-    local t src dev n
+    local t src n
     [[ $(id -u) == 0 ]] || bail "needs root"
     [[ -x $SR_HELPER ]] || bail "no helper at $SR_HELPER"
     for t in unshare losetup findmnt setpriv mkfs.ext4 debugfs cc stat; do
@@ -296,14 +290,8 @@ main() {
     DISK=$(attach "$T/scratch.img") || bail "cannot attach the scratch image"
 
     # Fake sysfs: the root's loop device, and the scratch disk at 0:0:0:1.
-    n=${ROOT_LOOP#/dev/}
-    mkdir -p "$S/bus/scsi/devices" "$S/dev/block"
-    block_attrs "$S/devices/virtual/block/$n" "$ROOT_LOOP" || bail "sysfs"
-    ln -s "../../devices/virtual/block/$n" "$S/dev/block/$(cat "/sys/class/block/$n/dev")"
-    dev=devices/pci0000:00/0000:00:03.0/virtio1/host0/target0:0:0/0:0:0:1
-    block_attrs "$S/$dev/block/sdz" "$DISK" || bail "sysfs"
-    ln -s "../../../$dev" "$S/bus/scsi/devices/0:0:0:1"
-    ln -s "../../$dev/block/sdz" "$S/dev/block/$(cat "/sys/class/block/${DISK#/dev/}/dev")"
+    fakesys_root "$S" "$ROOT_LOOP" || bail "sysfs"
+    fakesys_scsi "$S" 0:0:0:1 sdz "$DISK" || bail "sysfs"
 
     export T NEWROOT S ROOT_LOOP
     for src in ns_scratch ns_tmpfs; do
