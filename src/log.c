@@ -77,6 +77,7 @@ static void expand_percent_m(char *out, size_t n, const char *fmt, int errnum) {
 
 int log_full(enum log_level level, int errnum, const char *fmt, ...) {
         char f[512], line[1024];
+        bool logged = false;
         va_list ap;
 
         expand_percent_m(f, sizeof(f), fmt, errnum);
@@ -97,18 +98,19 @@ int log_full(enum log_level level, int errnum, const char *fmt, ...) {
         /* One write() per record: /dev/kmsg takes each write as one line.
          * The kernel rate-limits each open file of /dev/kmsg to 10 records
          * per 5 s and drops the rest silently: a fresh open per record keeps
-         * every reason on the console. */
+         * every reason on the console. Without it, the line goes to stderr. */
         if (kmsg) {
                 char rec[sizeof(line) + 32];
                 int k = snprintf(rec, sizeof(rec), "<%d>scratchroot: %s\n", (int) level, line);
                 int fd = kmsg_open();
 
-                if (fd >= 0 && k > 0)
-                        (void) !write(fd, rec, (size_t) k < sizeof(rec) ? (size_t) k : sizeof(rec) - 1);
-                if (fd >= 0)
+                if (fd >= 0) {
+                        logged = k > 0 &&
+                                 write(fd, rec, (size_t) k < sizeof(rec) ? (size_t) k : sizeof(rec) - 1) > 0;
                         (void) close(fd);
+                }
         }
-        if (!kmsg || (int) level >= console_loglevel)
+        if (!logged || (int) level >= console_loglevel)
                 (void) fprintf(stderr, "scratchroot: %s\n", line);
 
         return errnum == 0 ? 0 : -abs(errnum);

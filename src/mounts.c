@@ -119,37 +119,40 @@ int mount_overlay_root(const char *newroot, bool *ret_volatile) {
                 goto fail_lower;
         }
 
-        /* Tried in this order, each on EINVAL from the one before:
+        /* Options beyond the directories, tried in this order while the
+         * kernel answers EINVAL (it does not say which option it lacks):
          * - volatile: no syncs reach the scratch disk, its data dies with the
-         *   boot anyway (kernels before 5.10 reject it);
+         *   boot anyway (5.10 and later);
          * - redirect_dir=on, metacopy=on: renaming a directory of the image
          *   and chown/chmod of its files no longer copy the data up (bench:
-         *   0.05x and 0.3x the time). overlayfs warns against them with an
-         *   untrusted upper layer; this one is made fresh at every boot and
-         *   only root can reach it. Kernels without them reject them. */
+         *   0.05x and 0.3x the time; 4.19 and later). overlayfs warns against
+         *   them with an untrusted upper layer; this one is made fresh at
+         *   every boot and only root can reach it. */
         static const struct {
                 const char *extra;
-                const char *rejected; /* NULL: the last try */
+                const char *missing; /* what the mount goes without */
         } tries[] = {
-                { ",volatile,redirect_dir=on,metacopy=on",
-                  "options redirect_dir=on,metacopy=on rejected, mounting without them" },
-                { ",volatile", "option volatile rejected, mounting without it" },
-                { "", NULL },
+                { ",volatile,redirect_dir=on,metacopy=on", NULL },
+                { ",redirect_dir=on,metacopy=on", "option volatile rejected, mounted without it" },
+                { ",volatile", "options redirect_dir=on,metacopy=on rejected, mounted without them" },
+                { "", "options volatile,redirect_dir=on,metacopy=on rejected, mounted without them" },
         };
+        size_t n = sizeof(tries) / sizeof(tries[0]);
 
-        for (size_t i = 0;; i++) {
+        for (size_t i = 0; i < n; i++) {
                 char opts[sizeof(base) + 64];
 
                 (void) snprintf(opts, sizeof(opts), "%s%s", base, tries[i].extra);
                 if (mount("overlay", newroot, "overlay", 0, opts) == 0) {
+                        if (tries[i].missing)
+                                log_warning("overlay %s", tries[i].missing);
                         *ret_volatile = strstr(tries[i].extra, "volatile") != NULL;
                         return 0;
                 }
-                if (errno != EINVAL || !tries[i].rejected) {
+                if (errno != EINVAL || i == n - 1) {
                         r = log_error_errno(errno, "cannot mount the overlay on %s: %m", newroot);
                         goto fail_lower;
                 }
-                log_warning("overlay %s", tries[i].rejected);
         }
 
 fail_lower:
