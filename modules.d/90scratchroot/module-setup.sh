@@ -54,8 +54,8 @@ install() {
         # switched into it yet.
         inst_hook pre-pivot 10 "$moddir/scratchroot-pre-pivot.sh"
         # pre-udev: overlay.ko loads in the background while udev finds the
-        # disks, rather than on the helper's first overlay mount. (In a
-        # systemd initrd the helper starts loading it itself.)
+        # disks, rather than on the helper's first overlay mount (in a
+        # systemd initrd, scratchroot-preload.service does it).
         inst_hook pre-udev 90 "$moddir/scratchroot-preload.sh"
     fi
 }

@@ -407,7 +407,7 @@ check_discard_shape() {
     d=$(st discard)
     [[ $d == @(on|off|unsupported) ]] || fail "[$TAG] backing=scratch with discard='$d'"
     opts=$(top_mount "$SCRATCH" | awk '{ print $4 }')
-    [[ -n $opts ]] || return 0
+    [[ -n $opts ]] || { fail "[$TAG] backing=scratch, and nothing mounted on $SCRATCH"; return; }
     if [[ ,$opts, == *,discard,* ]]; then
         [[ $d == on ]] || fail "[$TAG] the scratch is mounted with discard, state says discard=$d"
     else

@@ -124,6 +124,7 @@ must=(
 executables=(
     /usr/sbin/scratchroot
     /usr/sbin/scratchroot-mkinitramfs
+    /usr/sbin/scratchroot-qemu
     /usr/lib/dracut/modules.d/90scratchroot/module-setup.sh
     /usr/share/initramfs-tools/hooks/scratchroot
     /usr/share/initramfs-tools/scripts/local-bottom/scratchroot
@@ -211,6 +212,7 @@ fi
 check "installed helper's --version says $upstream ($("$root/usr/sbin/scratchroot" --version 2>&1))" \
     test "$("$root/usr/sbin/scratchroot" --version 2>&1)" = "scratchroot $upstream"
 check "installed scratchroot-mkinitramfs --help exits 0" quiet "$root/usr/sbin/scratchroot-mkinitramfs" --help
+check "installed scratchroot-qemu --help exits 0" quiet "$root/usr/sbin/scratchroot-qemu" --help
 
 # Opt-in only: dracut leaves the module out unless asked.
 rc=0

@@ -141,13 +141,13 @@ stub_dracut_lib() {
     grep -qx 'ExecStart=-/sbin/modprobe -q -b overlay' "$unit"
     grep -qx 'ConditionKernelCommandLine=!rd.scratch=0' "$unit"
     grep -qx 'ConditionKernelCommandLine=|rd.scratch.lun' "$unit"
+    grep -qx 'ConditionKernelCommandLine=|rd.scratch.fallback' "$unit"
     grep -qx 'ConditionPathExists=|/etc/scratchroot.conf' "$unit"
     grep -Eqx 'Before=scratchroot.service .*' "$unit"
-    if command -v systemd-analyze >/dev/null; then
-        run systemd-analyze verify --man=no "$unit"
-        echo "$output"
-        [[ $output != *"Unknown key"* && $output != *"Unknown section"* ]]
-    fi
+    command -v systemd-analyze >/dev/null || { echo "systemd-analyze not found (package systemd)"; return 1; }
+    run systemd-analyze verify --man=no "$unit"
+    echo "$output"
+    [[ $output != *"Unknown key"* && $output != *"Unknown section"* ]]
 }
 
 @test "the unit runs after sysroot.mount and before initrd-root-fs.target" {
