@@ -244,18 +244,22 @@ bail() {
 
 cleanup() {
     local l
-    for l in ${LOOPS:-}; do
-        losetup -d "$l" 2>/dev/null
-    done
     if [[ -n ${T:-} && -d $T ]]; then
+        if [[ -f $T/loops ]]; then
+            while read -r l; do
+                losetup -d "$l" 2>/dev/null
+            done <"$T/loops"
+        fi
         rm -rf --one-file-system "$T"
     fi
 }
 
+# attach [LOSETUP-OPTION...] IMG: prints the new loop device, and notes it
+# in $T/loops for cleanup (it runs in a command substitution's subshell).
 attach() {
     local l
     l=$(losetup -f --show "$@") || return 1
-    LOOPS="${LOOPS:-} $l"
+    echo "$l" >>"$T/loops"
     echo "$l"
 }
 
