@@ -5,7 +5,7 @@
 # comparison:
 #   - the disk is the one at /sys/bus/scsi/devices/0:0:0:<seed.lun>/block
 #     (host, channel and target fixed at 0), looked for every 10 ms for up
-#     to 15 s, then its /dev node likewise;
+#     to 15 s of wall-clock time, then its /dev node likewise;
 #   - formatted at every boot, without looking at what is on it, with
 #     mkfs.ext4 -q -m 0 -O ^has_journal -E lazy_itable_init=1;
 #   - mounted with noatime and no other option;
@@ -40,30 +40,32 @@ seed_log() {
 }
 
 # seed_find_disk: sets seed_dev to the block device at 0:0:0:$seed_lun.
+# The seed's 15 s are wall-clock time: under an emulated CPU each round of
+# this loop (a sleep and a date, two programs started) takes far longer
+# than its 10 ms sleep, so the rounds are not counted.
 seed_find_disk() {
-    seed_tries=0
-    while [ "$seed_tries" -lt 1500 ]; do
+    seed_deadline=$(($(seed_now_ms) + 15000))
+    while :; do
         for seed_b in /sys/bus/scsi/devices/0:0:0:"$seed_lun"/block/*; do
             if [ -e "$seed_b" ]; then
                 seed_dev=${seed_b##*/}
                 break 2
             fi
         done
+        [ "$(seed_now_ms)" -lt "$seed_deadline" ] || break
         sleep 0.01
-        seed_tries=$((seed_tries + 1))
     done
     if [ -z "$seed_dev" ]; then
         seed_reason="no disk at 0:0:0:$seed_lun"
         return 1
     fi
-    seed_tries=0
+    seed_deadline=$(($(seed_now_ms) + 15000))
     while [ ! -b "/dev/$seed_dev" ]; do
-        if [ "$seed_tries" -ge 1500 ]; then
+        if [ "$(seed_now_ms)" -ge "$seed_deadline" ]; then
             seed_reason="no /dev/$seed_dev"
             return 1
         fi
         sleep 0.01
-        seed_tries=$((seed_tries + 1))
     done
     return 0
 }
