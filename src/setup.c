@@ -82,25 +82,13 @@ static int fail(struct outcome *out, int r, const char *fmt, ...) {
         return r < 0 ? r : -EINVAL;
 }
 
-/* Whether the disk takes discards at all: 0 in discard_max_bytes means the
- * kernel would refuse every one (ext4 then drops the mount option itself). */
-static bool disk_discards(const struct disk *d) {
-        char path[PATH_MAX + 32];
-        uint64_t max;
-
-        if (xsnprintf(path, sizeof(path), "%s/queue/discard_max_bytes", d->blockdir) < 0 ||
-            read_u64(path, &max) < 0)
-                return false;
-        return max > 0;
-}
-
 static int try_scratch(const struct setup_args *a, const struct options *o, struct outcome *out) {
         char want[160], lun[64] = "", amb[256], why[256], size[32];
         struct selector sel = {};
         const char *where;
         struct disk_facts facts;
         struct disk *d = &out->disk;
-        bool busy = false, can_discard;
+        bool busy = false;
         uint64_t t;
         int r, fd, status = 0;
 
@@ -167,9 +155,8 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
         /* A disk kept from an earlier boot is discarded so a thin host image
          * gives back what the last boot wrote; a blank one has nothing to
          * give, and discarding all of it would only cost time. */
-        can_discard = disk_discards(d);
         t = now_ms();
-        r = format_scratch(a->mke2fs, out->node, can_discard && out->verdict != VERDICT_FORMAT_BLANK,
+        r = format_scratch(a->mke2fs, out->node, facts.attrs.discards && out->verdict != VERDICT_FORMAT_BLANK,
                            FORMAT_TIMEOUT_MS, &status);
         out->format_ms = now_ms() - t;
         if (r == -ETIMEDOUT)
@@ -182,7 +169,7 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
 
         if (!o->discard)
                 out->discard = "off";
-        else if (can_discard)
+        else if (facts.attrs.discards)
                 out->discard = "on";
         else {
                 out->discard = "unsupported";

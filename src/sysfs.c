@@ -325,6 +325,12 @@ int sysfs_disk_attrs(const struct disk *disk, struct disk_attrs *ret) {
                 return -ENAMETOOLONG;
         a.removable = read_u64(path, &v) == 0 && v != 0;
 
+        /* 0 in discard_max_bytes: the kernel refuses every discard (ext4
+         * then drops the mount option itself). */
+        if (!ATTR("queue/discard_max_bytes"))
+                return -ENAMETOOLONG;
+        a.discards = read_u64(path, &v) == 0 && v > 0;
+
         if (!ATTR("size"))
                 return -ENAMETOOLONG;
         r = read_u64(path, &v);

@@ -22,6 +22,7 @@ struct disk_attrs {
         bool is_partition;
         bool read_only;
         bool removable;
+        bool discards;          /* queue/discard_max_bytes > 0: the disk takes discards */
         uint64_t size_bytes;
         char holder[64];        /* first entry of holders/, "" when none */
         unsigned n_parts;

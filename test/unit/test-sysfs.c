@@ -575,6 +575,7 @@ static void test_attrs(void) {
         check(!a.is_partition, "plain disk: not a partition");
         check(!a.read_only, "plain disk: not read-only");
         check(!a.removable, "plain disk: not removable");
+        check(!a.discards, "plain disk without queue/discard_max_bytes: no discards");
         check_u64(a.size_bytes, UINT64_C(2097152) * 512, "plain disk: size 2097152 sectors = 1 GiB");
         check_str(a.holder, "", "plain disk: no holder");
         check_int(a.n_parts, 0, "plain disk: no partitions");
@@ -589,6 +590,8 @@ static void test_attrs(void) {
         put(sys, p, "131071\n");
         xfmt(p, sizeof(p), "%s/holders/dm-0", rel);
         lnk(sys, p, "devices/virtual/block/dm-0");
+        xfmt(p, sizeof(p), "%s/queue/discard_max_bytes", rel);
+        put(sys, p, "1073741824\n");
         d = disk_at(sys, rel, "sdc");
         r = sysfs_disk_attrs(&d, &a);
         check_err(r, 0, "held disk: attributes read");
@@ -596,6 +599,13 @@ static void test_attrs(void) {
         check(a.removable, "removable=1: removable");
         check_u64(a.size_bytes, UINT64_C(131071) * 512, "size=131071: 67108352 bytes");
         check_str(a.holder, "dm-0", "holders/dm-0: holder dm-0");
+        check(a.discards, "discard_max_bytes=1073741824: takes discards");
+        put(sys, p, "0\n");
+        r = sysfs_disk_attrs(&d, &a);
+        check(r == 0 && !a.discards, "discard_max_bytes=0: no discards");
+        put(sys, p, "lots\n");
+        r = sysfs_disk_attrs(&d, &a);
+        check(r == 0 && !a.discards, "discard_max_bytes malformed: no discards, not an error");
 
         /* Partitions. */
         scsi_device(sys, "0:0:0:3", "sdd", 8, 48, BLOCK_OK, rel, sizeof(rel));
