@@ -346,6 +346,16 @@ static void tokenize(struct options *o, struct raw *raw, const char *text, enum 
         }
 }
 
+/* A flag given bare (rd.scratch.force) means yes; ret is set only when the
+ * value parses. */
+static int parse_flag(const struct raw *v, bool *ret) {
+        if (v->bare) {
+                *ret = true;
+                return 0;
+        }
+        return parse_bool(v->value, ret);
+}
+
 static void parse_text(struct options *o, const char *text, enum source src) {
         struct raw raw[_OPT_MAX] = {};
         bool b;
@@ -369,22 +379,15 @@ static void parse_text(struct options *o, const char *text, enum source src) {
 
                 switch (i) {
                 case OPT_ENABLE:
-                        b = true;
-                        r = v->bare ? 0 : parse_bool(v->value, &b);
+                        r = parse_flag(v, &b);
                         if (r == 0)
                                 o->disabled = !b;
                         break;
                 case OPT_FORCE:
-                        b = true;
-                        r = v->bare ? 0 : parse_bool(v->value, &b);
-                        if (r == 0)
-                                o->force = b;
+                        r = parse_flag(v, &o->force);
                         break;
                 case OPT_DISCARD:
-                        b = true;
-                        r = v->bare ? 0 : parse_bool(v->value, &b);
-                        if (r == 0)
-                                o->discard = b;
+                        r = parse_flag(v, &o->discard);
                         break;
                 case OPT_LUN:
                         r = parse_hctl(v->value, &o->lun);
