@@ -12,8 +12,8 @@
 #   - the overlay gets upper/ and work/ on it and the volatile option, tried
 #     again without volatile when the mount fails;
 #   - on any failure, the overlay goes on an unbounded tmpfs.
-# It writes /run/seed/state (key=value lines, setup_ms= and format_ms=, the
-# time of mkfs.ext4, among them) and one
+# It writes /run/seed/state (key=value lines, setup_ms=, found_ms= (until
+# the disk was found) and format_ms= (the time of mkfs.ext4) among them) and one
 # "seedscratch:" line to the kernel log.
 
 # shellcheck source=/dev/null
@@ -90,6 +90,7 @@ seed_main() {
     seed_volatile=0
     seed_reason=""
     seed_format_ms=""
+    seed_found_ms=""
     mkdir -p "$seed_scratch" "$seed_lower"
 
     case $seed_lun in
@@ -99,6 +100,7 @@ seed_main() {
         seed_reason="cannot bind $NEWROOT to $seed_lower"
     elif [ -z "$seed_reason" ] && seed_find_disk; then
         seed_f0=$(seed_now_ms)
+        seed_found_ms=$((seed_f0 - seed_t0))
         /usr/lib/seedscratch/mkfs.ext4 -q -m 0 -O '^has_journal' \
             -E lazy_itable_init=1 "/dev/$seed_dev"
         seed_rc=$?
@@ -128,6 +130,7 @@ seed_main() {
         echo "device=${seed_dev:+/dev/$seed_dev}"
         echo "volatile=$seed_volatile"
         echo "reason=$seed_reason"
+        echo "found_ms=$seed_found_ms"
         echo "format_ms=$seed_format_ms"
         echo "setup_ms=$seed_ms"
     } >/run/seed/state
