@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,7 +42,7 @@ int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned 
                 NULL,
         };
         uint64_t deadline;
-        int report[2], status, r;
+        int report[2], status, r, pfd;
         pid_t pid;
 
         /* The child reports a failed exec through a close-on-exec pipe, so
@@ -78,21 +81,40 @@ int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned 
                 }
         }
 
+        /* A pidfd turns readable when mke2fs exits, so the wait ends with
+         * it; kernels before 5.3 have none, and the wait polls. */
         deadline = now_ms() + timeout_ms;
+        pfd = (int) syscall(SYS_pidfd_open, pid, 0);
         for (;;) {
                 pid_t w = waitpid(pid, &status, WNOHANG);
+                uint64_t now;
 
                 if (w == pid)
                         break;
-                if (w < 0 && errno != EINTR)
-                        return -errno;
-                if (now_ms() >= deadline) {
+                if (w < 0 && errno != EINTR) {
+                        r = -errno;
+                        if (pfd >= 0)
+                                (void) close(pfd);
+                        return r;
+                }
+                now = now_ms();
+                if (now >= deadline) {
                         (void) kill(pid, SIGKILL);
                         (void) waitpid(pid, &status, 0);
+                        if (pfd >= 0)
+                                (void) close(pfd);
                         return -ETIMEDOUT;
                 }
-                sleep_ms(5);
+                if (pfd >= 0) {
+                        struct pollfd p = { .fd = pfd, .events = POLLIN };
+                        uint64_t left = deadline - now;
+
+                        (void) poll(&p, 1, left > INT_MAX ? INT_MAX : (int) left);
+                } else
+                        sleep_ms(5);
         }
+        if (pfd >= 0)
+                (void) close(pfd);
 
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;

@@ -127,9 +127,34 @@ static int sample_is_zero(int fd, uint64_t off, size_t len, unsigned char *buf, 
 
 int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, size_t n) {
         const char *type = NULL, *label = NULL, *pttype = NULL;
-        unsigned char *buf = NULL;
+        uint64_t offs[2] = { 0, size > SAMPLE_BYTES ? size - SAMPLE_BYTES : 0 };
+        size_t len = size < SAMPLE_BYTES ? (size_t) size : SAMPLE_BYTES;
+        int sample_err = 0, nonzero = -1;
+        unsigned char *buf;
         blkid_probe pr;
         int r;
+
+        /* The first and last MiB are read before libblkid looks: two large
+         * reads, after which its many small ones near either end come from
+         * the page cache. What they hold counts only when libblkid finds
+         * no signature. */
+        buf = malloc(SAMPLE_BYTES);
+        if (!buf)
+                return -ENOMEM;
+        for (int i = 0; i < 2; i++) {
+                bool zero = false;
+
+                r = sample_is_zero(fd, offs[i], len, buf, &zero);
+                if (r < 0) {
+                        sample_err = r;
+                        break;
+                }
+                if (!zero) {
+                        nonzero = i;
+                        break;
+                }
+        }
+        free(buf);
 
         pr = blkid_new_probe();
         if (!pr)
@@ -165,64 +190,35 @@ int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, s
                 (void) blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
         }
 
+        r = 0;
         if (type && !pttype && strcmp(type, "ext4") == 0 && label && strcmp(label, SCRATCH_LABEL) == 0) {
                 *ret = CONTENT_OURS;
                 (void) snprintf(desc, n, "an ext4 filesystem labelled '%s'", SCRATCH_LABEL);
-                r = 0;
-                goto out;
-        }
-        if (pttype) {
+        } else if (pttype) {
                 *ret = CONTENT_FOREIGN;
                 (void) snprintf(desc, n, "a %s partition table", pttype);
-                r = 0;
-                goto out;
-        }
-        if (type) {
+        } else if (type) {
                 *ret = CONTENT_FOREIGN;
                 if (label)
                         (void) snprintf(desc, n, "a signature of type %s labelled '%.64s'", type, label);
                 else
                         (void) snprintf(desc, n, "a signature of type %s", type);
-                r = 0;
-                goto out;
+        } else if (sample_err < 0) {
+                /* No signature libblkid knows. A disk that held raw data (a
+                 * tar stream, a database on the bare device) carries none
+                 * either, so blank must also mean zeros where data would
+                 * start or end, and what cannot be read is not blank. */
+                *ret = CONTENT_UNKNOWN;
+                (void) snprintf(desc, n, "read error: %s", strerror(-sample_err));
+        } else if (nonzero >= 0) {
+                *ret = CONTENT_DATA;
+                (void) snprintf(desc, n, "data without a known signature in its %s MiB",
+                                nonzero == 0 ? "first" : "last");
+        } else {
+                *ret = CONTENT_BLANK;
+                (void) snprintf(desc, n, "nothing");
         }
-
-        /* No signature libblkid knows. A disk that held raw data (a tar
-         * stream, a database on the bare device) carries none either, so
-         * blank must also mean zeros where data would start or end. */
-        buf = malloc(SAMPLE_BYTES);
-        if (!buf) {
-                r = -ENOMEM;
-                goto out;
-        }
-        {
-                uint64_t offs[2] = { 0, size > SAMPLE_BYTES ? size - SAMPLE_BYTES : 0 };
-
-                for (unsigned i = 0; i < 2; i++) {
-                        size_t len = size < SAMPLE_BYTES ? (size_t) size : SAMPLE_BYTES;
-                        bool zero = false;
-
-                        r = sample_is_zero(fd, offs[i], len, buf, &zero);
-                        if (r < 0) {
-                                *ret = CONTENT_UNKNOWN;
-                                (void) snprintf(desc, n, "read error: %s", strerror(-r));
-                                r = 0;
-                                goto out;
-                        }
-                        if (!zero) {
-                                *ret = CONTENT_DATA;
-                                (void) snprintf(desc, n, "data without a known signature in its %s MiB",
-                                                i == 0 ? "first" : "last");
-                                r = 0;
-                                goto out;
-                        }
-                }
-        }
-        *ret = CONTENT_BLANK;
-        (void) snprintf(desc, n, "nothing");
-        r = 0;
 out:
-        free(buf);
         blkid_free_probe(pr);
         return r;
 }
