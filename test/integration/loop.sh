@@ -21,7 +21,9 @@ SELF=$(readlink -f "${BASH_SOURCE[0]}")
 SR_SOURCE=${SR_SOURCE:-$(cd "$(dirname "$SELF")/../.." && pwd)}
 SR_BUILD=${SR_BUILD:-$SR_SOURCE/build}
 SR_HELPER=${SR_HELPER:-$SR_BUILD/src/scratchroot}
-export SR_SOURCE SR_BUILD SR_HELPER
+SR_MOUNTFAULT_SO=${SR_MOUNTFAULT_SO:-$SR_BUILD/test/mountfault.so}
+export SR_SOURCE SR_BUILD SR_HELPER SR_MOUNTFAULT_SO
+FAULT=${FAULT-}
 # shellcheck source=test/integration/fakesys.sh
 . "$SR_SOURCE/test/integration/fakesys.sh"
 
@@ -108,6 +110,13 @@ run_helper() {
     stat -c '%a' "$NEWROOT" >"$r/newroot-mode-before"
     if [[ -n $VG ]]; then
         cmd=(valgrind --error-exitcode=99 --leak-check=full "--log-file=$r/valgrind.log")
+    fi
+    # A kernel's answer to mount(2) faked by test/integration/mountfault.c;
+    # under ASan the shim precedes the runtime, which only has to come
+    # before libc.
+    if [[ -n $FAULT ]]; then
+        cmd=(env "LD_PRELOAD=$SR_MOUNTFAULT_SO" "SR_MOUNTFAULT=$FAULT" "SR_MOUNTFAULT_LOG=$r/mounts.log"
+            "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
     fi
     cmd+=("$SR_HELPER" setup --newroot "$NEWROOT" --sysfs "$S")
     # The host's own defaults file, if it has one, is not for these tests.
@@ -313,7 +322,7 @@ start_holder() {
 }
 
 in_ns() {
-    export C S NEWROOT RUN_OPTS VG
+    export C S NEWROOT RUN_OPTS VG FAULT
     unshare -m --propagation private "$BASH" "$SELF" --in-ns "$@"
     local rc=$?
     [[ $rc == 0 ]] || fail "the namespace part ($1) exited with $rc"
@@ -574,6 +583,7 @@ c_scratch() {
     use r || return
     expect_scratch_run format=blank hctl=0:0:0:1 "devno=$DEVNO" "device=$RUN_DIR/dev/$NAME1"
     expect_source "$SCRATCH" "$RUN_DIR/dev/$NAME1"
+    expect_mount "$SCRATCH" ext4 no_prefetch_block_bitmaps
     expect_mode "$SCRATCH" 700
     [[ $(cat "$R/newroot-mode-before") == "$ROOT_MODE" ]] || fail "the root's mode is not $ROOT_MODE"
     expect_mode "$UPPER" "$ROOT_MODE"
@@ -624,6 +634,25 @@ c_reuse() {
     # Discarded on reuse: the 16 MiB of boot 1 go back to the image's host.
     blocks2=$(stat -c %b "$IMG")
     ((blocks2 + 16384 < blocks1)) || fail "the image kept its blocks ($blocks1 -> $blocks2 sectors)"
+}
+
+# A kernel before 5.13 refuses the ext4 option no_prefetch_block_bitmaps
+# with EINVAL: the scratch is mounted again without it, and the log says so.
+c_ext4_noprefetch() {
+    local line
+    one_disk noprefetch 256M || return
+    FAULT=ext4-noprefetch-einval
+    in_ns ns_run r "rd.scratch.lun=1"
+    FAULT=
+    use r || return
+    expect_scratch_run format=blank hctl=0:0:0:1 "devno=$DEVNO"
+    expect_log kmsg "ext4 option no_prefetch_block_bitmaps rejected, mounted without it"
+    # The shim records the overlay's mount too; the ext4 ones are on $SCRATCH.
+    line=$(grep " $SCRATCH " "$R/mounts.log" | tr '\n' '|')
+    [[ $line == "refused $SCRATCH noinit_itable,no_prefetch_block_bitmaps|passed $SCRATCH noinit_itable|" ]] ||
+        fail "the ext4 mounts: $line"
+    line=$(top_mount "$SCRATCH")
+    [[ $line != *no_prefetch_block_bitmaps* ]] || fail "the scratch mount has the refused option: $line"
 }
 
 # refusal MAKER SIZE TEXT...: an image made by MAKER at LUN 1 is refused.
@@ -1255,6 +1284,7 @@ c_discard_format() {
 CASES=(
     "c_scratch|scratch: a blank disk at LUN 1 carries the root's overlay"
     "c_reuse|reuse: our stamp from a previous boot is formatted again"
+    "c_ext4_noprefetch|ext4 rejects no_prefetch_block_bitmaps (before 5.13): mounted again without it"
     "c_refuse_ext4|refused: foreign ext4"
     "c_refuse_gpt|refused: GPT partition table"
     "c_refuse_mbr|refused: MBR partition table"
@@ -1326,6 +1356,7 @@ preflight() {
     local t missing=() n
     [[ $(id -u) == 0 ]] || bail "needs root"
     [[ -x $SR_HELPER ]] || bail "no helper at $SR_HELPER"
+    [[ -f $SR_MOUNTFAULT_SO ]] || bail "no mount(2) shim at $SR_MOUNTFAULT_SO (ninja -C build)"
     for t in unshare losetup findmnt mount mkswap mkfs.ext4 dumpe2fs debugfs sfdisk mkfs.vfat \
         valgrind sha256sum cmp awk sed stat truncate dd; do
         command -v "$t" >/dev/null || missing+=("$t")
@@ -1383,6 +1414,7 @@ run_case() {
     NEWROOT=$C/newroot
     RUN_OPTS=mode=0755,nosuid
     VG=
+    FAULT=
     mkdir -p "$C" "$NEWROOT"
     : >"$C/fail"
     nloops=$(wc -l <"$T/loops")

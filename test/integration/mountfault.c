@@ -7,8 +7,13 @@
  *                    (a kernel built without it)
  *   overlay-enodev   every overlay mount fails with ENODEV (no overlay
  *                    module)
- * Every overlay mount is recorded, one line each, in SR_MOUNTFAULT_LOG as
- * "refused|passed TARGET DATA". Other mounts go to the kernel unchanged. */
+ *   ext4-noprefetch-einval
+ *                    an ext4 mount whose data holds
+ *                    "no_prefetch_block_bitmaps" fails with EINVAL
+ *                    (kernels before 5.13)
+ * Every overlay mount, and under ext4-noprefetch-einval every ext4 mount,
+ * is recorded, one line each, in SR_MOUNTFAULT_LOG as "refused|passed
+ * TARGET DATA". Other mounts go to the kernel unchanged. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -50,6 +55,16 @@ int mount(const char *source, const char *target, const char *type, unsigned lon
                         err = EINVAL;
                 else if (fault && strcmp(fault, "overlay-enodev") == 0)
                         err = ENODEV;
+                record(err ? "refused" : "passed", target, d);
+                if (err) {
+                        errno = err;
+                        return -1;
+                }
+        }
+        if (type && strcmp(type, "ext4") == 0 && fault && strcmp(fault, "ext4-noprefetch-einval") == 0 &&
+            !(flags & (MS_REMOUNT | MS_BIND | MS_MOVE))) {
+                int err = d && strstr(d, "no_prefetch_block_bitmaps") ? EINVAL : 0;
+
                 record(err ? "refused" : "passed", target, d);
                 if (err) {
                         errno = err;
