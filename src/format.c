@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -41,45 +42,24 @@ int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned 
                 (char *) "LC_ALL=C",
                 NULL,
         };
+        posix_spawn_file_actions_t fa;
         uint64_t deadline;
-        int report[2], status, r, pfd;
+        int status, r, pfd;
         pid_t pid;
 
-        /* The child reports a failed exec through a close-on-exec pipe, so
-         * that "cannot run" is told apart from mke2fs failing. */
-        if (pipe2(report, O_CLOEXEC) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                (void) close(report[0]);
-                (void) close(report[1]);
-                return r;
-        }
-        if (pid == 0) {
-                int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
-
-                /* Any question mke2fs might ask is answered by end of file. */
-                if (fd >= 0 && dup2(fd, STDIN_FILENO) >= 0)
-                        (void) execve(mke2fs, argv, envp);
-                e = errno;
-                (void) !write(report[1], &e, sizeof(e));
-                _exit(127);
-        }
-        (void) close(report[1]);
-        {
-                int e = 0;
-                ssize_t k;
-
-                do
-                        k = read(report[0], &e, sizeof(e));
-                while (k < 0 && errno == EINTR);
-                (void) close(report[0]);
-                if (k == (ssize_t) sizeof(e)) {
-                        (void) waitpid(pid, &status, 0);
-                        return -(e ? e : ENOEXEC);
-                }
-        }
+        /* posix_spawn() returns the error of a failed exec itself, so "cannot
+         * run" is told apart from mke2fs failing; it does not copy the
+         * helper's page tables as fork() would, which an emulated CPU makes
+         * slow. Any question mke2fs might ask is answered by end of file. */
+        r = posix_spawn_file_actions_init(&fa);
+        if (r != 0)
+                return -r;
+        r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        if (r == 0)
+                r = posix_spawn(&pid, mke2fs, &fa, NULL, argv, envp);
+        (void) posix_spawn_file_actions_destroy(&fa);
+        if (r != 0)
+                return -r;
 
         /* A pidfd turns readable when mke2fs exits, so the wait ends with
          * it; kernels before 5.3 have none, and the wait polls. */
