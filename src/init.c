@@ -50,9 +50,23 @@ static int mount_api(void) {
                 { "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=0755" },
         };
 
+        struct stat root;
+
+        if (stat("/", &root) < 0)
+                return log_error_errno(errno, "cannot stat /: %m");
         for (size_t i = 0; i < sizeof(api) / sizeof(api[0]); i++) {
+                struct stat st;
+
                 if (mkdir(api[i].where, 0755) < 0 && errno != EEXIST)
                         return log_error_errno(errno, "cannot create %s: %m", api[i].where);
+                /* An init that ran before this one (rdinit=) may have
+                 * mounted it: kept, since mounting sysfs or devtmpfs again
+                 * on the same place fails with EBUSY, and proc or tmpfs
+                 * would stack a second mount on the first. */
+                if (stat(api[i].where, &st) == 0 && st.st_dev != root.st_dev) {
+                        log_info("%s is already mounted, keeping it", api[i].where);
+                        continue;
+                }
                 if (mount(api[i].what, api[i].where, api[i].type, api[i].flags, api[i].data) < 0)
                         return log_error_errno(errno, "cannot mount %s on %s: %m", api[i].type, api[i].where);
         }

@@ -227,7 +227,7 @@ sc_held() {
 # held_boot IMG MODE HOW CAUSE REGEX: IMG on LUN 1, held with sr.hold=MODE
 # (the holder says "with HOW") when the helper runs: refused for CAUSE.
 held_boot() {
-    local img=$1 mode=$2 how=$3 cause=$4 re=$5 uuid before extra=""
+    local img=$1 mode=$2 how=$3 cause=$4 re=$5 uuid before extra="" d
     root_add 0
     DISKS+=("$img:1")
     uuid=$(img_uuid "$RUN/root.img")
@@ -242,6 +242,13 @@ held_boot() {
     esac
     boot module "rd.scratch.lun=1 sr.hold=$mode sr.hold.lun=1 $extra"
     check_holder_said "holding" "(0:0:0:1) with $how"
+    if [[ $PATH_NAME == standalone ]]; then
+        # The holder left /proc, /sys and /dev mounted: /init keeps them.
+        for d in /proc /sys /dev; do
+            check "the standalone /init kept $d as the holder mounted it" \
+                helper_said "scratchroot: $d is already mounted, keeping it"
+        done
+    fi
     check_refused "$img" "$before" 0:0:0:1 "$cause" "$re"
     check_root_untouched "$uuid"
 }
