@@ -110,6 +110,7 @@ must=(
     /usr/lib/dracut/modules.d/90scratchroot/scratchroot.service
     /usr/share/initramfs-tools/hooks/scratchroot
     /usr/share/initramfs-tools/scripts/local-bottom/scratchroot
+    /usr/share/initramfs-tools/scripts/init-premount/scratchroot
     /usr/share/man/man8/scratchroot.8.gz
     /usr/share/man/man8/scratchroot-mkinitramfs.8.gz
     /usr/sbin/scratchroot-qemu
@@ -128,6 +129,7 @@ executables=(
     /usr/lib/dracut/modules.d/90scratchroot/module-setup.sh
     /usr/share/initramfs-tools/hooks/scratchroot
     /usr/share/initramfs-tools/scripts/local-bottom/scratchroot
+    /usr/share/initramfs-tools/scripts/init-premount/scratchroot
 )
 missing=()
 for p in "${must[@]}"; do

@@ -5,10 +5,20 @@
 setup() {
     IT=${SR_BUILD:?}/hooks/initramfs-tools
     HOOK=$IT/hook-scratchroot
-    SCRIPT=$IT/local-bottom-scratchroot
     LOG=$BATS_TEST_TMPDIR/calls
     : >"$LOG"
-    mkdir -p "$BATS_TEST_TMPDIR/bin"
+    mkdir -p "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/module"
+    # The boot scripts as configured, reading the test's own /proc/cmdline,
+    # /sys/module and config file rather than the host's.
+    for s in local-bottom init-premount; do
+        sed -e "s|/proc/cmdline|$BATS_TEST_TMPDIR/cmdline|" \
+            -e "s|/sys/module/|$BATS_TEST_TMPDIR/module/|" \
+            -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/scratchroot.conf|" \
+            "$IT/$s-scratchroot" >"$BATS_TEST_TMPDIR/$s-scratchroot"
+    done
+    SCRIPT=$BATS_TEST_TMPDIR/local-bottom-scratchroot
+    PREMOUNT=$BATS_TEST_TMPDIR/init-premount-scratchroot
+    : >"$BATS_TEST_TMPDIR/cmdline"
     PATH=$BATS_TEST_TMPDIR/bin:$PATH
     export LOG
     # The boot script loads modules: never the host's.
@@ -247,9 +257,86 @@ refute_log() {
     fake_helper 0
     rootmnt=/root-test run sh "$SCRIPT"
     [ "$status" -eq 0 ]
-    [ "$(cat "$LOG")" = "modprobe -q qemu_fw_cfg
-modprobe -q virtio_console
+    [ "$(cat "$LOG")" = "modprobe -q -a qemu_fw_cfg virtio_console
 scratchroot setup --newroot /root-test" ]
+}
+
+@test "boot script: drivers udev has loaded are not loaded again" {
+    fake_helper 0
+    mkdir "$BATS_TEST_TMPDIR/module/virtio_console"
+    rootmnt=/root run sh "$SCRIPT"
+    [ "$status" -eq 0 ]
+    [ "$(cat "$LOG")" = "modprobe -q -a qemu_fw_cfg
+scratchroot setup --newroot /root" ]
+    : >"$LOG"
+    mkdir "$BATS_TEST_TMPDIR/module/qemu_fw_cfg"
+    rootmnt=/root run sh "$SCRIPT"
+    [ "$status" -eq 0 ]
+    [ "$(cat "$LOG")" = "scratchroot setup --newroot /root" ]
+}
+
+@test "init-premount script: prereqs prints none and runs nothing" {
+    echo "rd.scratch.lun=1" >"$BATS_TEST_TMPDIR/cmdline"
+    run sh "$PREMOUNT" prereqs
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    [ ! -s "$LOG" ]
+}
+
+# premount CMDLINE: the init-premount script on that command line.
+premount() {
+    echo "$1" >"$BATS_TEST_TMPDIR/cmdline"
+    run sh "$PREMOUNT"
+}
+
+# logged: waits up to 5 s for what the script started in the background to
+# write to $LOG (it has exited by then, so it cannot be waited for).
+logged() {
+    local i
+    for i in $(seq 100); do
+        [ ! -s "$LOG" ] || return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+@test "init-premount script: with rd.scratch options, overlay is loaded in the background" {
+    for c in "root=/dev/sda rd.scratch.lun=1" "rd.scratch" "rd.scratch=1 quiet" "ro rd.scratch.serial=x"; do
+        : >"$LOG"
+        premount "$c"
+        [ "$status" -eq 0 ] || return 1
+        logged
+        [ "$(cat "$LOG")" = "modprobe -q -b overlay" ] || { echo "cmdline '$c': $(cat "$LOG")"; return 1; }
+    done
+}
+
+@test "init-premount script: nothing without rd.scratch options, with rd.scratch=0, or when overlay is there" {
+    for c in "root=/dev/sda ro quiet" "rd.scratch=0 rd.scratch.lun=1" "rd.scratchy=1 scratch.lun=1"; do
+        premount "$c"
+        [ "$status" -eq 0 ] || return 1
+        # Nothing is started in the background here: a modprobe would have
+        # been logged within the time the cases above take.
+        sleep 0.2
+        [ ! -s "$LOG" ] || { echo "cmdline '$c': $(cat "$LOG")"; return 1; }
+    done
+    mkdir "$BATS_TEST_TMPDIR/module/overlay"
+    premount "rd.scratch.lun=1"
+    sleep 0.2
+    [ ! -s "$LOG" ]
+}
+
+@test "init-premount script: the initramfs's config file asks for it too" {
+    : >"$BATS_TEST_TMPDIR/scratchroot.conf"
+    premount "root=/dev/sda ro"
+    logged
+    [ "$(cat "$LOG")" = "modprobe -q -b overlay" ]
+}
+
+@test "init-premount script: a failing modprobe is quiet and the script exits 0" {
+    printf '#!/bin/sh\necho "modprobe: FATAL: no such module" >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/bin/modprobe"
+    premount "rd.scratch.lun=1"
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
 }
 
 @test "boot script: a module that does not load does not keep the helper from running" {

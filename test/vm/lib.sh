@@ -615,8 +615,8 @@ vm_dracut_systemd_initrd_plain() {
 # build (hook-scratchroot, local-bottom-scratchroot). Prints the directory.
 vm_itools_dir() {
     local d=${SR_ITOOLS_DIR:-$SR_BUILD/hooks/initramfs-tools}
-    [[ -f $d/hook-scratchroot && -f $d/local-bottom-scratchroot ]] ||
-        { vm_die "no configured initramfs-tools hook and boot script in $d (build the project)"; return 1; }
+    [[ -f $d/hook-scratchroot && -f $d/local-bottom-scratchroot && -f $d/init-premount-scratchroot ]] ||
+        { vm_die "no configured initramfs-tools hook and boot scripts in $d (build the project)"; return 1; }
     readlink -f "$d"
 }
 
@@ -643,6 +643,8 @@ EOF
         install -m 0755 "$itdir/hook-scratchroot" "$dir/hooks/scratchroot" || return 1
         install -D -m 0755 "$itdir/local-bottom-scratchroot" \
             "$dir/scripts/local-bottom/scratchroot" || return 1
+        install -D -m 0755 "$itdir/init-premount-scratchroot" \
+            "$dir/scripts/init-premount/scratchroot" || return 1
     fi
 }
 
