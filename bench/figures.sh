@@ -278,7 +278,7 @@ fig_rows() {
         "option" "all off" "" "" ""
     for name in default metacopy redirect index xino; do
         case $name in
-            default) what="kernel defaults (as scratchroot mounts /): chown -R + chmod -R + sync" key=chown_ms ;;
+            default) what="kernel defaults (no option but volatile): chown -R + chmod -R + sync" key=chown_ms ;;
             metacopy) what="metacopy=on,redirect_dir=on: chown -R + chmod -R + sync" key=chown_ms ;;
             redirect) what="redirect_dir=on: mv of a lower dir of 500 files + sync" key=mv_ms ;;
             index) what="index=on: chown -R + chmod -R + sync" key=chown_ms ;;
