@@ -72,6 +72,10 @@ static int read_cmdline(char **ret) {
         return 0;
 }
 
+/* How long a disk sysfs shows may answer ENXIO to open() while the kernel
+ * finishes adding it. */
+#define OPEN_GRACE_MS 1000u
+
 static int fail(struct outcome *out, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct outcome *out, int r, const char *fmt, ...) {
         va_list ap;
@@ -90,7 +94,7 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
         struct disk *d = &out->disk;
         bool busy = false;
         uint64_t t;
-        int r, fd, status = 0;
+        int r, fd, e = 0, status = 0;
 
         if (o->invalid)
                 return fail(out, -EINVAL, "%s", o->problems[o->first_invalid]);
@@ -132,11 +136,23 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
                             major(d->devno), minor(d->devno), strerror(-r));
 
         /* O_EXCL fails with EBUSY while a filesystem, swap, device-mapper or
-         * md holds the disk: the kernel's own word that it is in use. */
-        fd = open(out->node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY);
+         * md holds the disk: the kernel's own word that it is in use. A disk
+         * being hot-plugged shows its block device in sysfs a moment before
+         * the kernel lets it be opened: ENXIO until then, so it is tried
+         * again for a while. */
+        t = now_ms();
+        for (;;) {
+                fd = open(out->node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY);
+                if (fd >= 0)
+                        break;
+                e = errno;
+                if (e != ENXIO || now_ms() - t >= OPEN_GRACE_MS)
+                        break;
+                sleep_ms(10);
+        }
         if (fd < 0) {
-                if (errno != EBUSY)
-                        return fail(out, -errno, "cannot open %s (%s): %s", out->node, where, strerror(errno));
+                if (e != EBUSY)
+                        return fail(out, -e, "cannot open %s (%s): %s", out->node, where, strerror(e));
                 busy = true;
         }
         r = safety_gather(a->sysfs, d, fd, busy, a->newroot, &facts);

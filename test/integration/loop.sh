@@ -1115,6 +1115,25 @@ c_no_block() {
     expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
 }
 
+# A disk whose block device sysfs shows but the kernel will not open
+# (ENXIO: what a disk being hot-plugged answers for a moment; here a device
+# number no driver has): tried again for a second, then refused by name, and
+# the image is untouched.
+c_open_enxio() {
+    local ms
+    one_disk enxio 64M || return
+    echo 240:0 >"$S/$(fakesys_devdir 0:0:0:1)/block/$NAME1/dev"
+    in_ns ns_run r "rd.scratch.lun=1"
+    use r || return
+    expect_rc 0
+    expect_state backing=tmpfs hctl=0:0:0:1 devno=240:0
+    expect_reason "cannot open $RUN_DIR/dev/$NAME1 (0:0:0:1): No such device or address"
+    ms=$(cat "$R/ms")
+    ((ms >= 1000)) || fail "gave up after $ms ms, before its second of grace"
+    ((ms < 5000)) || fail "took $ms ms to give up"
+    expect_unchanged "$IMG" "$SHA0"
+}
+
 # The block device's name is the loop device's: the helper uses /dev/loopN.
 c_real_node() {
     local name
@@ -1333,6 +1352,7 @@ CASES=(
     "c_hotplug|hot-plug: the disk shows up 1 s into a 3 s wait"
     "c_too_late|hot-plug: the disk shows up after the 0.3 s wait"
     "c_no_block|hot-plug: a SCSI device without a block device"
+    "c_open_enxio|hot-plug: a block device that answers ENXIO is tried again for 1 s, then refused"
     "c_real_node|node: a name that is the disk's /dev node is used"
     "c_name_elsewhere|node: a /dev name that is another device is not used"
     "c_nodev_run|node: own node works with /run mounted nodev (as systemd does)"
