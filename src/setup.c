@@ -141,10 +141,14 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
          * the kernel lets it be opened: ENXIO until then, so it is tried
          * again for a while. */
         t = now_ms();
-        for (;;) {
+        for (unsigned tries = 1;; tries++) {
                 fd = open(out->node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY);
-                if (fd >= 0)
+                if (fd >= 0) {
+                        if (tries > 1)
+                                log_info("%s (%s) opened after %" PRIu64 " ms of ENXIO (still being added)",
+                                         out->node, where, now_ms() - t);
                         break;
+                }
                 e = errno;
                 if (e != ENXIO || now_ms() - t >= OPEN_GRACE_MS)
                         break;
