@@ -69,21 +69,20 @@ int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned 
                 pid_t w = waitpid(pid, &status, WNOHANG);
                 uint64_t now;
 
-                if (w == pid)
+                if (w == pid) {
+                        r = 0;
                         break;
+                }
                 if (w < 0 && errno != EINTR) {
                         r = -errno;
-                        if (pfd >= 0)
-                                (void) close(pfd);
-                        return r;
+                        break;
                 }
                 now = now_ms();
                 if (now >= deadline) {
                         (void) kill(pid, SIGKILL);
                         (void) waitpid(pid, &status, 0);
-                        if (pfd >= 0)
-                                (void) close(pfd);
-                        return -ETIMEDOUT;
+                        r = -ETIMEDOUT;
+                        break;
                 }
                 if (pfd >= 0) {
                         struct pollfd p = { .fd = pfd, .events = POLLIN };
@@ -95,6 +94,8 @@ int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned 
         }
         if (pfd >= 0)
                 (void) close(pfd);
+        if (r < 0)
+                return r;
 
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;

@@ -18,8 +18,6 @@
 #include "safety.h"
 #include "tap.h"
 
-static char bin[PATH_MAX];
-
 static uint64_t mono_ms(void) {
         struct timespec ts;
 
@@ -143,9 +141,6 @@ static void test_time(void) {
 int main(void) {
         if (!fixture_start("test-format", "making stand-ins for mke2fs"))
                 return tap_done();
-        xfmt(bin, sizeof(bin), "%s/bin", base);
-        mkdirs(bin);
-
         test_arguments();
         test_failures();
         test_time();
