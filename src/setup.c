@@ -141,10 +141,11 @@ static int try_scratch(const struct setup_args *a, const struct options *o, stru
          * the kernel lets it be opened: ENXIO until then, so it is tried
          * again for a while. */
         t = now_ms();
-        for (unsigned tries = 1;; tries++) {
+        for (;;) {
                 fd = open(out->node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY);
                 if (fd >= 0) {
-                        if (tries > 1)
+                        /* Only an ENXIO is ever tried again. */
+                        if (e == ENXIO)
                                 log_info("%s (%s) opened after %" PRIu64 " ms of ENXIO (still being added)",
                                          out->node, where, now_ms() - t);
                         break;

@@ -19,6 +19,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +44,21 @@ static void record(const char *what, const char *target, const char *data) {
         (void) close(fd);
 }
 
+/* refuse ERR TARGET DATA: records the mount as refused (ERR != 0) or passed;
+ * -1 with errno ERR when refused, 0 when it goes on to the kernel. */
+static int refuse(int err, const char *target, const char *data) {
+        record(err ? "refused" : "passed", target, data);
+        if (!err)
+                return 0;
+        errno = err;
+        return -1;
+}
+
 int mount(const char *source, const char *target, const char *type, unsigned long flags, const void *data) {
         const char *fault = getenv("SR_MOUNTFAULT"), *d = data;
+        bool fresh = !(flags & (MS_REMOUNT | MS_BIND | MS_MOVE));
 
-        if (type && strcmp(type, "overlay") == 0 && !(flags & (MS_REMOUNT | MS_BIND | MS_MOVE))) {
+        if (type && strcmp(type, "overlay") == 0 && fresh) {
                 int err = 0;
 
                 if (fault && strcmp(fault, "volatile-einval") == 0 && d && strstr(d, "volatile"))
@@ -55,21 +67,11 @@ int mount(const char *source, const char *target, const char *type, unsigned lon
                         err = EINVAL;
                 else if (fault && strcmp(fault, "overlay-enodev") == 0)
                         err = ENODEV;
-                record(err ? "refused" : "passed", target, d);
-                if (err) {
-                        errno = err;
+                if (refuse(err, target, d) < 0)
                         return -1;
-                }
         }
-        if (type && strcmp(type, "ext4") == 0 && fault && strcmp(fault, "ext4-noprefetch-einval") == 0 &&
-            !(flags & (MS_REMOUNT | MS_BIND | MS_MOVE))) {
-                int err = d && strstr(d, "no_prefetch_block_bitmaps") ? EINVAL : 0;
-
-                record(err ? "refused" : "passed", target, d);
-                if (err) {
-                        errno = err;
-                        return -1;
-                }
-        }
+        if (type && strcmp(type, "ext4") == 0 && fresh && fault && strcmp(fault, "ext4-noprefetch-einval") == 0 &&
+            refuse(d && strstr(d, "no_prefetch_block_bitmaps") ? EINVAL : 0, target, d) < 0)
+                return -1;
         return (int) syscall(SYS_mount, source, target, type, flags, data);
 }
