@@ -9,6 +9,7 @@
 #include "init.h"
 #include "log.h"
 #include "mounts.h"
+#include "options.h"
 #include "setup.h"
 #include "status.h"
 
@@ -37,6 +38,14 @@ static int usage_error(const char *what) {
         fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", program_invocation_short_name, what,
                 program_invocation_short_name);
         return 2;
+}
+
+/* Not in --help: the option names, one a line, for the tests that check
+ * the shell side against them. */
+static int list_options(void) {
+        for (unsigned i = 0; option_name(i); i++)
+                puts(option_name(i));
+        return 0;
 }
 
 static int cmd_status(int argc, char **argv) {
@@ -131,6 +140,7 @@ int main(int argc, char **argv) {
         static const struct option longopts[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
+                { "list-options", no_argument, NULL, 'L' },
                 {},
         };
         int c;
@@ -153,6 +163,8 @@ int main(int argc, char **argv) {
                 case 'V':
                         printf("scratchroot %s\n", PROJECT_VERSION);
                         return 0;
+                case 'L':
+                        return list_options();
                 default:
                         return usage_error("bad option");
                 }

@@ -271,6 +271,10 @@ static const char *const option_names[_OPT_MAX] = {
         [OPT_DISCARD] = "rd.scratch.discard",
 };
 
+const char *option_name(unsigned opt) {
+        return opt < _OPT_MAX ? option_names[opt] : NULL;
+}
+
 static void take(struct options *o, struct raw *raw, const char *tok, size_t len, enum source src) {
         const char *eq = memchr(tok, '=', len);
         size_t klen = eq ? (size_t) (eq - tok) : len;

@@ -108,6 +108,10 @@ void options_merge(struct options *strong, const struct options *weak);
  * invalid like a bad value does. */
 void options_source_problem(struct options *o, enum source src, const char *what);
 
+/* The option's name on the command line ("rd.scratch.lun"), NULL past
+ * _OPT_MAX: the one list of names every other place is checked against. */
+const char *option_name(unsigned opt);
+
 const char *source_to_string(enum source s);
 /* The source that selected the disk (rd.scratch.lun or rd.scratch.serial),
  * else the strongest source that was refused whole. */
