@@ -15,6 +15,10 @@
 
 #include "util.h"
 
+/* How often a wait looks again at sysfs for a disk being hot-added: the
+ * kernel announces it within a few milliseconds of the host adding it. */
+#define SYSFS_POLL_MS 10u
+
 /* "H:C:T:L" exactly, as the kernel names SCSI devices. Entries such as
  * "host0" and "target0:0:0" live in the same directory. */
 static bool parse_sysfs_hctl(const char *name, struct hctl *ret) {
@@ -38,10 +42,12 @@ static int block_of(const char *devdir, struct disk *ret) {
         char path[PATH_MAX];
         struct dirent *de;
         DIR *d;
-        int r = -ENODEV, found = 0;
+        int r, found = 0;
 
-        if ((size_t) snprintf(path, sizeof(path), "%s/block", devdir) >= sizeof(path))
-                return -ENAMETOOLONG;
+        r = xsnprintf(path, sizeof(path), "%s/block", devdir);
+        if (r < 0)
+                return r;
+        r = -ENODEV;            /* block/ without an entry */
         d = opendir(path);
         if (!d)
                 return errno == ENOENT ? -ENODEV : -errno;
@@ -57,19 +63,17 @@ static int block_of(const char *devdir, struct disk *ret) {
                         break;
                 }
                 strcpy(ret->name, de->d_name);
-                if ((size_t) snprintf(ret->blockdir, sizeof(ret->blockdir), "%s/%s", path, de->d_name) >=
-                    sizeof(ret->blockdir)) {
-                        r = -ENAMETOOLONG;
+                r = xsnprintf(ret->blockdir, sizeof(ret->blockdir), "%s/%s", path, de->d_name);
+                if (r < 0)
                         break;
-                }
-                r = 0;
         }
         (void) closedir(d);
         if (r < 0)
                 return r;
 
-        if ((size_t) snprintf(path, sizeof(path), "%s/dev", ret->blockdir) >= sizeof(path))
-                return -ENAMETOOLONG;
+        r = xsnprintf(path, sizeof(path), "%s/dev", ret->blockdir);
+        if (r < 0)
+                return r;
         r = read_devno(path, &ret->devno);
         /* The directory shows up before its attributes are complete. */
         return r == -ENOENT ? -ENODEV : r;
@@ -82,7 +86,7 @@ int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret
         unsigned matches = 0;
         DIR *d;
 
-        if ((size_t) snprintf(path, sizeof(path), "%s/bus/scsi/devices", sysfs) >= sizeof(path))
+        if (xsnprintf(path, sizeof(path), "%s/bus/scsi/devices", sysfs) < 0)
                 return -ENAMETOOLONG;
         d = opendir(path);
         if (!d)
@@ -115,8 +119,9 @@ int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret
                 char devdir[PATH_MAX];
                 int r;
 
-                if ((size_t) snprintf(devdir, sizeof(devdir), "%s/%s", path, match) >= sizeof(devdir))
-                        return -ENAMETOOLONG;
+                r = xsnprintf(devdir, sizeof(devdir), "%s/%s", path, match);
+                if (r < 0)
+                        return r;
                 r = block_of(devdir, &disk);
                 if (r < 0)
                         return r;
@@ -124,21 +129,6 @@ int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret
                 *ret = disk;
         }
         return 0;
-}
-
-int sysfs_wait_disk(const char *sysfs, const struct hctl *want, unsigned timeout_ms,
-                    struct disk *ret, char *ambiguous, size_t n) {
-        uint64_t deadline = now_ms() + timeout_ms;
-
-        for (;;) {
-                int r = sysfs_find_disk(sysfs, want, ret, ambiguous, n);
-
-                if (r != -ENOENT && r != -ENODEV)
-                        return r;
-                if (now_ms() >= deadline)
-                        return r;
-                sleep_ms(10);
-        }
 }
 
 /* Trims the blanks and NULs that SCSI pads serial numbers with. */
@@ -297,43 +287,100 @@ int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned 
                         return r;
                 if (now_ms() >= deadline)
                         return r;
-                sleep_ms(10);
+                sleep_ms(SYSFS_POLL_MS);
         }
+}
+
+/* The first entry of dir (a holders/ directory) into buf: "" when it is
+ * empty or absent. */
+static int first_entry(const char *dir, char *buf, size_t n) {
+        struct dirent *de;
+        DIR *d;
+
+        buf[0] = '\0';
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.') {
+                        (void) xsnprintf(buf, n, "%s", de->d_name);
+                        break;
+                }
+        (void) closedir(d);
+        return 0;
+}
+
+/* dir/name/attr as a path. */
+static int attr_path(char *path, size_t n, const char *dir, const char *name, const char *attr) {
+        return name ? xsnprintf(path, n, "%s/%s/%s", dir, name, attr) : xsnprintf(path, n, "%s/%s", dir, attr);
+}
+
+/* The attribute of the disk (name NULL) or of its partition name, as a number. */
+static int read_attr(const char *dir, const char *name, const char *attr, uint64_t *ret) {
+        char path[PATH_MAX];
+        int r;
+
+        r = attr_path(path, sizeof(path), dir, name, attr);
+        if (r < 0)
+                return r;
+        return read_u64(path, ret);
+}
+
+static bool has_attr(const char *dir, const char *name, const char *attr) {
+        char path[PATH_MAX];
+
+        return attr_path(path, sizeof(path), dir, name, attr) == 0 && access(path, F_OK) == 0;
+}
+
+/* The partitions of the disk, and the first holder of the disk or, failing
+ * that, of one of its partitions. */
+static int scan_parts(const char *blockdir, struct disk_attrs *a) {
+        char path[PATH_MAX];
+        struct dirent *de;
+        DIR *d;
+        int r;
+
+        d = opendir(blockdir);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                dev_t pdev;
+
+                if (de->d_name[0] == '.' || !has_attr(blockdir, de->d_name, "partition"))
+                        continue;
+                if (attr_path(path, sizeof(path), blockdir, de->d_name, "dev") < 0 || read_devno(path, &pdev) < 0)
+                        continue;
+                if (a->n_parts < SYSFS_MAX_PARTS)
+                        a->parts[a->n_parts] = pdev;
+                a->n_parts++;
+                if (a->holder[0])
+                        continue;
+                r = attr_path(path, sizeof(path), blockdir, de->d_name, "holders");
+                if (r == 0)
+                        (void) first_entry(path, a->holder, sizeof(a->holder));
+        }
+        (void) closedir(d);
+        return 0;
 }
 
 int sysfs_disk_attrs(const struct disk *disk, struct disk_attrs *ret) {
         struct disk_attrs a = {};
         char path[PATH_MAX];
-        struct dirent *de;
         uint64_t v;
-        DIR *d;
         int r;
 
-#define ATTR(name) ((size_t) snprintf(path, sizeof(path), "%s/%s", disk->blockdir, (name)) < sizeof(path))
-        if (!ATTR("partition"))
-                return -ENAMETOOLONG;
-        a.is_partition = access(path, F_OK) == 0;
+        a.is_partition = has_attr(disk->blockdir, NULL, "partition");
 
-        if (!ATTR("ro"))
-                return -ENAMETOOLONG;
-        r = read_u64(path, &v);
+        r = read_attr(disk->blockdir, NULL, "ro", &v);
         if (r < 0)
                 return r;
         a.read_only = v != 0;
-
-        if (!ATTR("removable"))
-                return -ENAMETOOLONG;
-        a.removable = read_u64(path, &v) == 0 && v != 0;
-
+        a.removable = read_attr(disk->blockdir, NULL, "removable", &v) == 0 && v != 0;
         /* 0 in discard_max_bytes: the kernel refuses every discard (ext4
          * then drops the mount option itself). */
-        if (!ATTR("queue/discard_max_bytes"))
-                return -ENAMETOOLONG;
-        a.discards = read_u64(path, &v) == 0 && v > 0;
+        a.discards = read_attr(disk->blockdir, NULL, "queue/discard_max_bytes", &v) == 0 && v > 0;
 
-        if (!ATTR("size"))
-                return -ENAMETOOLONG;
-        r = read_u64(path, &v);
+        r = read_attr(disk->blockdir, NULL, "size", &v);
         if (r < 0)
                 return r;
         /* sysfs counts 512-byte sectors whatever the logical block size. */
@@ -341,57 +388,15 @@ int sysfs_disk_attrs(const struct disk *disk, struct disk_attrs *ret) {
                 return -ERANGE;
         a.size_bytes = v * 512;
 
-        if (!ATTR("holders"))
-                return -ENAMETOOLONG;
-        d = opendir(path);
-        if (d) {
-                while ((de = readdir(d)))
-                        if (de->d_name[0] != '.') {
-                                (void) xsnprintf(a.holder, sizeof(a.holder), "%s", de->d_name);
-                                break;
-                        }
-                (void) closedir(d);
-        } else if (errno != ENOENT)
-                return -errno;
-
-        d = opendir(disk->blockdir);
-        if (!d)
-                return -errno;
-        while ((de = readdir(d))) {
-                char sub[PATH_MAX];
-                dev_t pdev;
-
-                if (de->d_name[0] == '.')
-                        continue;
-                if ((size_t) snprintf(sub, sizeof(sub), "%s/%s/partition", disk->blockdir, de->d_name) >= sizeof(sub))
-                        continue;
-                if (access(sub, F_OK) < 0)
-                        continue;
-                if (xsnprintf(sub, sizeof(sub), "%s/%s/dev", disk->blockdir, de->d_name) < 0)
-                        continue;
-                if (read_devno(sub, &pdev) < 0)
-                        continue;
-                if (a.n_parts < SYSFS_MAX_PARTS)
-                        a.parts[a.n_parts] = pdev;
-                a.n_parts++;
-                if (!a.holder[0]) {
-                        DIR *h;
-                        struct dirent *he;
-
-                        (void) xsnprintf(sub, sizeof(sub), "%s/%s/holders", disk->blockdir, de->d_name);
-                        h = opendir(sub);
-                        if (h) {
-                                while ((he = readdir(h)))
-                                        if (he->d_name[0] != '.') {
-                                                (void) xsnprintf(a.holder, sizeof(a.holder), "%s", he->d_name);
-                                                break;
-                                        }
-                                (void) closedir(h);
-                        }
-                }
-        }
-        (void) closedir(d);
-#undef ATTR
+        r = attr_path(path, sizeof(path), disk->blockdir, NULL, "holders");
+        if (r < 0)
+                return r;
+        r = first_entry(path, a.holder, sizeof(a.holder));
+        if (r < 0)
+                return r;
+        r = scan_parts(disk->blockdir, &a);
+        if (r < 0)
+                return r;
 
         *ret = a;
         return 0;
@@ -470,14 +475,14 @@ static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max
 int sysfs_backing_devs(const char *sysfs, dev_t dev, dev_t *set, unsigned *n, unsigned max) {
         char dir[PATH_MAX];
         struct stat st;
-
         int r;
 
         r = set_add(dev, set, n, max);
         if (r < 0)
                 return r;
-        if ((size_t) snprintf(dir, sizeof(dir), "%s/dev/block/%u:%u", sysfs, major(dev), minor(dev)) >= sizeof(dir))
-                return -ENAMETOOLONG;
+        r = xsnprintf(dir, sizeof(dir), "%s/dev/block/%u:%u", sysfs, major(dev), minor(dev));
+        if (r < 0)
+                return r;
         if (stat(dir, &st) < 0)
                 return -errno;
         return backing_of_dir(dir, set, n, max, 0);

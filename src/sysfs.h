@@ -37,10 +37,6 @@ struct disk_attrs {
 int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret,
                     char *ambiguous, size_t n);
 
-/* The same, retried until the timeout while the answer is -ENOENT or -ENODEV. */
-int sysfs_wait_disk(const char *sysfs, const struct hctl *want, unsigned timeout_ms,
-                    struct disk *ret, char *ambiguous, size_t n);
-
 int sysfs_disk_attrs(const struct disk *d, struct disk_attrs *ret);
 
 /* The disk's serial number: the SCSI unit serial number (VPD page 0x80) or
