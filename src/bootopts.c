@@ -2,51 +2,16 @@
 #include "bootopts.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "options.h"
 
-#define WORD_MAX (BOOTOPTS_MAX_VALUE + 64)
+_Static_assert(WORD_MAX > BOOTOPTS_MAX_VALUE + 32, "a word holds a key and any value taken");
 
 void boot_options_init(struct boot_options *o) {
         memset(o, 0, sizeof(*o));
         o->root_wait_ms = BOOTOPTS_DEFAULT_ROOT_WAIT_MS;
-}
-
-int cmdline_for_each_word(const char *cmdline, cmdline_word_fn f, void *userdata) {
-        char word[WORD_MAX + 1];
-        const char *p = cmdline;
-
-        for (;;) {
-                size_t len = 0;
-                bool quoted = false, overlong = false;
-                int r;
-
-                while (*p == ' ' || *p == '\t' || *p == '\n')
-                        p++;
-                if (!*p)
-                        return 0;
-                for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n')); p++) {
-                        if (*p == '"') {
-                                quoted = !quoted;
-                                continue;
-                        }
-                        if (len < WORD_MAX)
-                                word[len++] = *p;
-                        else
-                                overlong = true;
-                }
-                word[len] = '\0';
-                if (strcmp(word, "--") == 0)
-                        return 0;
-                r = f(word, len, overlong, userdata);
-                if (r != 0)
-                        return r;
-        }
 }
 
 static void add_problem(struct boot_options *o, const char *fmt, const char *key, const char *value) {
@@ -121,49 +86,4 @@ static int take_word(const char *word, size_t len, bool overlong, void *userdata
 
 void boot_options_parse(struct boot_options *o, const char *cmdline) {
         (void) cmdline_for_each_word(cmdline, take_word, o);
-}
-
-int cmdline_read(const char *path, char **ret) {
-        size_t cap = 4096, len = 0;
-        char *buf = NULL;
-        int fd, r;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t k;
-
-                if (len + 1 >= cap || !buf) {
-                        char *n;
-
-                        if (buf)
-                                cap *= 2;
-                        n = realloc(buf, cap);
-                        if (!n) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        buf = n;
-                }
-                k = read(fd, buf + len, cap - 1 - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto fail;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-        }
-        (void) close(fd);
-        buf[len] = '\0';
-        *ret = buf;
-        return 0;
-
-fail:
-        free(buf);
-        (void) close(fd);
-        return r;
 }

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cmdline.h"
+
 #define BOOTOPTS_MAX_VALUE 512
 #define BOOTOPTS_MAX_PROBLEMS 8
 #define BOOTOPTS_DEFAULT_ROOT_WAIT_MS (30u * 1000u)
@@ -29,14 +31,3 @@ void boot_options_init(struct boot_options *o);
  * rd.shell; the last occurrence of each wins. Never fails: a value that does
  * not parse is recorded in o->problems and leaves the default in place. */
 void boot_options_parse(struct boot_options *o, const char *cmdline);
-
-/* Splits a kernel command line into words like the kernel does: blanks
- * separate, double quotes group and are dropped, and "--" ends the kernel's
- * own parameters. Calls f for each word with its length (words longer than
- * max are cut, with *overlong set); stops early when f returns non-zero and
- * returns that value. */
-typedef int (*cmdline_word_fn)(const char *word, size_t len, bool overlong, void *userdata);
-int cmdline_for_each_word(const char *cmdline, cmdline_word_fn f, void *userdata);
-
-/* Reads /proc/cmdline (or another file of the kind) into a new string. */
-int cmdline_read(const char *path, char **ret);

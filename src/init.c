@@ -31,7 +31,7 @@
 
 /* Nodes made for the root when /dev has none yet: in the initramfs, so they
  * go away with it. */
-#define NODE_DIR "/.rootdev"
+#define INIT_NODE_DIR "/.rootdev"
 #define RESCUE_SHELL "/bin/sh"
 
 static const char *const default_inits[] = { "/sbin/init", "/etc/init", "/bin/init", "/bin/sh" };
@@ -275,7 +275,7 @@ static void umount_root(void) {
 /* Everything up to the switch; on failure it has logged why and left
  * nothing mounted at INIT_NEWROOT. */
 static int prepare_root(const struct boot_options *o, const char *cmdline, const char **ret_init) {
-        const struct rootdev_dirs dirs = { .sysfs = "/sys", .devdir = "/dev", .nodedir = NODE_DIR };
+        const struct rootdev_dirs dirs = { .sysfs = "/sys", .devdir = "/dev", .nodedir = INIT_NODE_DIR };
         struct setup_args a = { .newroot = INIT_NEWROOT, .sysfs = "/sys", .cmdline = cmdline, .mke2fs = MKE2FS_PATH };
         char what[ROOTDEV_MAX_VALUE + 32], amb[256], type[BOOTOPTS_MAX_VALUE + 1];
         struct root_spec spec;

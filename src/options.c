@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmdline.h"
+
 void options_init(struct options *o) {
         memset(o, 0, sizeof(*o));
         for (int i = 0; i < _OPT_MAX; i++)
@@ -260,6 +262,8 @@ struct raw {
         bool set, bare, too_long;
 };
 
+_Static_assert(WORD_MAX > OPTIONS_MAX_VALUE + 64, "a word holds a key and any value taken");
+
 static const char *const option_names[_OPT_MAX] = {
         [OPT_ENABLE] = "rd.scratch",
         [OPT_LUN] = "rd.scratch.lun",
@@ -314,40 +318,27 @@ static void take(struct options *o, struct raw *raw, const char *tok, size_t len
         add_problem(o, -1, src, "unknown option %s%s, ignored", key, klen < 48 ? "" : "...");
 }
 
-/* Splits like the kernel does: blanks separate, double quotes group and are
- * dropped, and "--" ends the kernel's own parameters. */
+struct take_ctx {
+        struct options *o;
+        struct raw *raw;
+        enum source src;
+};
+
+static int take_word(const char *word, size_t len, bool overlong, void *userdata) {
+        struct take_ctx *c = userdata;
+
+        /* A cut word is longer than any value taken: the length check
+         * reports it. */
+        (void) overlong;
+        take(c->o, c->raw, word, len, c->src);
+        return 0;
+}
+
 static void tokenize(struct options *o, struct raw *raw, const char *text, enum source src) {
-        char tok[OPTIONS_MAX_VALUE + 128];
-        const char *p = text;
+        struct take_ctx c = { .o = o, .raw = raw, .src = src };
 
-        for (;;) {
-                size_t len = 0;
-                bool quoted = false;
-
-                while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
-                       (src == SOURCE_CONFIG && *p == '#')) {
-                        if (*p == '#')
-                                p += strcspn(p, "\n");
-                        else
-                                p++;
-                }
-                if (!*p)
-                        return;
-                for (; *p && (quoted || (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')); p++) {
-                        if (*p == '"') {
-                                quoted = !quoted;
-                                continue;
-                        }
-                        /* Longer than any value we take: cut, so that the
-                         * length check reports it. */
-                        if (len + 1 < sizeof(tok))
-                                tok[len++] = *p;
-                }
-                tok[len] = '\0';
-                if (src == SOURCE_CMDLINE && strcmp(tok, "--") == 0)
-                        return;
-                take(o, raw, tok, len, src);
-        }
+        (void) for_each_word(text, src == SOURCE_CMDLINE ? WORDS_KERNEL : src == SOURCE_CONFIG ? WORDS_COMMENTS : 0,
+                             take_word, &c);
 }
 
 /* A flag given bare (rd.scratch.force) means yes; ret is set only when the

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devnode.h"
+#include "macro.h"
 #include "util.h"
 
 static const struct {
@@ -141,9 +143,7 @@ void root_spec_format(const struct root_spec *spec, char *buf, size_t n) {
         case ROOT_PATH: {
                 char name[ROOTDEV_MAX_VALUE + 1];
 
-                for (size_t i = 0; i < sizeof(name); i++)
-                        if ((name[i] = spec->value[i] == '!' ? '/' : spec->value[i]) == '\0')
-                                break;
+                (void) devnode_name(spec->value, name, sizeof(name));
                 (void) snprintf(buf, n, "/dev/%s", name);
                 return;
         }
@@ -160,45 +160,19 @@ void root_spec_format(const struct root_spec *spec, char *buf, size_t n) {
         (void) snprintf(buf, n, "?");
 }
 
-/* Opens devno for reading and says which node it went through: devdir/NAME
+/* Opens devno for reading and says which node it went through: devdir's
  * when that is the device (a regular file there is an image standing in for
  * one, as in test trees), else a node of our own in nodedir. devtmpfs makes
  * its nodes from a kernel thread, so a device can show in sysfs before its
  * node shows in /dev. */
 static int node_open(const struct rootdev_dirs *dirs, const char *name, dev_t devno, char *path, size_t n,
                      int *ret_fd) {
-        char devname[NAME_MAX + 1];
-        struct stat st;
+        const struct node_dirs nd = { .devdir = dirs->devdir, .nodedir = dirs->nodedir, .regular_ok = true };
         int fd, r;
 
-        for (size_t i = 0; i < sizeof(devname); i++)
-                if ((devname[i] = name[i] == '!' ? '/' : name[i]) == '\0')
-                        break;
-        r = xsnprintf(path, n, "%s/%s", dirs->devdir, devname);
+        r = device_node_in(&nd, name, S_IFBLK, devno, path, n);
         if (r < 0)
                 return r;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd >= 0) {
-                if (fstat(fd, &st) == 0 &&
-                    ((S_ISBLK(st.st_mode) && st.st_rdev == devno) || S_ISREG(st.st_mode))) {
-                        *ret_fd = fd;
-                        return 0;
-                }
-                (void) close(fd);
-        }
-        if (!dirs->nodedir)
-                return -ENODEV;
-
-        r = mkdir_p(dirs->nodedir, 0700);
-        if (r < 0)
-                return r;
-        r = xsnprintf(path, n, "%s/%s", dirs->nodedir, name);
-        if (r < 0)
-                return r;
-        if (unlink(path) < 0 && errno != ENOENT)
-                return -errno;
-        if (mknod(path, S_IFBLK | 0600, devno) < 0)
-                return -errno;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
@@ -222,18 +196,26 @@ static void copy_value(blkid_probe pr, const char *key, char *dst, size_t n) {
 
 /* What filesystem the device holds. Nothing found, or two signatures that
  * contradict each other, leave the fields empty: neither names a root. */
-static int probe_fs(int fd, struct fs_id *ret) {
-        blkid_probe pr;
-        int r;
+static int new_probe(int fd, blkid_probe *ret) {
+        _cleanup_blkid_probe_ blkid_probe pr = NULL;
 
-        *ret = (struct fs_id) {};
         pr = blkid_new_probe();
         if (!pr)
                 return -ENOMEM;
-        if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
-                blkid_free_probe(pr);
+        if (blkid_probe_set_device(pr, fd, 0, 0) < 0)
                 return -EIO;
-        }
+        *ret = TAKE_PTR(pr);
+        return 0;
+}
+
+static int probe_fs(int fd, struct fs_id *ret) {
+        _cleanup_blkid_probe_ blkid_probe pr = NULL;
+        int r;
+
+        *ret = (struct fs_id) {};
+        r = new_probe(fd, &pr);
+        if (r < 0)
+                return r;
         (void) blkid_probe_enable_superblocks(pr, 1);
         (void) blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID | BLKID_SUBLKS_TYPE);
         (void) blkid_probe_enable_partitions(pr, 0);
@@ -243,7 +225,6 @@ static int probe_fs(int fd, struct fs_id *ret) {
                 copy_value(pr, "LABEL", ret->label, sizeof(ret->label));
                 copy_value(pr, "UUID", ret->uuid, sizeof(ret->uuid));
         }
-        blkid_free_probe(pr);
         return r == -1 ? -EIO : 0;
 }
 
@@ -298,9 +279,9 @@ static void scan_add(struct scan *s, const struct candidate *c) {
 /* The partition numbered partno of the disk at diskdir (a directory of
  * sysfs's class/block). */
 static int partition_of(const char *diskdir, int partno, struct candidate *ret) {
+        _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX];
         struct dirent *de;
-        DIR *d;
         int r = -ENOENT;
 
         d = opendir(diskdir);
@@ -321,7 +302,6 @@ static int partition_of(const char *diskdir, int partno, struct candidate *ret) 
                         strcpy(ret->name, de->d_name);
                 break;
         }
-        (void) closedir(d);
         return r;
 }
 
@@ -329,17 +309,13 @@ static int partition_of(const char *diskdir, int partno, struct candidate *ret) 
  * how many entries have the UUID, whether the kernel shows their partitions
  * yet or not. */
 static int scan_partitions(struct scan *s, const char *diskdir, int fd) {
+        _cleanup_blkid_probe_ blkid_probe pr = NULL;
         blkid_partlist ls;
-        blkid_probe pr;
-        int n, found = 0;
+        int n, r, found = 0;
 
-        pr = blkid_new_probe();
-        if (!pr)
-                return -ENOMEM;
-        if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
-                blkid_free_probe(pr);
-                return -EIO;
-        }
+        r = new_probe(fd, &pr);
+        if (r < 0)
+                return r;
         (void) blkid_probe_enable_superblocks(pr, 0);
         (void) blkid_probe_enable_partitions(pr, 1);
         ls = blkid_probe_get_partitions(pr);
@@ -358,16 +334,16 @@ static int scan_partitions(struct scan *s, const char *diskdir, int fd) {
                         continue;
                 scan_add(s, &c);
         }
-        blkid_free_probe(pr);
         return found;
 }
 
 static void scan_one(struct scan *s, const char *classdir, const char *name) {
         char dir[PATH_MAX], path[PATH_MAX];
+        _cleanup_close_ int fd = -1;
         struct candidate c = {};
         struct fs_id id;
         uint64_t size;
-        int fd, r;
+        int r;
 
         if (strlen(name) >= sizeof(c.name) || xsnprintf(dir, sizeof(dir), "%s/%s", classdir, name) < 0)
                 return;
@@ -401,21 +377,20 @@ static void scan_one(struct scan *s, const char *classdir, const char *name) {
                 } else
                         settled_add(s->settled, c.devno);
         }
-        (void) close(fd);
 }
 
 /* A device found by its name or its partition entry still needs its node and
  * its filesystem type. */
 static int finish(const struct rootdev_dirs *dirs, struct candidate *c) {
+        _cleanup_close_ int fd = -1;
         struct fs_id id;
-        int fd, r;
+        int r;
 
         r = node_open(dirs, c->name, c->devno, c->node, sizeof(c->node), &fd);
         if (r < 0)
                 return r;
         if (probe_fs(fd, &id) == 0)
                 strcpy(c->fstype, id.type);
-        (void) close(fd);
         return 0;
 }
 
@@ -423,8 +398,8 @@ static int find(const struct rootdev_dirs *dirs, const struct root_spec *spec, s
                 struct rootdev *ret, char *ambiguous, size_t n) {
         struct scan s = { .dirs = dirs, .spec = spec, .settled = settled, .ambiguous = ambiguous, .n = n };
         char classdir[PATH_MAX], path[PATH_MAX];
+        _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        DIR *d;
         int r;
 
         if (ambiguous && n)
@@ -451,7 +426,6 @@ static int find(const struct rootdev_dirs *dirs, const struct root_spec *spec, s
                 while ((de = readdir(d)))
                         if (de->d_name[0] != '.')
                                 scan_one(&s, classdir, de->d_name);
-                (void) closedir(d);
         }
 
         if (s.matches == 0)

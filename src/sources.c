@@ -15,7 +15,11 @@
 #include <unistd.h>
 
 #include "devnode.h"
+#include "macro.h"
 #include "util.h"
+
+/* How long to wait before reading again a port whose host end is closed. */
+#define VPORT_RETRY_MS 10u
 
 int blob_to_text(const unsigned char *blob, size_t len, char *text, size_t n, size_t *ret_bad) {
         size_t end = len;
@@ -107,99 +111,74 @@ int smbios_oem_options(const unsigned char *raw, size_t len, char *text, size_t 
         return found ? 0 : -ENOENT;
 }
 
-/* Reads at most max bytes; more than that is refused, not cut. */
-static int read_blob(const char *path, unsigned char *buf, size_t max, size_t *ret_len) {
-        size_t len = 0;
-        int fd, r = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t k = read(fd, buf + len, max + 1 - len);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-                if (len > max) {
-                        r = -E2BIG;
-                        break;
-                }
-        }
-        (void) close(fd);
-        if (r < 0)
-                return r;
-        *ret_len = len;
-        return 0;
-}
-
-int read_fwcfg(const char *sysfs, char *text, size_t n, size_t *ret_bad) {
-        unsigned char buf[SOURCE_MAX_BYTES + 1];
-        char path[PATH_MAX];
+/* A file of the source's bound, as text: more than that is refused, not
+ * cut. */
+static int read_text(const char *path, char *text, size_t n, size_t *ret_bad) {
+        _cleanup_free_ char *buf = NULL;
         size_t len;
         int r;
 
-        if (xsnprintf(path, sizeof(path), "%s/firmware/qemu_fw_cfg/by_name/%s/raw", sysfs, FWCFG_NAME) < 0)
-                return -ENAMETOOLONG;
-        r = read_blob(path, buf, SOURCE_MAX_BYTES, &len);
+        r = read_full_file(path, SOURCE_MAX_BYTES, &buf, &len);
         if (r < 0)
                 return r;
-        return blob_to_text(buf, len, text, n, ret_bad);
+        return blob_to_text((const unsigned char *) buf, len, text, n, ret_bad);
+}
+
+int read_fwcfg(const char *sysfs, char *text, size_t n, size_t *ret_bad) {
+        char path[PATH_MAX];
+
+        if (xsnprintf(path, sizeof(path), "%s/firmware/qemu_fw_cfg/by_name/%s/raw", sysfs, FWCFG_NAME) < 0)
+                return -ENAMETOOLONG;
+        return read_text(path, text, n, ret_bad);
+}
+
+/* The options of one type 11 entry, appended to text. */
+static int smbios_entry(const char *dir, const char *entry, char *text, size_t n, size_t *ret_bad) {
+        _cleanup_free_ char *buf = NULL;
+        char path[PATH_MAX], one[SOURCE_MAX_BYTES];
+        size_t len;
+        int r;
+
+        r = xsnprintf(path, sizeof(path), "%s/%s/raw", dir, entry);
+        if (r < 0)
+                return r;
+        r = read_full_file(path, SOURCE_MAX_BYTES, &buf, &len);
+        if (r < 0)
+                return r;
+        r = smbios_oem_options((const unsigned char *) buf, len, one, sizeof(one), ret_bad);
+        if (r < 0)
+                return r;
+        return append(text, n, one, strlen(one));
 }
 
 int read_smbios(const char *sysfs, char *text, size_t n, size_t *ret_bad) {
+        _cleanup_closedir_ DIR *d = NULL;
         char dir[PATH_MAX];
         struct dirent *de;
         bool found = false;
-        DIR *d;
-        int r = 0;
+        int r;
 
         if (xsnprintf(dir, sizeof(dir), "%s/firmware/dmi/entries", sysfs) < 0)
                 return -ENAMETOOLONG;
         d = opendir(dir);
         if (!d)
                 return -errno;
-        if (n == 0) {
-                (void) closedir(d);
+        if (n == 0)
                 return -E2BIG;
-        }
         text[0] = '\0';
         /* Entries are named "<type>-<instance>". readdir() order is not
          * instance order, but only one type 11 entry is usual; with several,
          * each option's last value among them wins in no defined order. */
         while ((de = readdir(d))) {
-                unsigned char buf[SOURCE_MAX_BYTES + 1];
-                char path[PATH_MAX], one[SOURCE_MAX_BYTES];
-                size_t len;
-
                 if (strncmp(de->d_name, "11-", 3) != 0)
                         continue;
-                if (xsnprintf(path, sizeof(path), "%s/%s/raw", dir, de->d_name) < 0)
+                r = smbios_entry(dir, de->d_name, text, n, ret_bad);
+                if (r == -ENOENT || r == -ENAMETOOLONG)
                         continue;
-                r = read_blob(path, buf, SOURCE_MAX_BYTES, &len);
                 if (r < 0)
-                        break;
-                r = smbios_oem_options(buf, len, one, sizeof(one), ret_bad);
-                if (r == -ENOENT) {
-                        r = 0;
-                        continue;
-                }
-                if (r < 0)
-                        break;
-                r = append(text, n, one, strlen(one));
-                if (r < 0)
-                        break;
+                        return r;
                 found = true;
         }
-        (void) closedir(d);
-        if (r < 0)
-                return r;
         return found ? 0 : -ENOENT;
 }
 
@@ -216,14 +195,11 @@ static int vport_node(const char *sysfs, const char *name, char *path, size_t n)
         return device_node(name, S_IFCHR, devno, path, n);
 }
 
-int read_vport(const char *sysfs, unsigned timeout_ms, char *text, size_t n, size_t *ret_bad) {
-        unsigned char buf[SOURCE_MAX_BYTES + 1];
-        char dir[PATH_MAX], port[NAME_MAX + 1] = "", node[PATH_MAX];
+/* The virtio port named VPORT_NAME, as sysfs names it ("vport1p1"). */
+static int vport_find(const char *sysfs, char *port, size_t n) {
+        _cleanup_closedir_ DIR *d = NULL;
+        char dir[PATH_MAX];
         struct dirent *de;
-        uint64_t deadline;
-        size_t len = 0;
-        DIR *d;
-        int fd, r;
 
         if (xsnprintf(dir, sizeof(dir), "%s/class/virtio-ports", sysfs) < 0)
                 return -ENAMETOOLONG;
@@ -237,75 +213,75 @@ int read_vport(const char *sysfs, unsigned timeout_ms, char *text, size_t n, siz
                         continue;
                 if (xsnprintf(path, sizeof(path), "%s/%s/name", dir, de->d_name) < 0)
                         continue;
-                if (read_line(path, name, sizeof(name)) == 0 && strcmp(name, VPORT_NAME) == 0) {
-                        (void) xsnprintf(port, sizeof(port), "%s", de->d_name);
-                        break;
-                }
+                if (read_line(path, name, sizeof(name)) == 0 && strcmp(name, VPORT_NAME) == 0)
+                        return xsnprintf(port, n, "%s", de->d_name);
         }
-        (void) closedir(d);
-        if (!port[0])
-                return -ENOENT;
+        return -ENOENT;
+}
 
+/* One line, as long as the host takes to send it within the timeout; its
+ * length without the newline in ret_len. */
+static int vport_read_line(int fd, unsigned timeout_ms, unsigned char *buf, size_t *ret_len) {
+        uint64_t deadline = now_ms() + timeout_ms;
+        size_t len = 0;
+
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                uint64_t now = now_ms();
+                unsigned char *nl;
+                ssize_t k;
+
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                k = poll(&p, 1, (int) (deadline - now));
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+                if (k <= 0)
+                        continue;
+                k = read(fd, buf + len, SOURCE_MAX_BYTES - len);
+                if (k < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0) {
+                        /* The host has not opened its end yet. */
+                        sleep_ms(VPORT_RETRY_MS);
+                        continue;
+                }
+                len += (size_t) k;
+                nl = memchr(buf, '\n', len);
+                if (nl) {
+                        *ret_len = (size_t) (nl - buf);
+                        return 0;
+                }
+                if (len >= SOURCE_MAX_BYTES)
+                        return -E2BIG;
+        }
+}
+
+int read_vport(const char *sysfs, unsigned timeout_ms, char *text, size_t n, size_t *ret_bad) {
+        unsigned char buf[SOURCE_MAX_BYTES];
+        char port[NAME_MAX + 1], node[PATH_MAX];
+        _cleanup_close_ int fd = -1;
+        size_t len = 0;
+        int r;
+
+        r = vport_find(sysfs, port, sizeof(port));
+        if (r < 0)
+                return r;
         r = vport_node(sysfs, port, node, sizeof(node));
         if (r < 0)
                 return r;
         fd = open(node, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-
-        /* One line, as long as the host takes to send it within the timeout. */
-        deadline = now_ms() + timeout_ms;
-        r = -ETIMEDOUT;
-        for (;;) {
-                struct pollfd p = { .fd = fd, .events = POLLIN };
-                uint64_t now = now_ms();
-                ssize_t k;
-
-                if (now >= deadline)
-                        break;
-                k = poll(&p, 1, (int) (deadline - now));
-                if (k < 0 && errno != EINTR) {
-                        r = -errno;
-                        break;
-                }
-                if (k <= 0)
-                        continue;
-                k = read(fd, buf + len, sizeof(buf) - 1 - len);
-                if (k < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                if (k == 0) {
-                        /* The host has not opened its end yet. */
-                        sleep_ms(10);
-                        continue;
-                }
-                len += (size_t) k;
-                if (memchr(buf, '\n', len)) {
-                        len = (size_t) ((unsigned char *) memchr(buf, '\n', len) - buf);
-                        r = 0;
-                        break;
-                }
-                if (len >= SOURCE_MAX_BYTES) {
-                        r = -E2BIG;
-                        break;
-                }
-        }
-        (void) close(fd);
+        r = vport_read_line(fd, timeout_ms, buf, &len);
         if (r < 0)
                 return r;
         return blob_to_text(buf, len, text, n, ret_bad);
 }
 
 int read_config(const char *path, char *text, size_t n, size_t *ret_bad) {
-        unsigned char buf[SOURCE_MAX_BYTES + 1];
-        size_t len;
-        int r;
-
-        r = read_blob(path, buf, SOURCE_MAX_BYTES, &len);
-        if (r < 0)
-                return r;
-        return blob_to_text(buf, len, text, n, ret_bad);
+        return read_text(path, text, n, ret_bad);
 }

@@ -13,22 +13,53 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "macro.h"
+
 int read_line(const char *path, char *buf, size_t n) {
+        _cleanup_close_ int fd = -1;
         ssize_t k;
-        int fd;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
         k = read(fd, buf, n - 1);
-        if (k < 0) {
-                int r = -errno;
-                (void) close(fd);
-                return r;
-        }
-        (void) close(fd);
+        if (k < 0)
+                return -errno;
         buf[k] = '\0';
         buf[strcspn(buf, "\n")] = '\0';
+        return 0;
+}
+
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        /* One byte more than max tells a file that is too long. */
+        buf = malloc(max + 2);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k = read(fd, buf + len, max + 1 - len);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+                if (len > max)
+                        return -E2BIG;
+        }
+        buf[len] = '\0';
+        if (ret_size)
+                *ret_size = len;
+        *ret = TAKE_PTR(buf);
         return 0;
 }
 
@@ -95,7 +126,7 @@ int write_file_atomic(const char *path, const char *content, mode_t mode) {
         size_t len = strlen(content);
         int fd, r = 0;
 
-        if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+        if (xsnprintf(tmp, sizeof(tmp), "%s.tmp", path) < 0)
                 return -ENAMETOOLONG;
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)

@@ -9,6 +9,10 @@
 /* Reads a small text file (sysfs attribute, /proc file) into buf, without
  * the trailing newline. */
 int read_line(const char *path, char *buf, size_t n);
+/* Reads a whole file into a new NUL-terminated buffer (its size without the
+ * NUL in ret_size, when given). A file of more than max bytes is refused
+ * with -E2BIG, not cut. */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 int read_u64(const char *path, uint64_t *ret);
 /* Parses "MAJ:MIN". */
 int parse_devno(const char *s, dev_t *ret);

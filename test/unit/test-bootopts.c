@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The init's kernel command line: root=, rootfstype=, rootflags=, ro/rw,
  * init=, rootdelay=, rd.shell, and how words are split. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +228,45 @@ static void test_read(void) {
         free(big);
         (void) unlink(path);
         check_int(cmdline_read("/nonexistent/cmdline", &s), -2, "read: -ENOENT for a missing file");
+
+        /* The bound: exactly CMDLINE_MAX_BYTES is taken, one byte more is
+         * refused rather than cut. */
+        big = malloc(CMDLINE_MAX_BYTES + 1);
+        if (!check(big != NULL, "read: buffer for the bound"))
+                return;
+        memset(big, 'y', CMDLINE_MAX_BYTES + 1);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        check(fd >= 0 && write(fd, big, CMDLINE_MAX_BYTES) == (ssize_t) CMDLINE_MAX_BYTES, "read: wrote the bound");
+        if (fd >= 0)
+                (void) close(fd);
+        s = NULL;
+        check_int(cmdline_read(path, &s), 0, "read: %u bytes are taken", CMDLINE_MAX_BYTES);
+        check(s && strlen(s) == CMDLINE_MAX_BYTES, "read: all %u of them", CMDLINE_MAX_BYTES);
+        free(s);
+        fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        check(fd >= 0 && write(fd, "y", 1) == 1, "read: one byte more");
+        if (fd >= 0)
+                (void) close(fd);
+        s = NULL;
+        check_int(cmdline_read(path, &s), -E2BIG, "read: %u bytes are refused with -E2BIG", CMDLINE_MAX_BYTES + 1);
+        check(s == NULL, "read: nothing returned when refused");
+        free(big);
+        (void) unlink(path);
+}
+
+/* Comments and carriage returns, as the image's config file has them. */
+static void test_words_flags(void) {
+        struct words ws = {};
+
+        check_int(for_each_word("a\r\n# b c\nd#e -- f", WORDS_COMMENTS, collect, &ws), 0, "words: comments");
+        check_int(ws.n, 4, "words: a comment line is skipped, -- is a word outside the kernel's line");
+        check_str(ws.w[0], "a", "words: CR is a blank");
+        check_str(ws.w[1], "d#e", "words: # inside a word is kept");
+        check_str(ws.w[2], "--", "words: -- kept");
+        memset(&ws, 0, sizeof(ws));
+        check_int(cmdline_for_each_word("a # b -- c", collect, &ws), 0, "words: kernel line");
+        check_int(ws.n, 3, "words: # is a word on the kernel's line, -- ends it");
+        check_str(ws.w[1], "#", "words: # as a word");
 }
 
 int main(void) {
@@ -237,5 +278,6 @@ int main(void) {
         test_overlong();
         test_words();
         test_read();
+        test_words_flags();
         return tap_done();
 }

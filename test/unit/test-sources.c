@@ -732,7 +732,7 @@ static void vport_child(const char *sys, int out) {
 
                 vport_case(V_LINE, sys, 3000, c, d, 1, slave);
                 (void) snprintf(vres[V_LINE_NODE].note, sizeof(vres[V_LINE_NODE].note), "%s",
-                                lstat(NODE_DIR "/vport9p1", &nst) < 0 && errno == ENOENT ? "none"
+                                lstat(RUN_NODE_DIR "/vport9p1", &nst) < 0 && errno == ENOENT ? "none"
                                                                                                 : "made");
         }
         {
@@ -790,7 +790,7 @@ static void vport_child(const char *sys, int out) {
                 struct stat nst;
 
                 vport_case(V_MKNOD, sys, 3000, c, d, 1, slave);
-                if (lstat(NODE_DIR "/vport9p1", &nst) < 0)
+                if (lstat(RUN_NODE_DIR "/vport9p1", &nst) < 0)
                         (void) snprintf(vres[V_MKNOD_NODE].note, sizeof(vres[V_MKNOD_NODE].note), "lstat: %s",
                                         strerror(errno));
                 else
@@ -891,9 +891,9 @@ static void test_vport(void) {
         check_err(vres[V_WRONG_NODE].r, 0, "vport: /dev/vport9p1 of another device number: not used, still 0");
         check_str(vres[V_WRONG_NODE].text, "rd.scratch.lun=5", "vport: read through a node of its own");
 
-        check_err(vres[V_MKNOD].r, 0, "vport: no /dev/vport9p1: 0 through a node under " NODE_DIR);
+        check_err(vres[V_MKNOD].r, 0, "vport: no /dev/vport9p1: 0 through a node under " RUN_NODE_DIR);
         check_str(vres[V_MKNOD].text, "rd.scratch.lun=6", "vport: no /dev node: the line");
-        check_str(vres[V_MKNOD_NODE].note, "chr 5:0 0600", "vport: " NODE_DIR "/vport9p1 is char 5:0, 0600");
+        check_str(vres[V_MKNOD_NODE].note, "chr 5:0 0600", "vport: " RUN_NODE_DIR "/vport9p1 is char 5:0, 0600");
 
         check_err(vres[V_OTHER_NAME].r, -ENOENT, "vport: no port named " VPORT_NAME ": -ENOENT");
         check(vres[V_OTHER_NAME].ms < 200, "vport: no port: not waited for (%llu ms)",

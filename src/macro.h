@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* A variable marked with one of these is released when it goes out of
+ * scope, on every return path. TAKE_FD() and TAKE_PTR() hand the value on
+ * and leave nothing to release. */
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+/* errno survives, so that a caller's "return -errno" after the cleanup of
+ * another variable still tells the first failure. */
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+
+                (void) close(*fd);
+                errno = saved;
+        }
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void closedirp(DIR **d) {
+        if (*d) {
+                int saved = errno;
+
+                (void) closedir(*d);
+                errno = saved;
+        }
+}
+#define _cleanup_closedir_ _cleanup_(closedirp)
+
+static inline void fclosep(FILE **f) {
+        if (*f) {
+                int saved = errno;
+
+                (void) fclose(*f);
+                errno = saved;
+        }
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Only where <blkid.h> was included first: not every unit links libblkid. */
+#ifdef _BLKID_BLKID_H
+static inline void blkid_free_probep(blkid_probe *pr) {
+        if (*pr)
+                blkid_free_probe(*pr);
+}
+#define _cleanup_blkid_probe_ _cleanup_(blkid_free_probep)
+#endif
+
+#define TAKE_FD(fd)                     \
+        ({                              \
+                int _fd_ = (fd);        \
+                (fd) = -1;              \
+                _fd_;                   \
+        })
+
+#define TAKE_PTR(p)                             \
+        ({                                      \
+                __typeof__(p) _p_ = (p);        \
+                (p) = NULL;                     \
+                _p_;                            \
+        })
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
