@@ -547,19 +547,26 @@ EOF
 }
 
 @test "the default directory: /var/tmp/scratchroot-qemu, -UID for a user" {
-    # /var/tmp is a tmpfs of this test's own, in a private mount namespace
+    # /var/tmp is a tmpfs of this test's own, in a private mount namespace.
+    # The checkout or the test's own directory may be under /var/tmp: the
+    # helper and a fake id(1) are read before the tmpfs hides them and put
+    # in a directory of the tmpfs.
     cat >"$BATS_TEST_TMPDIR/bin/id" <<'EOS'
 #!/bin/sh
 echo 4242
 EOS
-    chmod +x "$BATS_TEST_TMPDIR/bin/id"
     run unshare -m sh -c '
-        mount -t tmpfs -o size=1m,mode=1777 none /var/tmp || exit 99
-        "$1" list || echo "root: list failed"
+        exec 3<"$1" 4<"$2"
+        mount -t tmpfs -o size=4m,mode=1777 none /var/tmp || exit 99
+        mkdir -m 0755 /var/tmp/.bin || exit 98
+        cat <&3 >/var/tmp/.bin/scratchroot-qemu && cat <&4 >/var/tmp/.bin/id || exit 97
+        chmod 0755 /var/tmp/.bin/scratchroot-qemu /var/tmp/.bin/id
+        exec 3<&- 4<&-
+        /var/tmp/.bin/scratchroot-qemu list || echo "root: list failed"
         stat -c "root-dir %a %u" /var/tmp/scratchroot-qemu
-        PATH=$2:$PATH "$1" list 2>&1
+        PATH=/var/tmp/.bin:$PATH scratchroot-qemu list 2>&1
         echo "user: $?"
-        stat -c "user-dir %a %u" /var/tmp/scratchroot-qemu-4242' sh "$SRQ" "$BATS_TEST_TMPDIR/bin"
+        stat -c "user-dir %a %u" /var/tmp/scratchroot-qemu-4242' sh "$SRQ" "$BATS_TEST_TMPDIR/bin/id"
     echo "$output"
     [ "$status" -eq 0 ]
     [[ $output != *"root: list failed"* ]]
