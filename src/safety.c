@@ -4,6 +4,7 @@
 #include <blkid.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,46 +247,144 @@ int mountinfo_find_dev(const char *mountinfo, const dev_t *devs, unsigned n, boo
         return 0;
 }
 
-/* The devices the lower root comes from: its st_dev, and for filesystems
- * that report an anonymous st_dev (btrfs) the block device it was mounted
- * from, as mountinfo names it. */
-static int root_devices(const char *sysfs, const char *newroot, dev_t *set, unsigned *n, unsigned max) {
+void mountinfo_unescape(char *s) {
+        char *o = s;
+
+        for (const char *c = s; *c; c++) {
+                if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' && c[3] >= '0' &&
+                    c[3] <= '7') {
+                        *o++ = (char) ((c[1] - '0') << 6 | (c[2] - '0') << 3 | (c[3] - '0'));
+                        c += 3;
+                } else
+                        *o++ = *c;
+        }
+        *o = '\0';
+}
+
+/* path with repeated and trailing slashes dropped; "/" stays "/". */
+static int normalise_path(const char *path, char *buf, size_t n) {
+        size_t o = 0;
+
+        for (const char *c = path; *c; c++) {
+                if (*c == '/' && (c[1] == '/' || (c[1] == '\0' && o > 0)))
+                        continue;
+                if (o + 1 >= n)
+                        return -ENAMETOOLONG;
+                buf[o++] = *c;
+        }
+        if (n == 0)
+                return -ENAMETOOLONG;
+        buf[o] = '\0';
+        return 0;
+}
+
+/* The mount point and source of a mountinfo line, unescaped, in place:
+ * "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE ...". */
+static bool mountinfo_fields(char *line, char **ret_mnt, char **ret_src) {
+        char *save = NULL, *w, *mnt = NULL;
+        unsigned i = 0;
+        bool dash = false;
+
+        line[strcspn(line, "\n")] = '\0';
+        for (w = strtok_r(line, " ", &save); w; w = strtok_r(NULL, " ", &save), i++) {
+                if (i == 4)
+                        mnt = w;
+                else if (i > 5 && !dash && strcmp(w, "-") == 0) {
+                        dash = true;
+                        i = 0;
+                } else if (dash && i == 2)
+                        break;
+        }
+        if (!mnt || !w)
+                return false;
+        mountinfo_unescape(mnt);
+        mountinfo_unescape(w);
+        *ret_mnt = mnt;
+        *ret_src = w;
+        return true;
+}
+
+int mountinfo_mounts_at(const char *mountinfo, const char *path, mount_fn fn, void *userdata) {
+        char want[PATH_MAX], *line = NULL;
+        size_t cap = 0;
+        int r, found = 0;
+        FILE *f;
+
+        r = normalise_path(path, want, sizeof(want));
+        if (r < 0)
+                return r;
+        f = fopen(mountinfo, "re");
+        if (!f)
+                return -errno;
+        while (getline(&line, &cap, f) > 0) {
+                char *mnt, *src;
+
+                if (!mountinfo_fields(line, &mnt, &src) || strcmp(mnt, want) != 0)
+                        continue;
+                found++;
+                r = fn(src, userdata);
+                if (r < 0)
+                        break;
+        }
+        free(line);
+        (void) fclose(f);
+        return r < 0 ? r : found;
+}
+
+struct root_walk {
+        const char *sysfs;
+        dev_t *set;
+        unsigned *n, max;
+};
+
+/* A source that is not a path (tmpfs, overlay, a server's export) is on no
+ * local disk; a path must be a block device sysfs knows. */
+static int add_source(const char *source, void *userdata) {
+        struct root_walk *w = userdata;
+        struct stat st;
+
+        if (source[0] != '/')
+                return 0;
+        if (stat(source, &st) < 0)
+                return -errno;
+        if (!S_ISBLK(st.st_mode))
+                return -ENOTBLK;
+        return sysfs_backing_devs(w->sysfs, st.st_rdev, w->set, w->n, w->max);
+}
+
+int safety_root_devices(const char *sysfs, const char *mountinfo, const char *newroot, dev_t *set, unsigned *n,
+                        unsigned max) {
+        struct root_walk w = { .sysfs = sysfs, .set = set, .n = n, .max = max };
+        char path[PATH_MAX];
         struct stat st;
         int r;
 
-        if (stat(newroot, &st) < 0)
+        if (stat(newroot, &st) < 0 || !realpath(newroot, path))
                 return -errno;
         if (major(st.st_dev) != 0) {
                 r = sysfs_backing_devs(sysfs, st.st_dev, set, n, max);
                 if (r < 0)
                         return r;
         }
+        /* A filesystem that reports an anonymous st_dev (btrfs) names its
+         * devices only in mountinfo, on the line of the mount newroot is in
+         * (newroot or the nearest directory above it that is a mount point):
+         * when there is none, or its source cannot be followed, nobody can
+         * tell what backs the root. */
+        for (;;) {
+                char *slash;
 
-        {
-                char *line = NULL, mnt[4096], src[4096];
-                size_t cap = 0;
-                FILE *f;
-
-                f = fopen("/proc/self/mountinfo", "re");
-                if (!f)
-                        return -errno;
-                while (getline(&line, &cap, f) > 0) {
-                        char *sep = strstr(line, " - ");
-                        struct stat sst;
-
-                        if (!sep || sscanf(line, "%*u %*u %*u:%*u %*s %4095s", mnt) != 1)
-                                continue;
-                        if (sscanf(sep, " - %*s %4095s", src) != 1)
-                                continue;
-                        if (strcmp(mnt, newroot) != 0 || src[0] != '/')
-                                continue;
-                        if (stat(src, &sst) == 0 && S_ISBLK(sst.st_mode))
-                                (void) sysfs_backing_devs(sysfs, sst.st_rdev, set, n, max);
-                }
-                free(line);
-                (void) fclose(f);
+                r = mountinfo_mounts_at(mountinfo, path, add_source, &w);
+                if (r != 0 || strcmp(path, "/") == 0)
+                        break;
+                slash = strrchr(path, '/');
+                slash[slash == path] = '\0';
         }
-        return 0;
+        if (major(st.st_dev) != 0)
+                return 0;
+        if (r == 0)
+                return -ENOENT;
+        return r < 0 ? r : 0;
 }
 
 int safety_gather(const char *sysfs, const struct disk *d, int fd, bool busy, const char *newroot,
@@ -299,7 +398,7 @@ int safety_gather(const char *sysfs, const struct disk *d, int fd, bool busy, co
         if (r < 0)
                 return r;
 
-        r = root_devices(sysfs, newroot, roots, &n_roots, SYSFS_MAX_BACKING);
+        r = safety_root_devices(sysfs, "/proc/self/mountinfo", newroot, roots, &n_roots, SYSFS_MAX_BACKING);
         if (r < 0)
                 f.root_unknown = true;
         for (unsigned i = 0; i < n_roots; i++) {

@@ -48,6 +48,24 @@ int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, s
 /* Whether any of devs is the source of a mount in mountinfo. */
 int mountinfo_find_dev(const char *mountinfo, const dev_t *devs, unsigned n, bool *ret);
 
+/* Undoes the octal escapes of a mountinfo field in place (\040 a blank,
+ * \011 a tab, \012 a newline, \134 a backslash). */
+void mountinfo_unescape(char *s);
+
+/* Calls fn with the source of every mount at path in mountinfo (path with
+ * repeated and trailing slashes dropped, the file's fields unescaped).
+ * Returns how many there were, or the first -errno of fn or of reading. */
+typedef int (*mount_fn)(const char *source, void *userdata);
+int mountinfo_mounts_at(const char *mountinfo, const char *path, mount_fn fn, void *userdata);
+
+/* Adds the devices the root at newroot comes from to set: its st_dev with
+ * what is beneath it, and the block devices mountinfo names as the source
+ * of the mount newroot is in (newroot's own, else the nearest mount point
+ * above it). Fails when the st_dev is anonymous (btrfs, overlay) and they
+ * cannot be found: -ENOENT when mountinfo has no such mount. */
+int safety_root_devices(const char *sysfs, const char *mountinfo, const char *newroot, dev_t *set, unsigned *n,
+                        unsigned max);
+
 /* Collects every fact about the disk, whose node is open on fd (read-only,
  * exclusive: fd < 0 with busy set when that failed). newroot is the lower
  * root, to be protected. */

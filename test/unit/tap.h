@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A minimal TAP producer: one "ok N - ..." or "not ok N - ..." line per
- * check, diagnostics as "# ..." lines, and the plan "1..N" printed last by
+ * check, "ok N - ... # SKIP why" for a check that could not be made,
+ * diagnostics as "# ..." lines, and the plan "1..N" printed last by
  * tap_done(), whose value is the exit status. */
 #pragma once
 
@@ -16,7 +17,8 @@ extern unsigned tap_count;
 extern unsigned tap_failures;
 
 /* TAP reads '#' in a description as the start of a directive (SKIP, TODO):
- * keep it out, and keep the description on one line. */
+ * keep it out of what a check says, and keep that on one line. Directives
+ * are written by tap_skip() alone. */
 static inline void tap_print_desc(const char *s) {
         for (; *s; s++)
                 (void) putchar(*s == '#' ? '%' : (unsigned char) *s < 0x20 ? '?' : *s);
@@ -61,6 +63,26 @@ static inline bool tap_check(bool ok, const char *file, int line, const char *ex
                 tap_diag("failed at %s:%d: %s", file, line, expr);
         (void) fflush(stdout);
         return ok;
+}
+
+/* A check that cannot be made here: counted by the TAP reader as skipped,
+ * neither passed nor failed. */
+static inline void tap_skip(const char *desc, const char *why_fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void tap_skip(const char *desc, const char *why_fmt, ...) {
+        char why[512];
+        va_list ap;
+
+        va_start(ap, why_fmt);
+        (void) vsnprintf(why, sizeof(why), why_fmt, ap);
+        va_end(ap);
+
+        tap_count++;
+        (void) printf("ok %u - ", tap_count);
+        tap_print_desc(desc);
+        (void) fputs(" # SKIP ", stdout);
+        tap_print_desc(why);
+        (void) putchar('\n');
+        (void) fflush(stdout);
 }
 
 /* check(cond, "description %s", ...) */

@@ -2,7 +2,10 @@
 /* The safety proof: safety_decide()'s table, safety_probe_content() on real
  * images made with mkfs.ext4, mkfs.ext2, mkfs.ext3, mkfs.vfat, mkswap and
  * sfdisk (Debian: e2fsprogs, dosfstools, util-linux, fdisk; a missing tool
- * fails the test), and mountinfo_find_dev() on fake mountinfo files. */
+ * fails the test), mountinfo_find_dev() and mountinfo_mounts_at() on fake
+ * mountinfo files (test/fixtures/escaped-mounts), and safety_root_devices()
+ * for a root whose st_dev is anonymous (as btrfs's), in a private mount
+ * namespace. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -543,6 +548,173 @@ static void test_mountinfo(void) {
         check_int(r, -ENOENT, "missing mountinfo: -ENOENT");
 }
 
+/* ---- mountinfo_mounts_at and safety_root_devices ------------------------ */
+
+/* The sources fn was called with, joined by ',' into a static buffer. */
+static char sources[1024];
+
+static int record(const char *source, void *userdata) {
+        size_t used = strlen(sources);
+
+        (void) userdata;
+        (void) snprintf(sources + used, sizeof(sources) - used, "%s%s", used ? "," : "", source);
+        return 0;
+}
+
+static int refuse(const char *source, void *userdata) {
+        (void) source;
+        (void) userdata;
+        return -EIO;
+}
+
+static void mounts_at(const char *mountinfo, const char *path, int want, const char *want_sources) {
+        int r;
+
+        sources[0] = '\0';
+        r = mountinfo_mounts_at(mountinfo, path, record, NULL);
+        check_int(r, want, "mounts at '%s': %d", path, want);
+        if (want_sources)
+                check_str(sources, want_sources, "mounts at '%s': sources '%s'", path, want_sources);
+}
+
+static void test_unescape(void) {
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "/mnt/new\\040root", "/mnt/new root" },
+                { "\\011\\012\\134", "\t\n\\" },
+                { "a\\134040b", "a\\040b" },
+                { "\\04", "\\04" },
+                { "\\400\\08\\", "\\400\\08\\" },
+                { "plain", "plain" },
+                { "", "" },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char buf[64];
+
+                (void) snprintf(buf, sizeof(buf), "%s", cases[i].in);
+                mountinfo_unescape(buf);
+                check_str(buf, cases[i].out, "unescape case %zu", i);
+        }
+}
+
+static void test_mounts_at(void) {
+        const char *dir = getenv("SR_FIXTURES");
+        char mi[PATH_MAX];
+
+        if (!check(dir && *dir, "SR_FIXTURES names the fixture directory"))
+                return;
+        (void) snprintf(mi, sizeof(mi), "%s/escaped-mounts/mountinfo", dir);
+        mounts_at(mi, "/mnt/new root", 1, "/dev/disk/by-label/new root");
+        mounts_at(mi, "/mnt/new root/", 1, NULL);
+        mounts_at(mi, "//mnt//new root//", 1, NULL);
+        mounts_at(mi, "/mnt/new\\040root", 0, NULL);
+        mounts_at(mi, "/mnt/new", 0, NULL);
+        mounts_at(mi, "/mnt/tab\tdir", 1, "/dev/sdc1");
+        mounts_at(mi, "/mnt/nl\ndir", 1, "/dev/sdd1");
+        mounts_at(mi, "/mnt/back\\slash", 1, "/dev/sde1");
+        mounts_at(mi, "/sysroot/", 2, "/dev/sdf,overlay");
+        mounts_at(mi, "/mnt/dash", 1, "-");
+        mounts_at(mi, "/mnt/-", 1, "/dev/sdg1");
+        mounts_at(mi, "/mnt/short", 0, NULL);
+        mounts_at(mi, "/mnt/nodash", 0, NULL);
+        mounts_at(mi, "/", 1, "/dev/sda1");
+        mounts_at(mi, "///", 1, "/dev/sda1");
+        mounts_at(mi, "/mnt", 0, NULL);
+        check_int(mountinfo_mounts_at(mi, "/sysroot", refuse, NULL), -EIO, "fn's error is returned");
+        (void) snprintf(mi, sizeof(mi), "%s/escaped-mounts/no-such-file", dir);
+        check_int(mountinfo_mounts_at(mi, "/", record, NULL), -ENOENT, "missing mountinfo: -ENOENT");
+}
+
+/* path as mountinfo writes it: blank, tab, newline and backslash escaped. */
+static void escape(const char *path, char *buf, size_t n) {
+        size_t o = 0;
+
+        for (const char *c = path; *c && o + 5 < n; c++)
+                if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\\')
+                        o += (size_t) snprintf(buf + o, n - o, "\\%03o", (unsigned) *c);
+                else
+                        buf[o++] = *c;
+        buf[o] = '\0';
+}
+
+/* A mountinfo holding a line for each of mnt and its source (NULL: no line). */
+static const char *mountinfo_with(const char *name, const char *mnt, const char *source) {
+        char m[PATH_MAX * 2], src[PATH_MAX * 2], text[PATH_MAX * 5];
+
+        escape(mnt, m, sizeof(m));
+        escape(source, src, sizeof(src));
+        (void) snprintf(text, sizeof(text),
+                        "40 1 0:12 / /elsewhere rw - ext4 /dev/sdz1 rw\n"
+                        "41 1 0:99 / %s rw,relatime shared:9 - btrfs %s rw,space_cache\n", m, src);
+        check(write_text(name, text), "%s written", name);
+        return img(name);
+}
+
+static void root_devices(const char *sys, const char *mi, const char *newroot, int want, unsigned want_n,
+                         const char *what) {
+        dev_t set[SYSFS_MAX_BACKING];
+        unsigned n = 0;
+        int r;
+
+        r = safety_root_devices(sys, mi, newroot, set, &n, SYSFS_MAX_BACKING);
+        check_err(r, want, "%s: %s", what, errname(want));
+        if (want != 0)
+                return;
+        check_int(n, want_n, "%s: %u device%s", what, want_n, want_n == 1 ? "" : "s");
+        if (want_n)
+                check(n > 0 && set[0] == makedev(8, 34), "%s: 8:34 backs it", what);
+}
+
+/* A root on a filesystem with an anonymous st_dev (a tmpfs standing in for
+ * btrfs), mounted in a private mount namespace, at a path with a blank. */
+static void test_root_devices(void) {
+        char anon[PATH_MAX], node[PATH_MAX], sys[PATH_MAX], p[PATH_MAX + 16];
+        const char *mi;
+
+        if (geteuid() != 0) {
+                tap_skip("root devices on an anonymous st_dev", "mounting a tmpfs needs root");
+                return;
+        }
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                bail("private mount namespace: %s", strerror(errno));
+        xfmt(anon, sizeof(anon), "%s/new root", base);
+        xfmt(node, sizeof(node), "%s/dev sdh2", base);
+        xfmt(sys, sizeof(sys), "%s/sys", base);
+        xfmt(p, sizeof(p), "%s/dev/block/8:34", sys);
+        if (mkdir(anon, 0755) < 0 || mount("tmpfs", anon, "tmpfs", 0, "size=1m") < 0)
+                bail("tmpfs on %s: %s", anon, strerror(errno));
+        if (sh("mkdir -p '%s' && echo 8:34 >'%s/dev' && mkdir '%s/sub'", p, p, anon) != 0)
+                bail("fake sysfs");
+        if (mknod(node, S_IFBLK | 0600, makedev(8, 34)) < 0)
+                bail("mknod %s: %s", node, strerror(errno));
+
+        mi = mountinfo_with("mi-btrfs", anon, node);
+        root_devices(sys, mi, anon, 0, 1, "newroot with a blank, its source a block device");
+        xfmt(p, sizeof(p), "%s/", anon);
+        root_devices(sys, mi, p, 0, 1, "newroot with a trailing slash");
+        xfmt(p, sizeof(p), "%s//sub//", anon);
+        root_devices(sys, mi, p, 0, 1, "newroot a directory inside the mount");
+
+        mi = mountinfo_with("mi-elsewhere", "/not/newroot", node);
+        root_devices(sys, mi, anon, -ENOENT, 0, "no line for newroot nor above it: unknown");
+        mi = mountinfo_with("mi-tmpfs", anon, "tmpfs");
+        root_devices(sys, mi, anon, 0, 0, "source tmpfs: on no disk");
+        mi = mountinfo_with("mi-file", anon, img("mi-btrfs"));
+        root_devices(sys, mi, anon, -ENOTBLK, 0, "source a regular file: unknown");
+        mi = mountinfo_with("mi-gone", anon, "/dev/no-such-disk");
+        root_devices(sys, mi, anon, -ENOENT, 0, "source a missing node: unknown");
+        xfmt(p, sizeof(p), "%s/dev/block/8:34", sys);
+        (void) sh("rm -rf '%s'", p);
+        mi = mountinfo_with("mi-nosys", anon, node);
+        root_devices(sys, mi, anon, -ENOENT, 0, "source a disk sysfs does not know: unknown");
+        root_devices(sys, mi, "/no/such/newroot", -ENOENT, 0, "newroot missing");
+
+        if (umount(anon) < 0)
+                bail("umount %s: %s", anon, strerror(errno));
+}
+
 int main(void) {
         const char *path = getenv("PATH");
         char newpath[8192];
@@ -559,6 +731,9 @@ int main(void) {
         test_probe_filesystems();
         test_probe_data();
         test_mountinfo();
+        test_unescape();
+        test_mounts_at();
+        test_root_devices();
 
         (void) sh("rm -rf '%s'", base);
         return tap_done();
