@@ -2,13 +2,16 @@
 /* format_scratch() with stand-ins for mke2fs: the arguments and environment
  * it is given, success, a failing status, a program that cannot be run, a
  * program killed by a signal, and one that outlives the time limit (killed,
- * -ETIMEDOUT, and the wait ends at the limit, not later). */
+ * -ETIMEDOUT, and the wait ends at the limit, not later); the wait itself,
+ * on a pidfd (woken once) and polling (the fallback for kernels without
+ * pidfd_open). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,12 +141,53 @@ static void test_time(void) {
         check(pid > 0 && kill((pid_t) pid, 0) < 0 && errno == ESRCH, "...and it is gone, reaped (pid %ld)", pid);
 }
 
+/* A child that sleeps for secs seconds. */
+static pid_t sleeper(const char *secs) {
+        pid_t pid = fork_child();
+
+        if (pid == 0) {
+                execl("/bin/sleep", "sleep", secs, (char *) NULL);
+                _exit(127);
+        }
+        return pid;
+}
+
+/* The wait for mke2fs sleeps on a pidfd: it wakes once, when the child
+ * exits. Polling every few milliseconds wakes dozens of times in 0.3 s. */
+static void test_wait(void) {
+        unsigned wakeups = 0;
+        int status = -1, r, pfd;
+
+        r = format_wait_child(sleeper("0.3"), 10000, true, &status, &wakeups);
+        check_err(r, 0, "pidfd wait for a 0.3 s child: it exited");
+        check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "pidfd wait: its status is exit 0");
+        pfd = (int) syscall(SYS_pidfd_open, getpid(), 0);
+        if (pfd < 0)
+                tap_skip("pidfd wait: woken once, by the child's exit", "no pidfd_open: %s", strerror(errno));
+        else {
+                (void) close(pfd);
+                check(wakeups >= 1 && wakeups <= 2, "pidfd wait: woken once, by the child's exit (%u wakeups)",
+                      wakeups);
+        }
+
+        status = -1;
+        r = format_wait_child(sleeper("0.3"), 10000, false, &status, &wakeups);
+        check_err(r, 0, "polling wait (kernels without pidfd_open): it exited");
+        check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "polling wait: its status is exit 0");
+        check(wakeups >= 10, "polling wait: it polled (%u wakeups), which the pidfd count above tells apart",
+              wakeups);
+
+        r = format_wait_child(sleeper("30"), 200, false, &status, &wakeups);
+        check_err(r, -ETIMEDOUT, "polling wait past its limit: -ETIMEDOUT");
+}
+
 int main(void) {
         if (!fixture_start("test-format", "making stand-ins for mke2fs"))
                 return tap_done();
         test_arguments();
         test_failures();
         test_time();
+        test_wait();
 
         return fixture_done();
 }
