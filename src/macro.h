@@ -29,6 +29,12 @@ static inline void closep(int *fd) {
 }
 #define _cleanup_close_ _cleanup_(closep)
 
+/* Closes fd now, for a variable that is also marked _cleanup_close_. */
+static inline int safe_close(int fd) {
+        closep(&fd);
+        return -1;
+}
+
 static inline void closedirp(DIR **d) {
         if (*d) {
                 int saved = errno;

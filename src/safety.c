@@ -247,20 +247,6 @@ int mountinfo_find_dev(const char *mountinfo, const dev_t *devs, unsigned n, boo
         return 0;
 }
 
-void mountinfo_unescape(char *s) {
-        char *o = s;
-
-        for (const char *c = s; *c; c++) {
-                if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' && c[3] >= '0' &&
-                    c[3] <= '7') {
-                        *o++ = (char) ((c[1] - '0') << 6 | (c[2] - '0') << 3 | (c[3] - '0'));
-                        c += 3;
-                } else
-                        *o++ = *c;
-        }
-        *o = '\0';
-}
-
 /* path with repeated and trailing slashes dropped; "/" stays "/". */
 static int normalise_path(const char *path, char *buf, size_t n) {
         size_t o = 0;

@@ -48,10 +48,6 @@ int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, s
 /* Whether any of devs is the source of a mount in mountinfo. */
 int mountinfo_find_dev(const char *mountinfo, const dev_t *devs, unsigned n, bool *ret);
 
-/* Undoes the octal escapes of a mountinfo field in place (\040 a blank,
- * \011 a tab, \012 a newline, \134 a backslash). */
-void mountinfo_unescape(char *s);
-
 /* Calls fn with the source of every mount at path in mountinfo (path with
  * repeated and trailing slashes dropped, the file's fields unescaped).
  * Returns how many there were, or the first -errno of fn or of reading. */

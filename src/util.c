@@ -182,3 +182,35 @@ int xsnprintf(char *buf, size_t n, const char *fmt, ...) {
         va_end(ap);
         return k < 0 || (size_t) k >= n ? -ENAMETOOLONG : 0;
 }
+
+void mountinfo_unescape(char *s) {
+        char *o = s;
+
+        for (; *s; s++, o++) {
+                if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+                    s[3] <= '7') {
+                        *o = (char) ((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+                        s += 3;
+                } else
+                        *o = *s;
+        }
+        *o = '\0';
+}
+
+int open_grace(const char *path, int flags, unsigned grace_ms, uint64_t *ret_waited_ms) {
+        uint64_t t0 = now_ms(), waited;
+        int fd;
+
+        for (;;) {
+                fd = open(path, flags);
+                waited = now_ms() - t0;
+                if (fd >= 0)
+                        break;
+                if (errno != ENXIO || waited >= grace_ms)
+                        return -errno;
+                sleep_ms(OPEN_RETRY_MS);
+        }
+        if (ret_waited_ms)
+                *ret_waited_ms = waited;
+        return fd;
+}

@@ -29,3 +29,17 @@ void format_bytes(uint64_t bytes, char *buf, size_t n);
 
 /* snprintf that reports truncation as -ENAMETOOLONG instead of warning. */
 int xsnprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Undoes in place the \ooo escapes /proc/self/mountinfo writes for blanks,
+ * newlines and backslashes in paths. */
+void mountinfo_unescape(char *s);
+
+/* How long open_grace() sleeps between two tries. */
+#define OPEN_RETRY_MS 10u
+
+/* open() that tries again while the answer is ENXIO, until grace_ms have
+ * passed: a device sysfs shows may not open yet while the kernel finishes
+ * adding it. Returns the fd, with the time spent trying again in
+ * ret_waited_ms (0 when the first try opened it), or -errno of the last
+ * try. */
+int open_grace(const char *path, int flags, unsigned grace_ms, uint64_t *ret_waited_ms);

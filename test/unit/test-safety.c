@@ -22,6 +22,7 @@
 
 #include "fixture.h"
 #include "safety.h"
+#include "util.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define IMAGE_SIZE (128 * MiB)
