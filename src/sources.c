@@ -14,7 +14,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "devnode.h"
+#include "log.h"
 #include "macro.h"
 #include "util.h"
 
@@ -284,4 +286,64 @@ int read_vport(const char *sysfs, unsigned timeout_ms, char *text, size_t n, siz
 
 int read_config(const char *path, char *text, size_t n, size_t *ret_bad) {
         return read_text(path, text, n, ret_bad);
+}
+
+static void take_source(struct options *o, enum source src, int r, const char *text, size_t bad) {
+        struct options w;
+
+        if (r == -ENOENT)
+                return;
+        options_init(&w);
+        if (r == 0)
+                options_parse_source(&w, text, src);
+        else {
+                /* The host meant to say something: what it said is unclear,
+                 * so no disk is touched. */
+                char what[96];
+
+                if (r == -EBADMSG)
+                        (void) snprintf(what, sizeof(what),
+                                        "refused: malformed, or a byte that is not printable ASCII (offset %zu)", bad);
+                else
+                        (void) snprintf(what, sizeof(what), "unreadable: %s", strerror(-r));
+                options_source_problem(&w, src, what);
+        }
+        options_merge(o, &w);
+}
+
+int gather_options(const struct gather_args *a, struct options *o) {
+        char text[SOURCE_MAX_BYTES + 1];
+        size_t bad = 0;
+        int r;
+
+        options_init(o);
+        if (a->cmdline)
+                options_parse_cmdline(o, a->cmdline);
+        else {
+                _cleanup_free_ char *cmdline = NULL;
+
+                r = cmdline_read("/proc/cmdline", &cmdline);
+                if (r < 0)
+                        return r;
+                options_parse_cmdline(o, cmdline);
+        }
+        /* rd.scratch=0 on the command line ends it before the host is asked. */
+        if (o->disabled)
+                return 0;
+
+        r = read_fwcfg(a->sysfs, text, sizeof(text), &bad);
+        take_source(o, SOURCE_FWCFG, r, text, bad);
+        r = read_smbios(a->sysfs, text, sizeof(text), &bad);
+        take_source(o, SOURCE_SMBIOS, r, text, bad);
+        if (!o->disabled) {
+                r = read_vport(a->sysfs, o->timeout_ms, text, sizeof(text), &bad);
+                if (r == -ETIMEDOUT)
+                        log_warning("no line on the virtio port %s within %u ms, going on without it", VPORT_NAME,
+                                    o->timeout_ms);
+                else
+                        take_source(o, SOURCE_VPORT, r, text, bad);
+        }
+        r = read_config(a->config ? a->config : CONFIG_FILE, text, sizeof(text), &bad);
+        take_source(o, SOURCE_CONFIG, r, text, bad);
+        return 0;
 }

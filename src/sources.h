@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "options.h"
+
 /* Options from the hypervisor and the image, in the command line's syntax.
  * Hypervisor data is untrusted: bounded, and refused whole when it holds
  * anything but printable ASCII and blanks. */
@@ -30,3 +32,15 @@ int read_fwcfg(const char *sysfs, char *text, size_t n, size_t *ret_bad);
 int read_smbios(const char *sysfs, char *text, size_t n, size_t *ret_bad);
 int read_vport(const char *sysfs, unsigned timeout_ms, char *text, size_t n, size_t *ret_bad);
 int read_config(const char *path, char *text, size_t n, size_t *ret_bad);
+
+struct gather_args {
+        const char *cmdline;    /* NULL: read /proc/cmdline */
+        const char *sysfs;
+        const char *config;     /* NULL: CONFIG_FILE */
+};
+
+/* Options from every source, each taken from the strongest that sets it:
+ * the command line, the hypervisor (fw_cfg, SMBIOS, the virtio port), the
+ * image's config file, the defaults. Fails only when /proc/cmdline cannot
+ * be read; what a source got wrong is in o->problems. */
+int gather_options(const struct gather_args *a, struct options *o);
