@@ -22,16 +22,8 @@
 # Needs root, loop devices, util-linux (unshare, losetup) and a C compiler
 # (for the pseudo-terminal). A missing tool fails the run, it never skips.
 
-set -uo pipefail
-export LC_ALL=C
-
-SELF=$(readlink -f "${BASH_SOURCE[0]}")
-SR_SOURCE=${SR_SOURCE:-$(cd "$(dirname "$SELF")/../.." && pwd)}
-SR_BUILD=${SR_BUILD:-$SR_SOURCE/build}
-SR_HELPER=${SR_HELPER:-$SR_BUILD/src/scratchroot}
-export SR_SOURCE SR_BUILD SR_HELPER
-# shellcheck source=test/integration/fakesys.sh
-. "$SR_SOURCE/test/integration/fakesys.sh"
+# shellcheck source=test/integration/preamble.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../integration/preamble.sh"
 
 SOURCES=(cmdline fw_cfg smbios virtio-port config)
 # For trying out a change: BADINPUT_SOURCES="smbios config" runs only
@@ -52,9 +44,7 @@ OVERLONG=5000
 ns_case() {
     local c=$1 rc
     local -a args=()
-    mount -t tmpfs -o mode=0755,nosuid sr-run /run || return 1
-    : >"$c/kmsg"
-    mount --bind "$c/kmsg" /dev/kmsg || return 1
+    ns_initrd "$c/kmsg" || return 1
     mount -t tmpfs -o mode=0755 sr-root "$c/newroot" || return 1
     # The virtio port: the pseudo-terminal's slave as /dev/vport1p1, where
     # the helper looks first. A node made elsewhere for a pseudo-terminal
@@ -85,19 +75,9 @@ ns_case() {
     return 0
 }
 
-if [[ ${1:-} == --in-ns ]]; then
-    ns_case "$2"
-    exit
-fi
-
 # ---------------------------------------------------------------------------
 # Outside: the cases
 # ---------------------------------------------------------------------------
-
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
 
 # A valid value of each option, two for the repeated cases, and what else
 # the case's text carries so that the value's effect shows in the outcome:
@@ -260,7 +240,7 @@ run_case() {
     if [[ $src == virtio-port ]] && ! start_port "$c"; then
         echo "$src $opt $input: the pseudo-terminal did not start" >>"$T/problems"
     fi
-    unshare -m --propagation private "$BASH" "$SELF" --in-ns "$c"
+    unshare_self ns_case "$c"
     rc=$?
     if [[ -n $PORT_PID ]]; then
         kill "$PORT_PID" 2>/dev/null
@@ -320,16 +300,6 @@ run_case() {
     rm -rf "$c"
 }
 
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-    if [[ -n ${LOOP:-} ]]; then
-        losetup -d "$LOOP" 2>/dev/null
-    fi
-    if [[ -n ${T:-} && -d $T ]]; then
-        rm -rf --one-file-system "$T"
-    fi
-}
-
 # The fake sysfs: the blank disk at 0:0:0:1, nothing else.
 sysfs_base() {
     fakesys_scsi "$T/sys-base" 0:0:0:1 sdb "$LOOP"
@@ -341,24 +311,17 @@ main() {
         --write|--check) [[ -n $file ]] || bail "usage: $0 --write|--check FILE" ;;
         *) bail "usage: $0 --write|--check FILE" ;;
     esac
-    [[ $(id -u) == 0 ]] || bail "needs root"
-    local tool
-    for tool in unshare losetup cc od awk; do
-        command -v "$tool" >/dev/null || bail "$tool not found"
-    done
-    [[ -x $SR_HELPER ]] || bail "no helper at $SR_HELPER"
+    need losetup cc od awk
     ((${#OPTIONS[@]} >= 7)) || bail "cannot read the option names from $SR_SOURCE/src/options.c"
 
-    T=$(mktemp -d /tmp/sr-badinput.XXXXXX) || bail "mktemp"
-    export T
-    trap cleanup EXIT
+    make_tmp badinput
     printf '#!/bin/sh\necho "$*" >>"%s/mke2fs.calls"\nexit 1\n' "$T" >"$T/mke2fs"
     chmod 0755 "$T/mke2fs"
     printf '%s' "$PTY_C" | cc -x c -O1 -o "$T/pty-port" - || bail "cannot build the virtio port's host end"
     : >"$T/problems"
     truncate -s 64M "$T/disk.img" || bail "cannot make the disk image"
-    sha0=$(sha256sum <"$T/disk.img")
-    LOOP=$(losetup -f --show "$T/disk.img") || bail "cannot attach the disk image"
+    sha0=$(sha "$T/disk.img")
+    LOOP=$(attach "$T/disk.img") || bail "cannot attach the disk image"
     sysfs_base || bail "cannot make the fake sysfs"
 
     out=$T/table.md
@@ -400,7 +363,7 @@ EOF
         done
     } >"$out"
 
-    [[ $(sha256sum <"$T/disk.img") == "$sha0" ]] || echo "the disk image changed" >>"$T/problems"
+    [[ $(sha "$T/disk.img") == "$sha0" ]] || echo "the disk image changed" >>"$T/problems"
     echo "# $n cases run with $SR_HELPER"
     status=0
     if [[ -s $T/problems ]]; then
@@ -421,5 +384,4 @@ EOF
     return $status
 }
 
-main "$@"
-exit $?
+run_tests "$@"

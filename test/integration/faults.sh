@@ -11,14 +11,8 @@
 # and util-linux (unshare, findmnt); the helper must be linked dynamically
 # (LD_PRELOAD), which the run checks.
 
-set -uo pipefail
-export LC_ALL=C
-
-SELF=$(readlink -f "${BASH_SOURCE[0]}")
-SR_SOURCE=${SR_SOURCE:-$(cd "$(dirname "$SELF")/../.." && pwd)}
-SR_BUILD=${SR_BUILD:-$SR_SOURCE/build}
-SR_HELPER=${SR_HELPER:-$SR_BUILD/src/scratchroot}
-RUN_DIR=/run/scratchroot
+# shellcheck source=test/integration/preamble.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/preamble.sh"
 CMDLINE="rd.scratch.lun=5 rd.scratch.timeout=0"
 
 # ---------------------------------------------------------------------------
@@ -29,9 +23,7 @@ CMDLINE="rd.scratch.lun=5 rd.scratch.timeout=0"
 # SR_MOUNTFAULT=FAULT, and keep what it did in $C.
 ns_case() {
     local nr=$C/newroot
-    mount -t tmpfs -o mode=0755,nosuid sr-run /run || { echo "cannot mount /run" >"$C/setup-error"; return 1; }
-    : >"$C/kmsg"
-    mount --bind "$C/kmsg" /dev/kmsg || { echo "cannot bind /dev/kmsg" >"$C/setup-error"; return 1; }
+    ns_initrd "$C/kmsg" || { echo "cannot mount /run or bind /dev/kmsg" >"$C/setup-error"; return 1; }
     mkdir -p "$nr" "$C/sys/bus/scsi/devices" "$C/sys/class/block" "$C/sys/block"
     if ! mount -t tmpfs -o mode=0755 sr-root "$nr" || ! mkdir "$nr/etc" ||
         ! echo "the root's own file" >"$nr/etc/marker" || ! mount -o remount,ro "$nr"; then
@@ -64,12 +56,8 @@ run_case() {
     C=$T/$1
     mkdir -p "$C"
     : >"$C/fail"
-    C=$C SO=$SO SR_HELPER=$SR_HELPER unshare -m --propagation private "$BASH" "$SELF" --in-ns "$1"
+    C=$C SO=$SO unshare_self ns_case "$1"
     [[ ! -s $C/setup-error ]] || fail "$(cat "$C/setup-error")"
-}
-
-fail() {
-    printf '%s\n' "$*" >>"$C/fail"
 }
 
 st() {
@@ -95,14 +83,7 @@ report() {
     echo "# $1: rc=$(cat "$C/rc" 2>/dev/null) state: $(tr '\n' ' ' <"$C/state" 2>/dev/null)"
     sed 's/^/#   shim: /' "$C/mounts.log" 2>/dev/null
     sed 's/^/#   log: /' "$C/kmsg.out" 2>/dev/null
-    if [[ -s $C/fail ]]; then
-        FAILED=$((FAILED + 1))
-        echo "not ok $N - $2"
-        sed 's/^/#   /' "$C/fail"
-        sed 's/^/#   stderr: /' "$C/stderr" 2>/dev/null
-    else
-        echo "ok $N - $2"
-    fi
+    tap_result "$2" || sed 's/^/#   stderr: /' "$C/stderr" 2>/dev/null
 }
 
 # A kernel without metacopy rejects redirect_dir=on,metacopy=on with EINVAL:
@@ -179,21 +160,15 @@ case_nooverlay() {
 }
 
 main() {
-    SO=${1:-${SR_MOUNTFAULT_SO:-$SR_BUILD/test/mountfault.so}}
+    SO=${1:-$SR_MOUNTFAULT_SO}
     echo "1..3"
-    [[ $(id -u) == 0 ]] || { echo "Bail out! needs root (mount namespaces)"; exit 1; }
-    for t in unshare findmnt; do
-        command -v "$t" >/dev/null || { echo "Bail out! $t is needed"; exit 1; }
-    done
-    [[ -x $SR_HELPER ]] || { echo "Bail out! no helper at $SR_HELPER"; exit 1; }
-    [[ -f $SO ]] || { echo "Bail out! no shim at $SO"; exit 1; }
+    need findmnt ldd
+    [[ -f $SO ]] || bail "no shim at $SO"
     SO=$(readlink -f "$SO")
-    if LC_ALL=C ldd "$SR_HELPER" 2>&1 | grep -q 'not a dynamic executable'; then
-        echo "Bail out! $SR_HELPER is linked statically: LD_PRELOAD cannot reach its mount(2)"
-        exit 1
+    if ldd "$SR_HELPER" 2>&1 | grep -q 'not a dynamic executable'; then
+        bail "$SR_HELPER is linked statically: LD_PRELOAD cannot reach its mount(2)"
     fi
-    T=$(mktemp -d "${TMPDIR:-/tmp}/sr-faults.XXXXXX") || { echo "Bail out! mktemp"; exit 1; }
-    trap 'rm -rf "$T"' EXIT
+    make_tmp faults
     case_volatile
     case_metacopy
     case_nooverlay
@@ -201,8 +176,4 @@ main() {
     ((FAILED == 0))
 }
 
-if [[ ${1:-} == --in-ns ]]; then
-    ns_case "$2"
-    exit
-fi
-main "$@"
+run_tests "$@"

@@ -21,18 +21,9 @@
 # Needs root, loop devices, util-linux (unshare, losetup, findmnt, setpriv),
 # e2fsprogs and a C compiler. A missing tool fails the run ("Bail out!").
 
-set -uo pipefail
-export LC_ALL=C
+# shellcheck source=test/integration/preamble.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/preamble.sh"
 
-SELF=$(readlink -f "${BASH_SOURCE[0]}")
-SR_SOURCE=${SR_SOURCE:-$(cd "$(dirname "$SELF")/../.." && pwd)}
-SR_BUILD=${SR_BUILD:-$SR_SOURCE/build}
-SR_HELPER=${SR_HELPER:-$SR_BUILD/src/scratchroot}
-export SR_SOURCE SR_BUILD SR_HELPER
-# shellcheck source=test/integration/fakesys.sh
-. "$SR_SOURCE/test/integration/fakesys.sh"
-
-RUN_DIR=/run/scratchroot
 SCRATCH=$RUN_DIR/scratch
 LOWER=$RUN_DIR/lower
 UPPER=$SCRATCH/upper
@@ -98,9 +89,7 @@ euid_of() {
 # ---------------------------------------------------------------------------
 
 ns_prepare() {
-    mount -t tmpfs -o mode=0755,nosuid sr-run /run || return 1
-    : >"$T/kmsg-$1"
-    mount --bind "$T/kmsg-$1" /dev/kmsg || return 1
+    ns_initrd "$T/kmsg-$1" || return 1
     mount -o ro "$ROOT_LOOP" "$NEWROOT" || return 1
 }
 
@@ -228,51 +217,14 @@ ns_tmpfs() {
     if has_opt "$opts" nosuid || has_opt "$opts" nodev; then flunk "fallback overlay carries nosuid/nodev: $opts"; else pass "fallback overlay has neither nosuid nor nodev"; fi
 }
 
-if [[ ${1:-} == --in-ns ]]; then
-    "$2"
-    exit 0
-fi
-
 # ---------------------------------------------------------------------------
 # Outside
 # ---------------------------------------------------------------------------
 
-bail() {
-    echo "Bail out! $*"
-    exit 1
-}
-
-cleanup() {
-    local l
-    if [[ -n ${T:-} && -d $T ]]; then
-        if [[ -f $T/loops ]]; then
-            while read -r l; do
-                losetup -d "$l" 2>/dev/null
-            done <"$T/loops"
-        fi
-        rm -rf --one-file-system "$T"
-    fi
-}
-
-# attach [LOSETUP-OPTION...] IMG: prints the new loop device, and notes it
-# in $T/loops for cleanup (it runs in a command substitution's subshell).
-attach() {
-    local l
-    l=$(losetup -f --show "$@") || return 1
-    echo "$l" >>"$T/loops"
-    echo "$l"
-}
-
 main() {
     local t src n
-    [[ $(id -u) == 0 ]] || bail "needs root"
-    [[ -x $SR_HELPER ]] || bail "no helper at $SR_HELPER"
-    for t in unshare losetup findmnt setpriv mkfs.ext4 debugfs cc stat; do
-        command -v "$t" >/dev/null || bail "$t not found"
-    done
-
-    T=$(mktemp -d /tmp/sr-security.XXXXXX) || bail "mktemp"
-    trap cleanup EXIT
+    need losetup findmnt setpriv mkfs.ext4 debugfs cc stat
+    make_tmp security
     # nobody must be able to reach the new root for the checks to mean anything.
     chmod 0755 "$T"
     : >"$T/results"
@@ -289,7 +241,7 @@ main() {
     debugfs -w -R "sif / mode 040$ROOT_MODE" "$T/root.img" >/dev/null 2>&1 || bail "debugfs"
     debugfs -R "stat /usr/bin/showuid" "$T/root.img" 2>/dev/null | grep -q "Mode:  04755" ||
         bail "mkfs.ext4 -d did not keep the setuid bit"
-    ROOT_LOOP=$(attach -r "$T/root.img") || bail "cannot attach the root image"
+    ROOT_LOOP=$(attach "$T/root.img" -r) || bail "cannot attach the root image"
     truncate -s 256M "$T/scratch.img"
     DISK=$(attach "$T/scratch.img") || bail "cannot attach the scratch image"
 
@@ -300,7 +252,7 @@ main() {
     export T NEWROOT S ROOT_LOOP
     for src in ns_scratch ns_tmpfs; do
         note "--- $src"
-        unshare -m --propagation private "$BASH" "$SELF" --in-ns "$src" || flunk "the $src namespace failed"
+        unshare_self "$src" || flunk "the $src namespace failed"
     done
 
     n=$(grep -c '^ok|\|^not ok|' "$T/results")
@@ -315,4 +267,4 @@ main() {
     ! grep -q '^not ok|' "$T/results"
 }
 
-main "$@"
+run_tests "$@"
