@@ -8,6 +8,10 @@
 
 #include "util.h"
 
+#define STATE_KEY_INFO(n, k) [STATE_KEY_##n] = { .name = #n, .kind = k },
+const struct state_key_info state_keys[_STATE_KEY_MAX] = { STATE_KEYS(STATE_KEY_INFO) };
+#undef STATE_KEY_INFO
+
 const char *backing_to_string(enum backing b) {
         switch (b) {
         case BACKING_SCRATCH: return "scratch";
@@ -40,27 +44,32 @@ static int put(char *buf, unsigned n, unsigned *o, const char *key, const char *
 
 int state_format(const struct state *s, char *buf, unsigned n) {
         char ms[32], fms[32] = "";
+        const char *v[_STATE_KEY_MAX] = {};
+        bool scratch = s->backing == BACKING_SCRATCH, tmpfs = s->backing == BACKING_TMPFS;
         unsigned o = 0;
-        int r = 0;
 
-        (void) snprintf(ms, sizeof(ms), "%" PRIu64, s->setup_ms);
+        (void) xsnprintf(ms, sizeof(ms), "%" PRIu64, s->setup_ms);
         if (s->format_ms)
-                (void) snprintf(fms, sizeof(fms), "%" PRIu64, s->format_ms);
-        r |= put(buf, n, &o, "backing", backing_to_string(s->backing));
-        r |= put(buf, n, &o, "device", s->device);
-        r |= put(buf, n, &o, "devno", s->devno);
-        r |= put(buf, n, &o, "hctl", s->hctl);
-        r |= put(buf, n, &o, "serial", s->serial);
-        r |= put(buf, n, &o, "format", s->format);
-        r |= put(buf, n, &o, "fs", s->backing == BACKING_SCRATCH ? "ext4" : s->backing == BACKING_TMPFS ? "tmpfs" : "");
-        r |= put(buf, n, &o, "tmpfs_size", s->backing == BACKING_TMPFS ? s->tmpfs_size : "");
-        r |= put(buf, n, &o, "volatile", s->backing == BACKING_NONE ? "" : s->volatile_ ? "1" : "0");
-        r |= put(buf, n, &o, "discard", s->backing == BACKING_SCRATCH ? s->discard : "");
-        r |= put(buf, n, &o, "reason", s->reason);
-        r |= put(buf, n, &o, "source", s->source);
-        r |= put(buf, n, &o, "format_ms", fms);
-        r |= put(buf, n, &o, "setup_ms", ms);
-        return r < 0 ? -ENOBUFS : 0;
+                (void) xsnprintf(fms, sizeof(fms), "%" PRIu64, s->format_ms);
+        v[STATE_KEY_backing] = backing_to_string(s->backing);
+        v[STATE_KEY_device] = s->device;
+        v[STATE_KEY_devno] = s->devno;
+        v[STATE_KEY_hctl] = s->hctl;
+        v[STATE_KEY_serial] = s->serial;
+        v[STATE_KEY_format] = s->format;
+        v[STATE_KEY_fs] = scratch ? "ext4" : tmpfs ? "tmpfs" : "";
+        v[STATE_KEY_tmpfs_size] = tmpfs ? s->tmpfs_size : "";
+        v[STATE_KEY_volatile] = s->backing == BACKING_NONE ? "" : s->volatile_ ? "1" : "0";
+        v[STATE_KEY_discard] = scratch ? s->discard : "";
+        v[STATE_KEY_reason] = s->reason;
+        v[STATE_KEY_source] = s->source;
+        v[STATE_KEY_format_ms] = fms;
+        v[STATE_KEY_setup_ms] = ms;
+
+        for (unsigned i = 0; i < _STATE_KEY_MAX; i++)
+                if (put(buf, n, &o, state_keys[i].name, v[i]) < 0)
+                        return -ENOBUFS;
+        return 0;
 }
 
 int state_write(const char *path, const struct state *s) {

@@ -26,6 +26,44 @@ struct state {
         uint64_t setup_ms;
 };
 
+/* The keys of the state file, in the order state_format() writes them and
+ * print_status() shows them, each with what its value is in JSON. */
+#define STATE_KEYS(X)                           \
+        X(backing, STATE_VALUE_STRING)          \
+        X(device, STATE_VALUE_STRING)           \
+        X(devno, STATE_VALUE_STRING)            \
+        X(hctl, STATE_VALUE_STRING)             \
+        X(serial, STATE_VALUE_STRING)           \
+        X(format, STATE_VALUE_STRING)           \
+        X(fs, STATE_VALUE_STRING)               \
+        X(tmpfs_size, STATE_VALUE_STRING)       \
+        X(volatile, STATE_VALUE_BOOL)           \
+        X(discard, STATE_VALUE_STRING)          \
+        X(reason, STATE_VALUE_STRING)           \
+        X(source, STATE_VALUE_STRING)           \
+        X(format_ms, STATE_VALUE_NUMBER)        \
+        X(setup_ms, STATE_VALUE_NUMBER)
+
+enum state_value_kind {
+        STATE_VALUE_STRING,
+        STATE_VALUE_NUMBER,     /* decimal digits */
+        STATE_VALUE_BOOL,       /* 1 or 0 */
+};
+
+#define STATE_KEY_ENUM(name, kind) STATE_KEY_##name,
+enum state_key {
+        STATE_KEYS(STATE_KEY_ENUM)
+        _STATE_KEY_MAX,
+};
+#undef STATE_KEY_ENUM
+
+struct state_key_info {
+        const char *name;
+        enum state_value_kind kind;
+};
+
+extern const struct state_key_info state_keys[_STATE_KEY_MAX];
+
 const char *backing_to_string(enum backing b);
 
 /* Renders the key=value lines of the state file. */

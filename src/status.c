@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "macro.h"
+#include "state.h"
 #include "util.h"
 
 #define MAX_KEYS 32
@@ -18,8 +20,8 @@ struct kv {
 };
 
 static int read_state(const char *path, struct kv *kv, unsigned *n) {
+        _cleanup_fclose_ FILE *f = NULL;
         char line[600];
-        FILE *f;
 
         f = fopen(path, "re");
         if (!f)
@@ -37,13 +39,8 @@ static int read_state(const char *path, struct kv *kv, unsigned *n) {
                 (void) xsnprintf(kv[*n].value, sizeof(kv[*n].value), "%s", eq + 1);
                 (*n)++;
         }
-        if (ferror(f)) {
-                int r = errno ? -errno : -EIO;
-
-                (void) fclose(f);
-                return r;
-        }
-        (void) fclose(f);
+        if (ferror(f))
+                return errno ? -errno : -EIO;
         return 0;
 }
 
@@ -69,15 +66,77 @@ static void json_string(FILE *out, const char *s) {
         fputc('"', out);
 }
 
+/* A number or a boolean as JSON, from the decimal digits of v: null when
+ * v is anything else. */
+static void json_number(FILE *out, const char *v, enum state_value_kind kind) {
+        unsigned long long num;
+        char *end;
+
+        errno = 0;
+        num = strtoull(v, &end, 10);
+        if (!v[0] || v[0] < '0' || v[0] > '9' || *end || errno)
+                fprintf(out, "null");
+        else if (kind == STATE_VALUE_BOOL)
+                fprintf(out, "%s", num == 1 ? "true" : "false");
+        else
+                fprintf(out, "%llu", num);
+}
+
+struct usage {
+        bool have_fs;
+        uint64_t size, used;
+};
+
+static void print_json(FILE *out, const struct kv *kv, unsigned n, const struct usage *u) {
+        fprintf(out, "{");
+        for (size_t i = 0; i < _STATE_KEY_MAX; i++) {
+                const char *v = get(kv, n, state_keys[i].name);
+
+                fprintf(out, "%s\"%s\":", i ? "," : "", state_keys[i].name);
+                if (state_keys[i].kind != STATE_VALUE_STRING)
+                        json_number(out, v, state_keys[i].kind);
+                else if (v[0])
+                        json_string(out, v);
+                else
+                        fprintf(out, "null");
+        }
+        if (u->have_fs)
+                fprintf(out, ",\"size_bytes\":%" PRIu64 ",\"used_bytes\":%" PRIu64, u->size, u->used);
+        else
+                fprintf(out, ",\"size_bytes\":null,\"used_bytes\":null");
+        fprintf(out, "}\n");
+}
+
+#define GET(key) get(kv, n, state_keys[STATE_KEY_##key].name)
+
+static void print_text(FILE *out, const struct kv *kv, unsigned n, const struct usage *u) {
+        const char *hctl = GET(hctl), *serial = GET(serial), *fms = GET(format_ms), *fs = GET(fs);
+
+        fprintf(out, "backing:  %s\n", GET(backing));
+        if (GET(device)[0])
+                fprintf(out, "disk:     %s (%s%s%s%s%s)\n", GET(device), GET(devno), hctl[0] ? ", SCSI " : "", hctl,
+                        serial[0] ? ", serial " : "", serial);
+        if (u->have_fs) {
+                char size[32], used[32];
+
+                format_bytes(u->size, size, sizeof(size));
+                format_bytes(u->used, used, sizeof(used));
+                fprintf(out, "upper:    %s%s, %s of %s used (%.0f%%)\n", fs,
+                        strcmp(fs, "ext4") == 0 ? " without journal" : "", used, size,
+                        u->size ? 100.0 * (double) u->used / (double) u->size : 0.0);
+        }
+        if (GET(discard)[0])
+                fprintf(out, "discard:  %s\n", GET(discard));
+        if (GET(reason)[0])
+                fprintf(out, "reason:   %s\n", GET(reason));
+        fprintf(out, "options:  from %s\n", GET(source));
+        fprintf(out, "setup:    %s ms%s%s%s\n", GET(setup_ms), fms[0] ? " (mke2fs " : "", fms, fms[0] ? " ms)" : "");
+}
+
 int print_status(FILE *out, const char *state_file, const char *scratch_dir, bool json) {
-        static const char *const keys[] = {
-                "backing", "device", "devno", "hctl", "serial", "format", "fs", "tmpfs_size",
-                "volatile", "discard", "reason", "source", "format_ms", "setup_ms",
-        };
         struct kv kv[MAX_KEYS];
+        struct usage u = {};
         struct statvfs sv;
-        uint64_t size = 0, used = 0;
-        bool have_fs = false;
         unsigned n = 0;
         int r;
 
@@ -93,68 +152,13 @@ int print_status(FILE *out, const char *state_file, const char *scratch_dir, boo
                 return r;
 
         if (strcmp(get(kv, n, "backing"), "none") != 0 && statvfs(scratch_dir, &sv) == 0) {
-                size = (uint64_t) sv.f_blocks * sv.f_frsize;
-                used = (uint64_t) (sv.f_blocks - sv.f_bfree) * sv.f_frsize;
-                have_fs = true;
+                u.size = (uint64_t) sv.f_blocks * sv.f_frsize;
+                u.used = (uint64_t) (sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+                u.have_fs = true;
         }
-
-        if (json) {
-                fprintf(out, "{");
-                for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-                        const char *v = get(kv, n, keys[i]);
-
-                        fprintf(out, "%s\"%s\":", i ? "," : "", keys[i]);
-                        if (strcmp(keys[i], "setup_ms") == 0 || strcmp(keys[i], "format_ms") == 0 ||
-                            strcmp(keys[i], "volatile") == 0) {
-                                char *end;
-                                unsigned long long num;
-
-                                errno = 0;
-                                num = strtoull(v, &end, 10);
-                                if (!v[0] || v[0] < '0' || v[0] > '9' || *end || errno)
-                                        fprintf(out, "null");
-                                else if (strcmp(keys[i], "volatile") == 0)
-                                        fprintf(out, "%s", num == 1 ? "true" : "false");
-                                else
-                                        fprintf(out, "%llu", num);
-                        } else if (v[0])
-                                json_string(out, v);
-                        else
-                                fprintf(out, "null");
-                }
-                if (have_fs)
-                        fprintf(out, ",\"size_bytes\":%" PRIu64 ",\"used_bytes\":%" PRIu64, size, used);
-                else
-                        fprintf(out, ",\"size_bytes\":null,\"used_bytes\":null");
-                fprintf(out, "}\n");
-                return 0;
-        }
-
-        {
-                const char *backing = get(kv, n, "backing"), *hctl = get(kv, n, "hctl");
-                const char *serial = get(kv, n, "serial"), *reason = get(kv, n, "reason");
-                const char *fms = get(kv, n, "format_ms");
-
-                fprintf(out, "backing:  %s\n", backing);
-                if (get(kv, n, "device")[0])
-                        fprintf(out, "disk:     %s (%s%s%s%s%s)\n", get(kv, n, "device"), get(kv, n, "devno"),
-                                hctl[0] ? ", SCSI " : "", hctl, serial[0] ? ", serial " : "", serial);
-                if (have_fs) {
-                        char s[32], u[32];
-
-                        format_bytes(size, s, sizeof(s));
-                        format_bytes(used, u, sizeof(u));
-                        fprintf(out, "upper:    %s%s, %s of %s used (%.0f%%)\n", get(kv, n, "fs"),
-                                strcmp(get(kv, n, "fs"), "ext4") == 0 ? " without journal" : "", u, s,
-                                size ? 100.0 * (double) used / (double) size : 0.0);
-                }
-                if (get(kv, n, "discard")[0])
-                        fprintf(out, "discard:  %s\n", get(kv, n, "discard"));
-                if (reason[0])
-                        fprintf(out, "reason:   %s\n", reason);
-                fprintf(out, "options:  from %s\n", get(kv, n, "source"));
-                fprintf(out, "setup:    %s ms%s%s%s\n", get(kv, n, "setup_ms"), fms[0] ? " (mke2fs " : "", fms,
-                        fms[0] ? " ms)" : "");
-        }
+        if (json)
+                print_json(out, kv, n, &u);
+        else
+                print_text(out, kv, n, &u);
         return 0;
 }

@@ -601,6 +601,41 @@ static void test_escaping(void) {
         free(out);
 }
 
+/* Every key state_format() writes is read back: a state with every value
+ * set shows none of them as null, in the table's order. */
+static void test_every_key(void) {
+        const struct state st = {
+                .backing = BACKING_SCRATCH, .device = "/run/scratchroot/dev/sdb", .devno = "8:16", .hctl = "0:0:0:1",
+                .serial = "S1", .format = "blank", .reason = "r", .source = "cmdline", .discard = "on",
+                .volatile_ = true, .format_ms = 7, .setup_ms = 9,
+        };
+        char state[PATH_MAX], scratch[PATH_MAX], key[64];
+        const char *at;
+        char *out;
+        int r;
+
+        path_in(state, "every-key-state");
+        new_dir("every-key-scratch", scratch);
+        if (state_write(state, &st) < 0)
+                bail("state_write failed");
+        out = status(state, scratch, true, &r);
+        check_int(r, 0, "every key: shown");
+        at = out;
+        for (size_t i = 0; i < _STATE_KEY_MAX; i++) {
+                /* tmpfs_size is written for a tmpfs alone. */
+                bool empty = i == STATE_KEY_tmpfs_size;
+
+                xfmt(key, sizeof(key), "\"%s\":%s", state_keys[i].name, empty ? "null" : "");
+                at = at ? strstr(at, key) : NULL;
+                check(at != NULL, "every key: %s is read back, in order%s", state_keys[i].name,
+                      empty ? " (null for a scratch disk)" : "");
+                if (at && !empty)
+                        check(strncmp(at + strlen(key), "null", 4) != 0, "every key: %s has its value",
+                              state_keys[i].name);
+        }
+        free(out);
+}
+
 int main(void) {
         if (!fixture_start("test-status", "test setup"))
                 return tap_done();
@@ -610,6 +645,7 @@ int main(void) {
         test_scratch();
         test_tmpfs_and_none();
         test_escaping();
+        test_every_key();
 
         return fixture_done();
 }
