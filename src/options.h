@@ -10,8 +10,8 @@
 #define OPTIONS_MAX_TIMEOUT_MS (600u * 1000u)
 #define OPTIONS_DEFAULT_TIMEOUT_MS 500u
 #define OPTIONS_DEFAULT_TMPFS_PERCENT 25u
-/* Online discard makes deleting many small files some 30 times slower on
- * a journal-less ext4 (each freed extent is discarded synchronously). */
+/* Off: online discard discards each freed extent synchronously, which
+ * makes deleting many small files much slower on a journal-less ext4. */
 #define OPTIONS_DEFAULT_DISCARD false
 
 enum fallback {
