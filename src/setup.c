@@ -208,6 +208,9 @@ static int mount_disk(const struct setup_args *a, const struct options *o, struc
         int r;
 
         out->discard = !o->discard ? "off" : discards ? "on" : "unsupported";
+        if (o->discard && !discards)
+                log_info("%s (%s) does not support discard, deleted files keep their space on the host",
+                         out->disk.name, out->where);
         r = mount_scratch_ext4(out->node, strcmp(out->discard, "on") == 0, &out->dropped);
         if (r < 0)
                 return fail(out, r, "cannot mount %s (%s) on %s: %s", out->disk.name, out->where, SCRATCH_DIR,
