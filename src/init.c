@@ -24,6 +24,7 @@
 #include "config.h"
 #include "kmodlist.h"
 #include "log.h"
+#include "macro.h"
 #include "rootdev.h"
 #include "setup.h"
 #include "switchroot.h"
@@ -54,7 +55,7 @@ static int mount_api(void) {
 
         if (stat("/", &root) < 0)
                 return log_error_errno(errno, "cannot stat /: %m");
-        for (size_t i = 0; i < sizeof(api) / sizeof(api[0]); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(api); i++) {
                 struct stat st;
 
                 if (mkdir(api[i].where, 0755) < 0 && errno != EEXIST)
@@ -208,35 +209,24 @@ static int open_in_root(int rootfd, const char *path) {
  * inside newroot as they will be once it is the root. */
 static int find_init(const char *newroot, const char *wanted, const char **ret) {
         const char *const *list = wanted[0] ? &wanted : default_inits;
-        size_t n = wanted[0] ? 1 : sizeof(default_inits) / sizeof(default_inits[0]);
-        int rootfd, r = -ENOENT;
+        size_t n = wanted[0] ? 1 : ELEMENTSOF(default_inits);
+        _cleanup_close_ int rootfd = -1;
 
         rootfd = open(newroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return -errno;
         for (size_t i = 0; i < n; i++) {
+                _cleanup_close_ int fd = open_in_root(rootfd, list[i]);
                 struct stat st;
-                int fd = open_in_root(rootfd, list[i]);
 
-                if (fd < 0) {
-                        if (errno == ENOSYS) {
-                                /* A kernel before 5.6: exec will tell. */
-                                *ret = list[i];
-                                r = 0;
-                                break;
-                        }
-                        continue;
-                }
-                if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
-                        (void) close(fd);
+                /* ENOSYS: a kernel before 5.6, exec will tell. */
+                if ((fd < 0 && errno == ENOSYS) ||
+                    (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))) {
                         *ret = list[i];
-                        r = 0;
-                        break;
+                        return 0;
                 }
-                (void) close(fd);
         }
-        (void) close(rootfd);
-        return r;
+        return -ENOENT;
 }
 
 /* On success ret_type (of size BOOTOPTS_MAX_VALUE + 1) is the type it was
@@ -370,13 +360,13 @@ __attribute__((noreturn)) static void exec_init(const char *init, bool fallbacks
         }
         memcpy(argv + 1, args, nargs * sizeof(char *));
 
-        for (size_t i = 0; i < sizeof(default_inits) / sizeof(default_inits[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(default_inits); i++)
                 if (strcmp(default_inits[i], init) == 0)
                         first = i;
         argv[0] = (char *) init;
         (void) execv(init, argv);
         log_error_errno(errno, "cannot run %s: %m", init);
-        for (size_t i = first + 1; fallbacks && i < sizeof(default_inits) / sizeof(default_inits[0]); i++) {
+        for (size_t i = first + 1; fallbacks && i < ELEMENTSOF(default_inits); i++) {
                 argv[0] = (char *) default_inits[i];
                 log_info("switching to %s", default_inits[i]);
                 (void) execv(default_inits[i], argv);

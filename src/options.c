@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "macro.h"
 
 void options_init(struct options *o) {
         memset(o, 0, sizeof(*o));
@@ -148,12 +149,12 @@ int parse_bool(const char *s, bool *ret) {
         static const char *const yes[] = { "1", "yes", "y", "true", "on" };
         static const char *const no[] = { "0", "no", "n", "false", "off" };
 
-        for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
                 if (strcmp(s, yes[i]) == 0) {
                         *ret = true;
                         return 0;
                 }
-        for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
                 if (strcmp(s, no[i]) == 0) {
                         *ret = false;
                         return 0;

@@ -105,7 +105,7 @@ int root_spec_parse(const char *s, struct root_spec *ret) {
         if (!s[0])
                 return -EINVAL;
 
-        for (size_t i = 0; i < sizeof(root_forms) / sizeof(root_forms[0]); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(root_forms); i++) {
                 const char *v;
 
                 if (strncmp(s, root_forms[i].prefix, strlen(root_forms[i].prefix)) != 0)

@@ -163,7 +163,7 @@ void format_bytes(uint64_t bytes, char *buf, size_t n) {
         double v = (double) bytes;
         unsigned u = 0;
 
-        while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        while (v >= 1024.0 && u + 1 < ELEMENTSOF(units)) {
                 v /= 1024.0;
                 u++;
         }
