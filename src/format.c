@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "safety.h"
 #include "util.h"
 
@@ -30,9 +31,10 @@ static void sleep_on(int pfd, uint64_t deadline, uint64_t now) {
 }
 
 int format_wait_child(pid_t pid, unsigned timeout_ms, bool use_pidfd, int *ret_status, unsigned *ret_wakeups) {
+        _cleanup_close_ int pfd = -1;
         uint64_t deadline = now_ms() + timeout_ms;
         unsigned wakeups = 0;
-        int status, r, pfd = -1;
+        int status, r;
 
         /* A pidfd turns readable when the child exits, so the wait ends with
          * it; kernels before 5.3 have none, and the wait polls. */
@@ -59,8 +61,6 @@ int format_wait_child(pid_t pid, unsigned timeout_ms, bool use_pidfd, int *ret_s
                 }
                 sleep_on(pfd, deadline, now);
         }
-        if (pfd >= 0)
-                (void) close(pfd);
         if (ret_wakeups)
                 *ret_wakeups = wakeups;
         if (r < 0)

@@ -16,6 +16,7 @@
 
 #include "bootopts.h"
 #include "log.h"
+#include "macro.h"
 #include "util.h"
 
 #define KMOD_NAME_MAX 64
@@ -60,7 +61,7 @@ struct params {
 static int take_param(const char *word, size_t len, bool overlong, void *userdata) {
         struct params *p = userdata;
         const char *dot = memchr(word, '.', len), *eq = memchr(word, '=', len), *param;
-        int k;
+        int r;
 
         /* A dot inside the value ("foo=a.b") names no module. */
         if (!dot || (eq && eq < dot) || dot == word || dot[1] == '\0' || dot[1] == '=')
@@ -74,16 +75,16 @@ static int take_param(const char *word, size_t len, bool overlong, void *userdat
         param = dot + 1;
         /* The kernel splits the string at blanks outside double quotes. */
         if (eq && strpbrk(eq + 1, " \t\n"))
-                k = snprintf(p->buf + p->used, p->n - p->used, "%s%.*s\"%s\"", p->used ? " " : "",
-                             (int) (eq - param + 1), param, eq + 1);
+                r = xsnprintf(p->buf + p->used, p->n - p->used, "%s%.*s\"%s\"", p->used ? " " : "",
+                              (int) (eq - param + 1), param, eq + 1);
         else
-                k = snprintf(p->buf + p->used, p->n - p->used, "%s%s", p->used ? " " : "", param);
-        if (k < 0 || (size_t) k >= p->n - p->used) {
+                r = xsnprintf(p->buf + p->used, p->n - p->used, "%s%s", p->used ? " " : "", param);
+        if (r < 0) {
                 p->too_long = true;
                 p->buf[p->used] = '\0';
                 return 0;
         }
-        p->used += (size_t) k;
+        p->used += strlen(p->buf + p->used);
         return 0;
 }
 
@@ -98,15 +99,14 @@ int kmod_params(const char *cmdline, const char *name, char *buf, size_t n) {
 }
 
 static int load_one(const char *path, const char *params) {
-        int fd, r = 0;
+        _cleanup_close_ int fd = -1;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
         if (syscall(SYS_finit_module, fd, params, 0) < 0 && errno != EEXIST)
-                r = -errno;
-        (void) close(fd);
-        return r;
+                return -errno;
+        return 0;
 }
 
 static size_t bus_len(const char *alias) {
@@ -115,38 +115,46 @@ static size_t bus_len(const char *alias) {
         return alias[len] && len < KMOD_BUS_MAX ? len : 0;
 }
 
-bool kmod_device_present(const char *sysfs, char *const *aliases, size_t n) {
+static bool same_bus(const char *a, const char *b) {
+        size_t len = bus_len(a);
+
+        return len > 0 && bus_len(b) == len && strncmp(a, b, len) == 0;
+}
+
+/* Whether a device on the bus of aliases[0] has a modalias that one of the
+ * aliases on that bus matches. */
+static bool bus_has_device(const char *sysfs, char *const *aliases, size_t n) {
+        _cleanup_closedir_ DIR *d = NULL;
         char dir[PATH_MAX], path[PATH_MAX], modalias[4096];
+        struct dirent *de;
 
+        if (xsnprintf(dir, sizeof(dir), "%s/bus/%.*s/devices", sysfs, (int) bus_len(aliases[0]), aliases[0]) < 0)
+                return false;
+        d = opendir(dir);
+        if (!d)
+                return false;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || xsnprintf(path, sizeof(path), "%s/%s/modalias", dir, de->d_name) < 0 ||
+                    read_line(path, modalias, sizeof(modalias)) < 0)
+                        continue;
+                for (size_t j = 0; j < n; j++)
+                        if (same_bus(aliases[j], aliases[0]) && fnmatch(aliases[j], modalias, 0) == 0)
+                                return true;
+        }
+        return false;
+}
+
+bool kmod_device_present(const char *sysfs, char *const *aliases, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                size_t len = bus_len(aliases[i]);
                 bool seen = false;
-                struct dirent *de;
-                DIR *d;
 
-                if (len == 0)
+                if (bus_len(aliases[i]) == 0)
                         continue;
                 /* Each bus is looked at once, for all the aliases on it. */
                 for (size_t j = 0; j < i && !seen; j++)
-                        seen = bus_len(aliases[j]) == len && strncmp(aliases[j], aliases[i], len) == 0;
-                if (seen || xsnprintf(dir, sizeof(dir), "%s/bus/%.*s/devices", sysfs, (int) len, aliases[i]) < 0)
-                        continue;
-                d = opendir(dir);
-                if (!d)
-                        continue;
-                while ((de = readdir(d))) {
-                        if (de->d_name[0] == '.' ||
-                            xsnprintf(path, sizeof(path), "%s/%s/modalias", dir, de->d_name) < 0 ||
-                            read_line(path, modalias, sizeof(modalias)) < 0)
-                                continue;
-                        for (size_t j = i; j < n; j++)
-                                if (bus_len(aliases[j]) == len && strncmp(aliases[j], aliases[i], len) == 0 &&
-                                    fnmatch(aliases[j], modalias, 0) == 0) {
-                                        (void) closedir(d);
-                                        return true;
-                                }
-                }
-                (void) closedir(d);
+                        seen = same_bus(aliases[j], aliases[i]);
+                if (!seen && bus_has_device(sysfs, aliases + i, n - i))
+                        return true;
         }
         return false;
 }
@@ -196,10 +204,10 @@ static void list_free(struct list *l) {
 }
 
 static int list_read(const char *path, struct list *ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
         struct list l = {};
-        char *line = NULL;
         size_t cap = 0;
-        FILE *f;
         int r = 0;
 
         f = fopen(path, "re");
@@ -231,8 +239,6 @@ static int list_read(const char *path, struct list *ret) {
                 for (; w && r == 0; w = strtok_r(NULL, " \t", &save))
                         r = strv_push(&l.e[l.n - 1].files, w);
         }
-        free(line);
-        (void) fclose(f);
         if (r < 0) {
                 list_free(&l);
                 return r;

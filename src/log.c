@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "macro.h"
+
 static bool kmsg;
 static int console_loglevel = -1;
 
@@ -17,16 +19,15 @@ static int kmsg_open(void) {
 }
 
 void log_open(int use_kmsg) {
+        _cleanup_close_ int fd = -1;
         char buf[32];
-        int fd;
         ssize_t k;
 
         kmsg = false;
         if (use_kmsg) {
                 fd = kmsg_open();
                 kmsg = fd >= 0;
-                if (fd >= 0)
-                        (void) close(fd);
+                fd = safe_close(fd);
         }
 
         /* When stderr is a terminal and the kernel prints a line on the
@@ -38,7 +39,6 @@ void log_open(int use_kmsg) {
         if (fd < 0)
                 return;
         k = read(fd, buf, sizeof(buf) - 1);
-        (void) close(fd);
         if (k > 0) {
                 buf[k] = '\0';
                 console_loglevel = atoi(buf);
@@ -100,15 +100,12 @@ int log_full(enum log_level level, int errnum, const char *fmt, ...) {
          * per 5 s and drops the rest silently: a fresh open per record keeps
          * every reason on the console. Without it, the line goes to stderr. */
         if (kmsg) {
+                _cleanup_close_ int fd = kmsg_open();
                 char rec[sizeof(line) + 32];
                 int k = snprintf(rec, sizeof(rec), "<%d>scratchroot: %s\n", (int) level, line);
-                int fd = kmsg_open();
 
-                if (fd >= 0) {
-                        logged = k > 0 &&
-                                 write(fd, rec, (size_t) k < sizeof(rec) ? (size_t) k : sizeof(rec) - 1) > 0;
-                        (void) close(fd);
-                }
+                logged = fd >= 0 && k > 0 &&
+                         write(fd, rec, (size_t) k < sizeof(rec) ? (size_t) k : sizeof(rec) - 1) > 0;
         }
         if (!logged || (int) level >= console_loglevel)
                 (void) fprintf(stderr, "scratchroot: %s\n", line);

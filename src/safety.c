@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "util.h"
 
 #define SAMPLE_BYTES (1024 * 1024)
@@ -93,8 +94,9 @@ enum verdict safety_decide(const struct disk_facts *f, bool force, char *why, si
         return VERDICT_REFUSE;
 }
 
-/* memcmp() against a zero page rather than a byte loop: under an emulated
- * CPU a byte loop over 2 MiB costs tens of milliseconds of boot time. */
+/* memcmp() against a zero page rather than a byte loop: libc's memcmp()
+ * compares whole vector registers at a time, and a byte loop is slow where
+ * it counts, under an emulated CPU at boot. */
 static bool all_zero(const unsigned char *p, size_t n) {
         static const unsigned char zero[4096];
 
@@ -126,45 +128,86 @@ static int sample_is_zero(int fd, uint64_t off, size_t len, unsigned char *buf, 
         return 0;
 }
 
-int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, size_t n) {
-        const char *type = NULL, *label = NULL, *pttype = NULL;
+/* Reads the first and last MiB: which of them holds data (-1: neither),
+ * or the error that stopped the reading. */
+static int sample_ends(int fd, uint64_t size, int *ret_nonzero) {
+        _cleanup_free_ unsigned char *buf = NULL;
         uint64_t offs[2] = { 0, size > SAMPLE_BYTES ? size - SAMPLE_BYTES : 0 };
         size_t len = size < SAMPLE_BYTES ? (size_t) size : SAMPLE_BYTES;
-        int sample_err = 0, nonzero = -1;
-        unsigned char *buf;
-        blkid_probe pr;
         int r;
+
+        buf = malloc(SAMPLE_BYTES);
+        if (!buf)
+                return -ENOMEM;
+        *ret_nonzero = -1;
+        for (int i = 0; i < 2; i++) {
+                bool zero = false;
+
+                r = sample_is_zero(fd, offs[i], len, buf, &zero);
+                if (r < 0)
+                        return r;
+                if (!zero) {
+                        *ret_nonzero = i;
+                        return 0;
+                }
+        }
+        return 0;
+}
+
+/* What libblkid found, or the samples when it found no signature. */
+static enum content describe(const char *type, const char *label, const char *pttype, int sample_err, int nonzero,
+                             char *desc, size_t n) {
+        if (type && !pttype && strcmp(type, "ext4") == 0 && label && strcmp(label, SCRATCH_LABEL) == 0) {
+                (void) snprintf(desc, n, "an ext4 filesystem labelled '%s'", SCRATCH_LABEL);
+                return CONTENT_OURS;
+        }
+        if (pttype) {
+                (void) snprintf(desc, n, "a %s partition table", pttype);
+                return CONTENT_FOREIGN;
+        }
+        if (type) {
+                if (label)
+                        (void) snprintf(desc, n, "a signature of type %s labelled '%.64s'", type, label);
+                else
+                        (void) snprintf(desc, n, "a signature of type %s", type);
+                return CONTENT_FOREIGN;
+        }
+        /* No signature libblkid knows. A disk that held raw data (a tar
+         * stream, a database on the bare device) carries none either, so
+         * blank must also mean zeros where data would start or end, and what
+         * cannot be read is not blank. */
+        if (sample_err < 0) {
+                (void) snprintf(desc, n, "read error: %s", strerror(-sample_err));
+                return CONTENT_UNKNOWN;
+        }
+        if (nonzero >= 0) {
+                (void) snprintf(desc, n, "data without a known signature in its %s MiB",
+                                nonzero == 0 ? "first" : "last");
+                return CONTENT_DATA;
+        }
+        (void) snprintf(desc, n, "nothing");
+        return CONTENT_BLANK;
+}
+
+int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, size_t n) {
+        _cleanup_blkid_probe_ blkid_probe pr = NULL;
+        const char *type = NULL, *label = NULL, *pttype = NULL;
+        int sample_err, nonzero = -1, r;
 
         /* The first and last MiB are read before libblkid looks: two large
          * reads, after which its many small ones near either end come from
          * the page cache. What they hold counts only when libblkid finds
          * no signature. */
-        buf = malloc(SAMPLE_BYTES);
-        if (!buf)
-                return -ENOMEM;
-        for (int i = 0; i < 2; i++) {
-                bool zero = false;
-
-                r = sample_is_zero(fd, offs[i], len, buf, &zero);
-                if (r < 0) {
-                        sample_err = r;
-                        break;
-                }
-                if (!zero) {
-                        nonzero = i;
-                        break;
-                }
-        }
-        free(buf);
+        sample_err = sample_ends(fd, size, &nonzero);
+        if (sample_err == -ENOMEM)
+                return sample_err;
 
         pr = blkid_new_probe();
         if (!pr)
                 return -ENOMEM;
-        r = blkid_probe_set_device(pr, fd, 0, 0);
-        if (r < 0) {
+        if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
                 (void) snprintf(desc, n, "libblkid cannot probe it");
-                r = -EIO;
-                goto out;
+                return -EIO;
         }
         (void) blkid_probe_enable_superblocks(pr, 1);
         (void) blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL |
@@ -176,58 +219,26 @@ int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, s
         if (r == -2) {
                 *ret = CONTENT_FOREIGN;
                 (void) snprintf(desc, n, "several conflicting signatures");
-                r = 0;
-                goto out;
+                return 0;
         }
         if (r < 0) {
                 *ret = CONTENT_UNKNOWN;
                 (void) snprintf(desc, n, "libblkid probe failed");
-                r = 0;
-                goto out;
+                return 0;
         }
         if (r == 0) {
                 (void) blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
                 (void) blkid_probe_lookup_value(pr, "LABEL", &label, NULL);
                 (void) blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
         }
-
-        r = 0;
-        if (type && !pttype && strcmp(type, "ext4") == 0 && label && strcmp(label, SCRATCH_LABEL) == 0) {
-                *ret = CONTENT_OURS;
-                (void) snprintf(desc, n, "an ext4 filesystem labelled '%s'", SCRATCH_LABEL);
-        } else if (pttype) {
-                *ret = CONTENT_FOREIGN;
-                (void) snprintf(desc, n, "a %s partition table", pttype);
-        } else if (type) {
-                *ret = CONTENT_FOREIGN;
-                if (label)
-                        (void) snprintf(desc, n, "a signature of type %s labelled '%.64s'", type, label);
-                else
-                        (void) snprintf(desc, n, "a signature of type %s", type);
-        } else if (sample_err < 0) {
-                /* No signature libblkid knows. A disk that held raw data (a
-                 * tar stream, a database on the bare device) carries none
-                 * either, so blank must also mean zeros where data would
-                 * start or end, and what cannot be read is not blank. */
-                *ret = CONTENT_UNKNOWN;
-                (void) snprintf(desc, n, "read error: %s", strerror(-sample_err));
-        } else if (nonzero >= 0) {
-                *ret = CONTENT_DATA;
-                (void) snprintf(desc, n, "data without a known signature in its %s MiB",
-                                nonzero == 0 ? "first" : "last");
-        } else {
-                *ret = CONTENT_BLANK;
-                (void) snprintf(desc, n, "nothing");
-        }
-out:
-        blkid_free_probe(pr);
-        return r;
+        *ret = describe(type, label, pttype, sample_err, nonzero, desc, n);
+        return 0;
 }
 
 int mountinfo_find_dev(const char *mountinfo, const dev_t *devs, unsigned n, bool *ret) {
-        char *line = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
         size_t cap = 0;
-        FILE *f;
 
         f = fopen(mountinfo, "re");
         if (!f)
@@ -242,8 +253,6 @@ int mountinfo_find_dev(const char *mountinfo, const dev_t *devs, unsigned n, boo
                         if (devs[i] == makedev(maj, min))
                                 *ret = true;
         }
-        free(line);
-        (void) fclose(f);
         return 0;
 }
 
@@ -291,10 +300,11 @@ static bool mountinfo_fields(char *line, char **ret_mnt, char **ret_src) {
 }
 
 int mountinfo_mounts_at(const char *mountinfo, const char *path, mount_fn fn, void *userdata) {
-        char want[PATH_MAX], *line = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        char want[PATH_MAX];
         size_t cap = 0;
         int r, found = 0;
-        FILE *f;
 
         r = normalise_path(path, want, sizeof(want));
         if (r < 0)
@@ -310,11 +320,9 @@ int mountinfo_mounts_at(const char *mountinfo, const char *path, mount_fn fn, vo
                 found++;
                 r = fn(src, userdata);
                 if (r < 0)
-                        break;
+                        return r;
         }
-        free(line);
-        (void) fclose(f);
-        return r < 0 ? r : found;
+        return found;
 }
 
 struct root_walk {

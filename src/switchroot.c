@@ -13,14 +13,16 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "macro.h"
 #include "util.h"
 
 static const char *const api_mounts[] = { "/dev", "/proc", "/sys", "/run" };
 
 int switch_root(const char *newroot, int *ret_oldroot) {
+        _cleanup_close_ int oldroot = -1;
         struct stat root_st, new_st, st;
         char dst[PATH_MAX];
-        int oldroot, r;
+        int r;
 
         if (stat("/", &root_st) < 0 || stat(newroot, &new_st) < 0)
                 return -errno;
@@ -56,26 +58,23 @@ int switch_root(const char *newroot, int *ret_oldroot) {
         oldroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (oldroot < 0)
                 return -errno;
-        if (mount(newroot, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0) {
-                r = -errno;
-                (void) close(oldroot);
-                return r;
-        }
-        *ret_oldroot = oldroot;
+        if (mount(newroot, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
+                return -errno;
+        *ret_oldroot = TAKE_FD(oldroot);
         return 0;
 }
 
 /* Deletes the directory dfd holds the contents of, and closes dfd. Entries
  * of another filesystem (mount points) are left alone. */
 static void remove_tree(int dfd, dev_t dev) {
+        _cleanup_close_ int fd = dfd;
+        _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        DIR *d;
 
-        d = fdopendir(dfd);
-        if (!d) {
-                (void) close(dfd);
+        d = fdopendir(fd);
+        if (!d)
                 return;
-        }
+        fd = -1;                /* d owns it now */
         while ((de = readdir(d))) {
                 struct stat st;
                 bool isdir;
@@ -94,23 +93,17 @@ static void remove_tree(int dfd, dev_t dev) {
                 }
                 (void) unlinkat(dirfd(d), de->d_name, isdir ? AT_REMOVEDIR : 0);
         }
-        (void) closedir(d);
 }
 
 int switch_root_free_old(int oldroot) {
+        _cleanup_close_ int fd = oldroot;
         struct statfs sfs;
         struct stat st;
 
-        if (fstatfs(oldroot, &sfs) < 0 || fstat(oldroot, &st) < 0) {
-                int r = -errno;
-
-                (void) close(oldroot);
-                return r;
-        }
-        if (sfs.f_type != RAMFS_MAGIC && sfs.f_type != TMPFS_MAGIC) {
-                (void) close(oldroot);
+        if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (sfs.f_type != RAMFS_MAGIC && sfs.f_type != TMPFS_MAGIC)
                 return -EXDEV;
-        }
-        remove_tree(oldroot, st.st_dev);
+        remove_tree(TAKE_FD(fd), st.st_dev);
         return 0;
 }

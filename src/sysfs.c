@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "util.h"
 
 /* How often a wait looks again at sysfs for a disk being hot-added: the
@@ -38,10 +40,28 @@ static bool hctl_matches(const struct hctl *want, const struct hctl *have) {
         return want->host == have->host && want->channel == have->channel && want->target == have->target;
 }
 
+/* Appends ", " (unless buf is empty) and the formatted text to buf: the
+ * list of candidates an ambiguous search names. */
+static void list_append(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void list_append(char *buf, size_t n, const char *fmt, ...) {
+        size_t used;
+        va_list ap;
+
+        if (!buf || n == 0)
+                return;
+        used = strlen(buf);
+        if (used > 0)
+                (void) xsnprintf(buf + used, n - used, ", ");
+        used = strlen(buf);
+        va_start(ap, fmt);
+        (void) vsnprintf(buf + used, n - used, fmt, ap);
+        va_end(ap);
+}
+
 static int block_of(const char *devdir, struct disk *ret) {
+        _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX];
         struct dirent *de;
-        DIR *d;
         int r, found = 0;
 
         r = xsnprintf(path, sizeof(path), "%s/block", devdir);
@@ -67,7 +87,6 @@ static int block_of(const char *devdir, struct disk *ret) {
                 if (r < 0)
                         break;
         }
-        (void) closedir(d);
         if (r < 0)
                 return r;
 
@@ -81,10 +100,10 @@ static int block_of(const char *devdir, struct disk *ret) {
 
 int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret,
                     char *ambiguous, size_t n) {
+        _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX], match[64] = "";
         struct dirent *de;
         unsigned matches = 0;
-        DIR *d;
 
         if (xsnprintf(path, sizeof(path), "%s/bus/scsi/devices", sysfs) < 0)
                 return -ENAMETOOLONG;
@@ -100,14 +119,9 @@ int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret
                 if (!parse_sysfs_hctl(de->d_name, &have) || !hctl_matches(want, &have))
                         continue;
                 matches++;
-                if (ambiguous && n) {
-                        size_t used = strlen(ambiguous);
-                        (void) snprintf(ambiguous + used, n - used, "%s%s", used ? ", " : "", de->d_name);
-                }
-                if (strlen(de->d_name) < sizeof(match))
-                        strcpy(match, de->d_name);
+                list_append(ambiguous, n, "%s", de->d_name);
+                (void) xsnprintf(match, sizeof(match), "%s", de->d_name);
         }
-        (void) closedir(d);
 
         if (matches == 0)
                 return -ENOENT;
@@ -143,11 +157,11 @@ static void trim(char *s) {
 }
 
 int sysfs_disk_serial(const struct disk *d, char *buf, size_t n) {
+        _cleanup_close_ int fd = -1;
         char path[PATH_MAX];
         unsigned char vpd[512];
         ssize_t k;
         size_t len;
-        int fd;
 
         if (n == 0)
                 return -EINVAL;
@@ -157,7 +171,6 @@ int sysfs_disk_serial(const struct disk *d, char *buf, size_t n) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
                 k = read(fd, vpd, sizeof(vpd));
-                (void) close(fd);
                 if (k < 4 || vpd[1] != 0x80)
                         return -EBADMSG;
                 len = ((size_t) vpd[2] << 8) | vpd[3];
@@ -218,11 +231,11 @@ static int disk_from_class(const char *sysfs, const char *name, struct disk *ret
 }
 
 int sysfs_find_serial(const char *sysfs, const char *serial, struct disk *ret, char *ambiguous, size_t n) {
+        _cleanup_closedir_ DIR *d = NULL;
         char dir[PATH_MAX];
         struct dirent *de;
         struct disk found = {};
         unsigned matches = 0;
-        DIR *d;
 
         if (xsnprintf(dir, sizeof(dir), "%s/class/block", sysfs) < 0)
                 return -ENAMETOOLONG;
@@ -242,14 +255,10 @@ int sysfs_find_serial(const char *sysfs, const char *serial, struct disk *ret, c
                 if (sysfs_disk_serial(&disk, s, sizeof(s)) < 0 || strcmp(s, serial) != 0)
                         continue;
                 matches++;
-                if (ambiguous && n) {
-                        size_t used = strlen(ambiguous);
-                        (void) snprintf(ambiguous + used, n - used, "%s%s%s%s%s", used ? ", " : "", disk.name,
-                                        disk.hctl[0] ? " (" : "", disk.hctl, disk.hctl[0] ? ")" : "");
-                }
+                list_append(ambiguous, n, "%s%s%s%s", disk.name, disk.hctl[0] ? " (" : "", disk.hctl,
+                            disk.hctl[0] ? ")" : "");
                 found = disk;
         }
-        (void) closedir(d);
         if (matches == 0)
                 return -ENOENT;
         if (matches > 1)
@@ -294,8 +303,8 @@ int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned 
 /* The first entry of dir (a holders/ directory) into buf: "" when it is
  * empty or absent. */
 static int first_entry(const char *dir, char *buf, size_t n) {
+        _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        DIR *d;
 
         buf[0] = '\0';
         d = opendir(dir);
@@ -306,7 +315,6 @@ static int first_entry(const char *dir, char *buf, size_t n) {
                         (void) xsnprintf(buf, n, "%s", de->d_name);
                         break;
                 }
-        (void) closedir(d);
         return 0;
 }
 
@@ -335,9 +343,9 @@ static bool has_attr(const char *dir, const char *name, const char *attr) {
 /* The partitions of the disk, and the first holder of the disk or, failing
  * that, of one of its partitions. */
 static int scan_parts(const char *blockdir, struct disk_attrs *a) {
+        _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX];
         struct dirent *de;
-        DIR *d;
         int r;
 
         d = opendir(blockdir);
@@ -359,7 +367,6 @@ static int scan_parts(const char *blockdir, struct disk_attrs *a) {
                 if (r == 0)
                         (void) first_entry(path, a->holder, sizeof(a->holder));
         }
-        (void) closedir(d);
         return 0;
 }
 
@@ -413,10 +420,10 @@ static int set_add(dev_t dev, dev_t *set, unsigned *n, unsigned max) {
 }
 
 static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max, unsigned depth) {
+        _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX];
         struct dirent *de;
         dev_t parent;
-        DIR *d;
         int r;
 
         if (depth > 8)
@@ -446,7 +453,6 @@ static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max
         d = opendir(path);
         if (!d)
                 return 0;
-        r = 0;
         while ((de = readdir(d))) {
                 char sub[PATH_MAX], devp[PATH_MAX];
                 dev_t s;
@@ -454,22 +460,19 @@ static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max
                 if (de->d_name[0] == '.')
                         continue;
                 if (xsnprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < 0 ||
-                    xsnprintf(devp, sizeof(devp), "%s/dev", sub) < 0) {
-                        r = -ENAMETOOLONG;
-                        break;
-                }
+                    xsnprintf(devp, sizeof(devp), "%s/dev", sub) < 0)
+                        return -ENAMETOOLONG;
                 r = read_devno(devp, &s);
                 if (r < 0)
-                        break;
+                        return r;
                 r = set_add(s, set, n, max);
                 if (r < 0)
-                        break;
+                        return r;
                 r = backing_of_dir(sub, set, n, max, depth + 1);
                 if (r < 0)
-                        break;
+                        return r;
         }
-        (void) closedir(d);
-        return r;
+        return 0;
 }
 
 int sysfs_backing_devs(const char *sysfs, dev_t dev, dev_t *set, unsigned *n, unsigned max) {
