@@ -35,32 +35,25 @@ static inline int safe_close(int fd) {
         return -1;
 }
 
-static inline void closedirp(DIR **d) {
-        if (*d) {
-                int saved = errno;
-
-                (void) closedir(*d);
-                errno = saved;
+/* name(&p) calls func(p) when p is set, keeping errno. */
+#define DEFINE_CLEANUP_FUNC(type, name, func)           \
+        static inline void name(type *p) {              \
+                if (*p) {                               \
+                        int saved_ = errno;             \
+                        (void) func(*p);                \
+                        errno = saved_;                 \
+                }                                       \
         }
-}
+
+DEFINE_CLEANUP_FUNC(DIR *, closedirp, closedir)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
-static inline void fclosep(FILE **f) {
-        if (*f) {
-                int saved = errno;
-
-                (void) fclose(*f);
-                errno = saved;
-        }
-}
+DEFINE_CLEANUP_FUNC(FILE *, fclosep, fclose)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Only where <blkid.h> was included first: not every unit links libblkid. */
 #ifdef _BLKID_BLKID_H
-static inline void blkid_free_probep(blkid_probe *pr) {
-        if (*pr)
-                blkid_free_probe(*pr);
-}
+DEFINE_CLEANUP_FUNC(blkid_probe, blkid_free_probep, blkid_free_probe)
 #define _cleanup_blkid_probe_ _cleanup_(blkid_free_probep)
 #endif
 
