@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* The TAP counters, one pair for the whole test program. */
 unsigned tap_count;
 unsigned tap_failures;
@@ -21,11 +23,9 @@ static const char *setup_what = "test setup";
 
 bool fixture_start(const char *name, const char *setup) {
         const char *tmp = getenv("TMPDIR");
-        int k;
 
         setup_what = setup;
-        k = snprintf(base, sizeof(base), "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
-        if (k < 0 || (size_t) k >= sizeof(base))
+        if (xsnprintf(base, sizeof(base), "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name) < 0)
                 errno = ENAMETOOLONG;
         else if (mkdtemp(base))
                 return true;
@@ -81,7 +81,7 @@ void rm_rf(const char *path) {
 
         if (!path[0])
                 return;
-        if ((size_t) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path) < sizeof(cmd))
+        if (xsnprintf(cmd, sizeof(cmd), "rm -rf '%s'", path) == 0)
                 (void) system(cmd);
 }
 

@@ -236,8 +236,7 @@ static const char *img(const char *name) {
         static unsigned k;
         char *s = p[k++ % 4];
 
-        if ((size_t) snprintf(s, PATH_MAX, "%s/%s", base, name) >= PATH_MAX)
-                abort();
+        xfmt(s, PATH_MAX, "%s/%s", base, name);
         return s;
 }
 

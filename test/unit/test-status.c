@@ -17,8 +17,7 @@
 #include "status.h"
 
 static void path_in(char *buf, const char *name) {
-        if ((size_t) snprintf(buf, PATH_MAX, "%s/%s", base, name) >= PATH_MAX)
-                bail("path too long");
+        xfmt(buf, PATH_MAX, "%s/%s", base, name);
 }
 
 static void write_text(const char *path, const char *content) {
