@@ -10,17 +10,39 @@
 
 [ -d /sys/module/overlay ] && return 0
 
+# The command line as the helper reads it: any rd.scratch or rd.scratch.*
+# word asks for it; the last rd.scratch word turns it off when its value is
+# one the helper takes as no (0, no, n, false, off); "--" ends the kernel's
+# words. Double quotes are dropped, as the kernel does.
 _sr_cmdline=
 read -r _sr_cmdline </proc/cmdline 2>/dev/null
-case " $_sr_cmdline " in
-    *" rd.scratch=0 "*) unset _sr_cmdline; return 0 ;;
-    *" rd.scratch "* | *" rd.scratch="* | *" rd.scratch."*) ;;
-    *)
-        if [ ! -e /etc/scratchroot.conf ]; then
-            unset _sr_cmdline
-            return 0
-        fi
-        ;;
+_sr_asked=
+_sr_off=
+case $- in
+    *f*) _sr_glob= ;;
+    *) _sr_glob=1 ;;
 esac
-unset _sr_cmdline
-modprobe -q -b overlay >/dev/null 2>&1 &
+set -f
+for _sr_w in $_sr_cmdline; do
+    while :; do
+        case $_sr_w in
+            *\"*) _sr_w=${_sr_w%%\"*}${_sr_w#*\"} ;;
+            *) break ;;
+        esac
+    done
+    case $_sr_w in
+        --) break ;;
+        rd.scratch=0 | rd.scratch=no | rd.scratch=n | rd.scratch=false | rd.scratch=off) _sr_asked=1 _sr_off=1 ;;
+        rd.scratch | rd.scratch=*) _sr_asked=1 _sr_off= ;;
+        rd.scratch.*) _sr_asked=1 ;;
+    esac
+done
+[ -z "$_sr_glob" ] || set +f
+if [ -z "$_sr_asked" ] && [ -e /etc/scratchroot.conf ]; then
+    _sr_asked=1
+fi
+if [ -n "$_sr_asked" ] && [ -z "$_sr_off" ]; then
+    modprobe -q -b overlay >/dev/null 2>&1 &
+fi
+unset _sr_cmdline _sr_asked _sr_off _sr_glob _sr_w
+return 0
