@@ -145,11 +145,13 @@ case_nooverlay() {
     expect "exit status" "$(cat "$C/rc")" 0
     expect "state backing" "$(st backing)" none
     expect "state reason" "$(st reason)" \
-        "no disk at rd.scratch.lun=5 after 0 ms; the tmpfs overlay failed too: No such device"
+        "no disk at rd.scratch.lun=5 after 0 ms; the tmpfs overlay failed too: cannot mount the overlay with its upper on tmpfs: No such device"
     expect "overlay mounts the shim refused" "$(grep -c '^refused ' "$C/mounts.log")" 1
     expect "overlay mounts the shim passed" "$(grep -c '^passed ' "$C/mounts.log")" 0
-    expect_log "cannot mount the overlay on $nr: No such device"
-    expect_log "the tmpfs overlay failed too (No such device), leaving the root as it is"
+    expect_log "the tmpfs overlay failed too: cannot mount the overlay with its upper on tmpfs: No such device, leaving the root as it is"
+    if [[ $(grep -c 'cannot mount the overlay' "$C/kmsg.out") != 1 ]]; then
+        fail "the overlay's failure was not told exactly once"
+    fi
     mo=$(mount_of "$nr")
     [[ $mo == tmpfs\ ro,* ]] || fail "$nr is not the read-only root any more ($mo)"
     if awk -v d="$RUN_DIR" '$1 == d || index($1, d "/") == 1' "$C/mounts" | grep -q .; then
