@@ -28,38 +28,27 @@ const char *verdict_to_string(enum verdict v) {
 }
 
 enum verdict safety_decide(const struct disk_facts *f, bool force, char *why, size_t n) {
-        char size[32], found[192];
-
         /* Who the disk is, where it is and how it is used come first: force
          * never overrides them. */
-        if (f->attrs.is_partition) {
-                (void) snprintf(why, n, "it is a partition, not a whole disk");
-                return VERDICT_REFUSE;
-        }
-        if (f->root_unknown) {
-                (void) snprintf(why, n, "cannot tell which disks back the root filesystem");
-                return VERDICT_REFUSE;
-        }
-        if (f->backs_root) {
-                (void) snprintf(why, n, "it holds the root filesystem");
-                return VERDICT_REFUSE;
-        }
-        if (f->attrs.read_only) {
-                (void) snprintf(why, n, "it is read-only");
-                return VERDICT_REFUSE;
-        }
-        if (f->attrs.holder[0]) {
-                (void) snprintf(why, n, "it is in use by %s", f->attrs.holder);
-                return VERDICT_REFUSE;
-        }
-        if (f->mounted) {
-                (void) snprintf(why, n, "it or one of its partitions is mounted");
-                return VERDICT_REFUSE;
-        }
-        if (f->busy) {
-                (void) snprintf(why, n, "it is in use (exclusive open: device busy)");
-                return VERDICT_REFUSE;
-        }
+        const struct {
+                bool refuse;
+                const char *why, *what;
+        } rules[] = {
+                { f->attrs.is_partition, "it is a partition, not a whole disk", "" },
+                { f->root_unknown, "cannot tell which disks back the root filesystem", "" },
+                { f->backs_root, "it holds the root filesystem", "" },
+                { f->attrs.read_only, "it is read-only", "" },
+                { f->attrs.holder[0], "it is in use by ", f->attrs.holder },
+                { f->mounted, "it or one of its partitions is mounted", "" },
+                { f->busy, "it is in use (exclusive open: device busy)", "" },
+        };
+        char size[32], found[192];
+
+        for (size_t i = 0; i < ELEMENTSOF(rules); i++)
+                if (rules[i].refuse) {
+                        (void) snprintf(why, n, "%s%s", rules[i].why, rules[i].what);
+                        return VERDICT_REFUSE;
+                }
         if (f->attrs.size_bytes < SCRATCH_MIN_BYTES) {
                 format_bytes(f->attrs.size_bytes, size, sizeof(size));
                 (void) snprintf(why, n, "it is too small (%s, %" PRIu64 " bytes; the minimum is 64 MiB)", size,

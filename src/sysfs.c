@@ -58,6 +58,20 @@ static void list_append(char *buf, size_t n, const char *fmt, ...) {
         va_end(ap);
 }
 
+/* Opens sysfs/sub, whose path is left in path; -ENOENT when it is not
+ * there. The list of candidates starts empty. */
+static int open_listing(const char *sysfs, const char *sub, char *path, size_t n, DIR **ret, char *ambiguous,
+                        size_t amb_n) {
+        if (xsnprintf(path, n, "%s/%s", sysfs, sub) < 0)
+                return -ENAMETOOLONG;
+        *ret = opendir(path);
+        if (!*ret)
+                return errno == ENOENT ? -ENOENT : -errno;
+        if (ambiguous && amb_n)
+                ambiguous[0] = '\0';
+        return 0;
+}
+
 static int block_of(const char *devdir, struct disk *ret) {
         _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX];
@@ -104,15 +118,11 @@ int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret
         char path[PATH_MAX], match[64] = "";
         struct dirent *de;
         unsigned matches = 0;
+        int r;
 
-        if (xsnprintf(path, sizeof(path), "%s/bus/scsi/devices", sysfs) < 0)
-                return -ENAMETOOLONG;
-        d = opendir(path);
-        if (!d)
-                return errno == ENOENT ? -ENOENT : -errno;
-
-        if (ambiguous && n)
-                ambiguous[0] = '\0';
+        r = open_listing(sysfs, "bus/scsi/devices", path, sizeof(path), &d, ambiguous, n);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 struct hctl have;
 
@@ -131,7 +141,6 @@ int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret
         {
                 struct disk disk = {};
                 char devdir[PATH_MAX];
-                int r;
 
                 r = xsnprintf(devdir, sizeof(devdir), "%s/%s", path, match);
                 if (r < 0)
@@ -236,14 +245,11 @@ int sysfs_find_serial(const char *sysfs, const char *serial, struct disk *ret, c
         struct dirent *de;
         struct disk found = {};
         unsigned matches = 0;
+        int r;
 
-        if (xsnprintf(dir, sizeof(dir), "%s/class/block", sysfs) < 0)
-                return -ENAMETOOLONG;
-        d = opendir(dir);
-        if (!d)
-                return errno == ENOENT ? -ENOENT : -errno;
-        if (ambiguous && n)
-                ambiguous[0] = '\0';
+        r = open_listing(sysfs, "class/block", dir, sizeof(dir), &d, ambiguous, n);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 struct disk disk;
                 char s[OPTIONS_MAX_SERIAL * 4];
