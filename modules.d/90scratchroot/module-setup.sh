@@ -40,7 +40,14 @@ install() {
         fi
         inst_simple "$SCRATCHROOT_CONFIG" /etc/scratchroot.conf
     fi
+    # When scratchroot is asked for, the root is only read: its fsck is
+    # skipped (a write-protected root disk fails it), by a generator in a
+    # systemd initrd, by rd.skipfsck from the cmdline hook in a shell one.
+    inst_simple "$moddir/scratchroot-asked.sh" /lib/scratchroot-asked.sh
+    inst_multiple -o tr grep
     if dracut_module_included "systemd"; then
+        inst_script "$moddir/scratchroot-fsck-generator" \
+            "$systemdutildir/system-generators/scratchroot-fsck-generator"
         # systemd mounts the root itself; the unit slots in where
         # systemd-volatile-root.service does, with or without dracut's hook
         # services.
@@ -53,6 +60,7 @@ install() {
         # pre-pivot: the real root is mounted at $NEWROOT and nothing has
         # switched into it yet.
         inst_hook pre-pivot 10 "$moddir/scratchroot-pre-pivot.sh"
+        inst_hook cmdline 90 "$moddir/scratchroot-skipfsck.sh"
         # pre-udev: overlay.ko loads in the background while udev finds the
         # disks, rather than on the helper's first overlay mount (in a
         # systemd initrd, scratchroot-preload.service does it).
