@@ -92,19 +92,7 @@ static void r_unknown(struct disk_facts *f) {
         (void) snprintf(f->content_desc, sizeof(f->content_desc), "read error: Input/output error");
 }
 
-static void test_decide(void) {
-        const struct refusal refusals[] = {
-                { "a partition", r_partition, "partition" },
-                { "root unknown", r_root_unknown, "root" },
-                { "backs the root", r_backs_root, "root" },
-                { "read-only", r_read_only, "read-only" },
-                { "held by dm-3", r_holder, "dm-3" },
-                { "mounted", r_mounted, "mounted" },
-                { "busy", r_busy, "busy" },
-                { "64 MiB - 1 byte", r_small, "too small" },
-                { "0 bytes", r_tiny, "too small" },
-                { "unknown content", r_unknown, "could not be checked" },
-        };
+static void decide_contents(void) {
         struct disk_facts f;
 
         f = blank_disk();
@@ -154,6 +142,22 @@ static void test_decide(void) {
         (void) snprintf(f.content_desc, sizeof(f.content_desc), "data without a known signature in its first MiB");
         check_verdict(&f, false, VERDICT_REFUSE, "data without a known signature", "raw data");
         check_verdict(&f, true, VERDICT_FORMAT_FORCED, "data without a known signature", "raw data");
+}
+
+static void decide_refusals(void) {
+        const struct refusal refusals[] = {
+                { "a partition", r_partition, "partition" },
+                { "root unknown", r_root_unknown, "root" },
+                { "backs the root", r_backs_root, "root" },
+                { "read-only", r_read_only, "read-only" },
+                { "held by dm-3", r_holder, "dm-3" },
+                { "mounted", r_mounted, "mounted" },
+                { "busy", r_busy, "busy" },
+                { "64 MiB - 1 byte", r_small, "too small" },
+                { "0 bytes", r_tiny, "too small" },
+                { "unknown content", r_unknown, "could not be checked" },
+        };
+        struct disk_facts f;
 
         /* Each refusal alone, then forced: force yields on nothing of these,
          * whether the content is blank, foreign or data. */
@@ -186,6 +190,10 @@ static void test_decide(void) {
                         check_verdict(&f, true, VERDICT_REFUSE, r->why, what);
                 }
         }
+}
+
+static void decide_order_and_names(void) {
+        struct disk_facts f;
 
         /* The first reason is the one given. */
         f = blank_disk();
@@ -212,6 +220,12 @@ static void test_decide(void) {
         check_str(verdict_to_string(VERDICT_FORMAT_BLANK), "blank", "verdict_to_string(FORMAT_BLANK)");
         check_str(verdict_to_string(VERDICT_FORMAT_OURS), "reused", "verdict_to_string(FORMAT_OURS)");
         check_str(verdict_to_string(VERDICT_FORMAT_FORCED), "forced", "verdict_to_string(FORMAT_FORCED)");
+}
+
+static void test_decide(void) {
+        decide_contents();
+        decide_refusals();
+        decide_order_and_names();
 }
 
 /* ---- safety_probe_content ------------------------------------------------ */
@@ -322,46 +336,7 @@ static void test_tools(void) {
                 check(sh("command -v %s >/dev/null 2>&1", tools[i]) == 0, "tool %s is installed", tools[i]);
 }
 
-static void test_probe_filesystems(void) {
-        /* mke2fs on a regular file, never asking. */
-        const char *mke2fs_quiet = ">/dev/null 2>&1 </dev/null";
-
-        check(make_sparse("blank", IMAGE_SIZE), "blank image made");
-        probe("blank", 0, CONTENT_BLANK, "blank sparse file", "nothing", NULL);
-
-        check(make_sparse("ours", IMAGE_SIZE) && sh("mkfs.ext4 -q -F -L scratchroot '%s' %s", img("ours"),
-                                                    mke2fs_quiet) == 0,
-              "ext4 labelled scratchroot made");
-        probe("ours", 0, CONTENT_OURS, "ext4 labelled scratchroot", "scratchroot", NULL);
-
-        check(make_sparse("data", IMAGE_SIZE) && sh("mkfs.ext4 -q -F -L data '%s' %s", img("data"), mke2fs_quiet) == 0,
-              "ext4 labelled data made");
-        probe("data", 0, CONTENT_FOREIGN, "ext4 labelled data", "ext4", "'data'", NULL);
-
-        check(make_sparse("nolabel", IMAGE_SIZE) && sh("mkfs.ext4 -q -F '%s' %s", img("nolabel"), mke2fs_quiet) == 0,
-              "ext4 without label made");
-        probe("nolabel", 0, CONTENT_FOREIGN, "ext4 without label", "ext4", NULL);
-
-        check(make_sparse("caps", IMAGE_SIZE) && sh("mkfs.ext4 -q -F -L Scratchroot '%s' %s", img("caps"),
-                                                    mke2fs_quiet) == 0,
-              "ext4 labelled Scratchroot made");
-        probe("caps", 0, CONTENT_FOREIGN, "ext4 labelled Scratchroot (other case)", "Scratchroot", NULL);
-
-        check(make_sparse("longer", IMAGE_SIZE) && sh("mkfs.ext4 -q -F -L scratchroot2 '%s' %s", img("longer"),
-                                                      mke2fs_quiet) == 0,
-              "ext4 labelled scratchroot2 made");
-        probe("longer", 0, CONTENT_FOREIGN, "ext4 labelled scratchroot2", "scratchroot2", NULL);
-
-        check(make_sparse("ext2", IMAGE_SIZE) && sh("mkfs.ext2 -q -F -L scratchroot '%s' %s", img("ext2"),
-                                                    mke2fs_quiet) == 0,
-              "ext2 labelled scratchroot made");
-        probe("ext2", 0, CONTENT_FOREIGN, "ext2 labelled scratchroot (only ext4 counts)", "ext2", NULL);
-
-        check(make_sparse("ext3", IMAGE_SIZE) && sh("mkfs.ext3 -q -F -L scratchroot '%s' %s", img("ext3"),
-                                                    mke2fs_quiet) == 0,
-              "ext3 labelled scratchroot made");
-        probe("ext3", 0, CONTENT_FOREIGN, "ext3 labelled scratchroot (only ext4 counts)", "ext3", NULL);
-
+static void probe_other_signatures(const char *mke2fs_quiet) {
         check(make_sparse("swap", IMAGE_SIZE) && sh("mkswap '%s' >/dev/null 2>&1", img("swap")) == 0, "swap made");
         probe("swap", 0, CONTENT_FOREIGN, "swap", "swap", NULL);
 
@@ -403,6 +378,49 @@ static void test_probe_filesystems(void) {
                       sh("dd if='%s' of='%s' bs=512 count=1 conv=notrunc status=none", img("vfat"), img("ambi")) == 0,
               "ext4 labelled scratchroot plus a FAT boot sector made");
         probe("ambi", 0, CONTENT_FOREIGN, "ext4 labelled scratchroot plus a FAT boot sector", "conflicting", NULL);
+}
+
+static void test_probe_filesystems(void) {
+        /* mke2fs on a regular file, never asking. */
+        const char *mke2fs_quiet = ">/dev/null 2>&1 </dev/null";
+
+        check(make_sparse("blank", IMAGE_SIZE), "blank image made");
+        probe("blank", 0, CONTENT_BLANK, "blank sparse file", "nothing", NULL);
+
+        check(make_sparse("ours", IMAGE_SIZE) && sh("mkfs.ext4 -q -F -L scratchroot '%s' %s", img("ours"),
+                                                    mke2fs_quiet) == 0,
+              "ext4 labelled scratchroot made");
+        probe("ours", 0, CONTENT_OURS, "ext4 labelled scratchroot", "scratchroot", NULL);
+
+        check(make_sparse("data", IMAGE_SIZE) && sh("mkfs.ext4 -q -F -L data '%s' %s", img("data"), mke2fs_quiet) == 0,
+              "ext4 labelled data made");
+        probe("data", 0, CONTENT_FOREIGN, "ext4 labelled data", "ext4", "'data'", NULL);
+
+        check(make_sparse("nolabel", IMAGE_SIZE) && sh("mkfs.ext4 -q -F '%s' %s", img("nolabel"), mke2fs_quiet) == 0,
+              "ext4 without label made");
+        probe("nolabel", 0, CONTENT_FOREIGN, "ext4 without label", "ext4", NULL);
+
+        check(make_sparse("caps", IMAGE_SIZE) && sh("mkfs.ext4 -q -F -L Scratchroot '%s' %s", img("caps"),
+                                                    mke2fs_quiet) == 0,
+              "ext4 labelled Scratchroot made");
+        probe("caps", 0, CONTENT_FOREIGN, "ext4 labelled Scratchroot (other case)", "Scratchroot", NULL);
+
+        check(make_sparse("longer", IMAGE_SIZE) && sh("mkfs.ext4 -q -F -L scratchroot2 '%s' %s", img("longer"),
+                                                      mke2fs_quiet) == 0,
+              "ext4 labelled scratchroot2 made");
+        probe("longer", 0, CONTENT_FOREIGN, "ext4 labelled scratchroot2", "scratchroot2", NULL);
+
+        check(make_sparse("ext2", IMAGE_SIZE) && sh("mkfs.ext2 -q -F -L scratchroot '%s' %s", img("ext2"),
+                                                    mke2fs_quiet) == 0,
+              "ext2 labelled scratchroot made");
+        probe("ext2", 0, CONTENT_FOREIGN, "ext2 labelled scratchroot (only ext4 counts)", "ext2", NULL);
+
+        check(make_sparse("ext3", IMAGE_SIZE) && sh("mkfs.ext3 -q -F -L scratchroot '%s' %s", img("ext3"),
+                                                    mke2fs_quiet) == 0,
+              "ext3 labelled scratchroot made");
+        probe("ext3", 0, CONTENT_FOREIGN, "ext3 labelled scratchroot (only ext4 counts)", "ext3", NULL);
+
+        probe_other_signatures(mke2fs_quiet);
 }
 
 static void test_probe_data(void) {

@@ -330,6 +330,66 @@ static void test_absent(void) {
         free(out);
 }
 
+static void scratch_mounted(const char *state) {
+        char *out;
+        int r;
+
+        /* With the scratch filesystem mounted (here: any directory). */
+        {
+                struct statvfs sv;
+                char want[64];
+                char *p;
+
+                if (statvfs(base, &sv) < 0)
+                        bail("statvfs %s: %s", base, strerror(errno));
+                out = status(state, base, true, &r);
+                check_json(out, "scratch with a filesystem, json: valid");
+                (void) snprintf(want, sizeof(want), ",\"size_bytes\":%" PRIu64 ",\"used_bytes\":",
+                                (uint64_t) sv.f_blocks * sv.f_frsize);
+                check_has(out, want, "scratch with a filesystem, json: size_bytes of the filesystem");
+                p = out ? strstr(out, "\"used_bytes\":") : NULL;
+                check(p && p[13] >= '0' && p[13] <= '9', "scratch with a filesystem, json: used_bytes a number");
+                free(out);
+
+                out = status(state, base, false, &r);
+                check_has(out, "\nupper:    ext4 without journal, ", "scratch with a filesystem, text: the upper line");
+                check_has(out, " used (", "scratch with a filesystem, text: how much is used");
+                free(out);
+        }
+}
+
+static void scratch_virtio(struct state s, const char *state, const char *scratch) {
+        char *out;
+        int r;
+
+        /* No SCSI address (virtio-blk), no serial, no mke2fs time. */
+        s.hctl = "";
+        s.serial = "";
+        s.device = "/run/scratchroot/dev/vda";
+        s.devno = "252:0";
+        s.format = "reused";
+        s.format_ms = 0;
+        s.volatile_ = true;
+        r = state_write(state, &s);
+        if (r < 0)
+                bail("state_write: %s", strerror(-r));
+        out = status(state, scratch, false, &r);
+        check_str(out,
+                  "backing:  scratch\n"
+                  "disk:     /run/scratchroot/dev/vda (252:0)\n"
+                  "discard:  on\n"
+                  "options:  from fw_cfg\n"
+                  "setup:    123 ms\n",
+                  "virtio disk without serial, text: no SCSI, no serial, no mke2fs");
+        free(out);
+        out = status(state, scratch, true, &r);
+        check_has(out, "\"hctl\":null,\"serial\":null,\"format\":\"reused\"", "virtio disk, json: hctl and serial null");
+        check_has(out, "\"volatile\":true,", "virtio disk, json: volatile true");
+        check_has(out, "\"format_ms\":null,\"setup_ms\":123,", "virtio disk, json: format_ms null");
+        check_json(out, "virtio disk, json: valid");
+        free(out);
+}
+
 static void test_scratch(void) {
         char state[PATH_MAX], scratch[PATH_MAX];
         struct state s = {
@@ -378,55 +438,8 @@ static void test_scratch(void) {
                   "scratch, text: backing, disk, discard, options and setup lines");
         free(out);
 
-        /* With the scratch filesystem mounted (here: any directory). */
-        {
-                struct statvfs sv;
-                char want[64];
-                char *p;
-
-                if (statvfs(base, &sv) < 0)
-                        bail("statvfs %s: %s", base, strerror(errno));
-                out = status(state, base, true, &r);
-                check_json(out, "scratch with a filesystem, json: valid");
-                (void) snprintf(want, sizeof(want), ",\"size_bytes\":%" PRIu64 ",\"used_bytes\":",
-                                (uint64_t) sv.f_blocks * sv.f_frsize);
-                check_has(out, want, "scratch with a filesystem, json: size_bytes of the filesystem");
-                p = out ? strstr(out, "\"used_bytes\":") : NULL;
-                check(p && p[13] >= '0' && p[13] <= '9', "scratch with a filesystem, json: used_bytes a number");
-                free(out);
-
-                out = status(state, base, false, &r);
-                check_has(out, "\nupper:    ext4 without journal, ", "scratch with a filesystem, text: the upper line");
-                check_has(out, " used (", "scratch with a filesystem, text: how much is used");
-                free(out);
-        }
-
-        /* No SCSI address (virtio-blk), no serial, no mke2fs time. */
-        s.hctl = "";
-        s.serial = "";
-        s.device = "/run/scratchroot/dev/vda";
-        s.devno = "252:0";
-        s.format = "reused";
-        s.format_ms = 0;
-        s.volatile_ = true;
-        r = state_write(state, &s);
-        if (r < 0)
-                bail("state_write: %s", strerror(-r));
-        out = status(state, scratch, false, &r);
-        check_str(out,
-                  "backing:  scratch\n"
-                  "disk:     /run/scratchroot/dev/vda (252:0)\n"
-                  "discard:  on\n"
-                  "options:  from fw_cfg\n"
-                  "setup:    123 ms\n",
-                  "virtio disk without serial, text: no SCSI, no serial, no mke2fs");
-        free(out);
-        out = status(state, scratch, true, &r);
-        check_has(out, "\"hctl\":null,\"serial\":null,\"format\":\"reused\"", "virtio disk, json: hctl and serial null");
-        check_has(out, "\"volatile\":true,", "virtio disk, json: volatile true");
-        check_has(out, "\"format_ms\":null,\"setup_ms\":123,", "virtio disk, json: format_ms null");
-        check_json(out, "virtio disk, json: valid");
-        free(out);
+        scratch_mounted(state);
+        scratch_virtio(s, state, scratch);
 }
 
 static void test_tmpfs_and_none(void) {
@@ -493,6 +506,99 @@ static void test_tmpfs_and_none(void) {
 }
 
 /* Hand-written state files: what the JSON makes of odd values. */
+static void escaping_cmdline(const char *state, const char *scratch) {
+        char *out;
+        int r;
+
+        /* The same from a command line, as setup records a bad value. */
+        {
+                struct options o;
+                struct state st = { .backing = BACKING_TMPFS, .tmpfs_size = "25%", .source = "cmdline",
+                                    .volatile_ = true, .setup_ms = 3 };
+
+                options_init(&o);
+                options_parse_cmdline(&o, "quiet rd.scratch.lun=\xc3\xa9\xff");
+                st.reason = o.invalid ? o.problems[o.first_invalid] : "";
+                if (state_write(state, &st) < 0)
+                        bail("state_write failed");
+                out = status(state, scratch, true, &r);
+                check_has(out, "\"reason\":\"rd.scratch.lun=", "cmdline lun=<bytes>: the reason is recorded");
+                check_json(out, "cmdline lun=<bytes>: the state's reason still gives valid JSON");
+                free(out);
+        }
+}
+
+static void escaping_numbers(const char *state, const char *scratch) {
+        char *out;
+        int r;
+
+        /* Numbers and booleans. */
+        {
+                static const struct {
+                        const char *file, *want;
+                } cases[] = {
+                        { "backing=scratch\nsetup_ms=12a\n", "\"setup_ms\":null" },
+                        { "backing=scratch\nsetup_ms=-5\n", "\"setup_ms\":null" },
+                        { "backing=scratch\nsetup_ms= 5\n", "\"setup_ms\":null" },
+                        { "backing=scratch\nsetup_ms=\n", "\"setup_ms\":null" },
+                        { "backing=scratch\nsetup_ms=18446744073709551615\n", "\"setup_ms\":18446744073709551615" },
+                        { "backing=scratch\nformat_ms=0\n", "\"format_ms\":0" },
+                        { "backing=scratch\nvolatile=1\n", "\"volatile\":true" },
+                        { "backing=scratch\nvolatile=0\n", "\"volatile\":false" },
+                        { "backing=scratch\nvolatile=yes\n", "\"volatile\":null" },
+                        { "backing=scratch\nvolatile=\n", "\"volatile\":null" },
+                        { "backing=scratch\nsetup_ms=007\n", "\"setup_ms\":" },
+                };
+
+                for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                        char label[96];
+
+                        (void) snprintf(label, sizeof(label), "%.*s", (int) strcspn(cases[i].file + 16, "\n"),
+                                        cases[i].file + 16);
+                        write_text(state, cases[i].file);
+                        out = status(state, scratch, true, &r);
+                        check_has(out, cases[i].want, "%s: %s", label, cases[i].want);
+                        check_json(out, "%s: valid JSON", label);
+                        free(out);
+                }
+        }
+}
+
+static void escaping_odd_files(void) {
+        char state[PATH_MAX], scratch[PATH_MAX];
+        char *out;
+        int r;
+
+        path_in(state, "odd.state");
+        path_in(scratch, "no-such-dir");
+
+        /* Lines that are not key=value, unknown keys, a repeated key. */
+        write_text(state, "garbage\n=novalue\nbacking=tmpfs\nbacking=scratch\nfuture_key=1\n"
+                          "averyveryveryverylongkeyname_over_32=1\nsource=smbios\nsetup_ms=7");
+        out = status(state, scratch, true, &r);
+        check_has(out, "{\"backing\":\"tmpfs\",", "the first of a repeated key counts");
+        check(out && !strstr(out, "future_key") && !strstr(out, "garbage"), "unknown keys and junk lines: not shown");
+        check_has(out, "\"source\":\"smbios\",", "keys after junk lines are read");
+        check_has(out, "\"setup_ms\":7,", "a last line without newline is read");
+        check_json(out, "odd lines: valid JSON");
+        free(out);
+
+        write_text(state, "");
+        out = status(state, scratch, true, &r);
+        check_int(r, 0, "empty state file: 0");
+        check_json(out, "empty state file: valid JSON");
+        check_has(out, "{\"backing\":null,", "empty state file: backing null");
+        free(out);
+
+        /* A state file that exists but cannot be read. */
+        path_in(state, "state-dir");
+        if (mkdir(state, 0755) < 0)
+                bail("mkdir %s: %s", state, strerror(errno));
+        out = status(state, scratch, false, &r);
+        check(r < 0, "state file that is a directory: an error, not empty values (got %d, '%s')", r, out ? out : "");
+        free(out);
+}
+
 static void test_escaping(void) {
         char state[PATH_MAX], scratch[PATH_MAX];
         char *out;
@@ -525,79 +631,9 @@ static void test_escaping(void) {
         check_json(out, "bytes that are not UTF-8: still valid JSON");
         free(out);
 
-        /* The same from a command line, as setup records a bad value. */
-        {
-                struct options o;
-                struct state st = { .backing = BACKING_TMPFS, .tmpfs_size = "25%", .source = "cmdline",
-                                    .volatile_ = true, .setup_ms = 3 };
-
-                options_init(&o);
-                options_parse_cmdline(&o, "quiet rd.scratch.lun=\xc3\xa9\xff");
-                st.reason = o.invalid ? o.problems[o.first_invalid] : "";
-                if (state_write(state, &st) < 0)
-                        bail("state_write failed");
-                out = status(state, scratch, true, &r);
-                check_has(out, "\"reason\":\"rd.scratch.lun=", "cmdline lun=<bytes>: the reason is recorded");
-                check_json(out, "cmdline lun=<bytes>: the state's reason still gives valid JSON");
-                free(out);
-        }
-
-        /* Numbers and booleans. */
-        {
-                static const struct {
-                        const char *file, *want;
-                } cases[] = {
-                        { "backing=scratch\nsetup_ms=12a\n", "\"setup_ms\":null" },
-                        { "backing=scratch\nsetup_ms=-5\n", "\"setup_ms\":null" },
-                        { "backing=scratch\nsetup_ms= 5\n", "\"setup_ms\":null" },
-                        { "backing=scratch\nsetup_ms=\n", "\"setup_ms\":null" },
-                        { "backing=scratch\nsetup_ms=18446744073709551615\n", "\"setup_ms\":18446744073709551615" },
-                        { "backing=scratch\nformat_ms=0\n", "\"format_ms\":0" },
-                        { "backing=scratch\nvolatile=1\n", "\"volatile\":true" },
-                        { "backing=scratch\nvolatile=0\n", "\"volatile\":false" },
-                        { "backing=scratch\nvolatile=yes\n", "\"volatile\":null" },
-                        { "backing=scratch\nvolatile=\n", "\"volatile\":null" },
-                        { "backing=scratch\nsetup_ms=007\n", "\"setup_ms\":" },
-                };
-
-                for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                        char label[96];
-
-                        (void) snprintf(label, sizeof(label), "%.*s", (int) strcspn(cases[i].file + 16, "\n"),
-                                        cases[i].file + 16);
-                        write_text(state, cases[i].file);
-                        out = status(state, scratch, true, &r);
-                        check_has(out, cases[i].want, "%s: %s", label, cases[i].want);
-                        check_json(out, "%s: valid JSON", label);
-                        free(out);
-                }
-        }
-
-        /* Lines that are not key=value, unknown keys, a repeated key. */
-        write_text(state, "garbage\n=novalue\nbacking=tmpfs\nbacking=scratch\nfuture_key=1\n"
-                          "averyveryveryverylongkeyname_over_32=1\nsource=smbios\nsetup_ms=7");
-        out = status(state, scratch, true, &r);
-        check_has(out, "{\"backing\":\"tmpfs\",", "the first of a repeated key counts");
-        check(out && !strstr(out, "future_key") && !strstr(out, "garbage"), "unknown keys and junk lines: not shown");
-        check_has(out, "\"source\":\"smbios\",", "keys after junk lines are read");
-        check_has(out, "\"setup_ms\":7,", "a last line without newline is read");
-        check_json(out, "odd lines: valid JSON");
-        free(out);
-
-        write_text(state, "");
-        out = status(state, scratch, true, &r);
-        check_int(r, 0, "empty state file: 0");
-        check_json(out, "empty state file: valid JSON");
-        check_has(out, "{\"backing\":null,", "empty state file: backing null");
-        free(out);
-
-        /* A state file that exists but cannot be read. */
-        path_in(state, "state-dir");
-        if (mkdir(state, 0755) < 0)
-                bail("mkdir %s: %s", state, strerror(errno));
-        out = status(state, scratch, false, &r);
-        check(r < 0, "state file that is a directory: an error, not empty values (got %d, '%s')", r, out ? out : "");
-        free(out);
+        escaping_cmdline(state, scratch);
+        escaping_numbers(state, scratch);
+        escaping_odd_files();
 }
 
 /* Every key state_format() writes is read back: a state with every value

@@ -424,18 +424,12 @@ static int wait_lun(const char *sys, const struct hctl *want, unsigned timeout_m
         return sysfs_wait_selected(sys, &sel, timeout_ms, ret, ambiguous, n);
 }
 
-static void test_wait(void) {
-        char sys[PATH_MAX], amb[256];
+static void wait_present_and_absent(const char *sys) {
+        char amb[256];
         struct disk d;
         struct hctl w;
         uint64_t t0, el;
-        pid_t pid;
-        int r, status;
-
-        new_dir("wait", sys);
-        scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, NULL, 0);
-        scsi_device(sys, "3:0:0:1", "sdc", 8, 32, BLOCK_OK, NULL, 0);
-        scsi_device(sys, "0:0:0:2", "sdd", 8, 48, BLOCK_NONE, NULL, 0);
+        int r;
 
         w = lun_only(7);
         t0 = now_ms();
@@ -474,6 +468,15 @@ static void test_wait(void) {
         check_err(r, -ENOTUNIQ, "ambiguous lun: -ENOTUNIQ");
         check(el < 500, "ambiguous lun: not waited for (%llu ms)", (unsigned long long) el);
         check(strstr(amb, "0:0:0:1") && strstr(amb, "3:0:0:1"), "ambiguous lun: both listed (%s)", amb);
+}
+
+static void wait_hotadd(void) {
+        char sys[PATH_MAX], amb[256];
+        struct disk d;
+        struct hctl w;
+        uint64_t t0, el;
+        pid_t pid;
+        int r, status;
 
         /* Hot-add: the disk shows up 100 ms after the wait started. */
         new_dir("hotadd", sys);
@@ -494,6 +497,15 @@ static void test_wait(void) {
         check(strcmp(d.name, "sdf") == 0 && d.devno == makedev(8, 80) && strcmp(d.hctl, "0:0:0:5") == 0,
               "hot-add: sdf at 0:0:0:5, 8:80");
         check(el >= 100 && el < 1500, "hot-add: found after %llu ms, in [100, 1500)", (unsigned long long) el);
+}
+
+static void wait_late_block(void) {
+        char sys[PATH_MAX], amb[256];
+        struct disk d;
+        struct hctl w;
+        uint64_t t0, el;
+        pid_t pid;
+        int r, status;
 
         /* The device is there, its block device comes 100 ms later, and its
          * dev attribute 100 ms after that. */
@@ -522,6 +534,19 @@ static void test_wait(void) {
         check(strcmp(d.name, "sdg") == 0 && d.devno == makedev(8, 96), "late block device: sdg, 8:96");
         check(el >= 200 && el < 1500, "late block device: found after %llu ms, in [200, 1500)",
               (unsigned long long) el);
+}
+
+static void test_wait(void) {
+        char sys[PATH_MAX];
+
+        new_dir("wait", sys);
+        scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, NULL, 0);
+        scsi_device(sys, "3:0:0:1", "sdc", 8, 32, BLOCK_OK, NULL, 0);
+        scsi_device(sys, "0:0:0:2", "sdd", 8, 48, BLOCK_NONE, NULL, 0);
+
+        wait_present_and_absent(sys);
+        wait_hotadd();
+        wait_late_block();
 }
 
 /* ---- sysfs_disk_attrs --------------------------------------------------- */
@@ -568,13 +593,11 @@ static void partition(const char *sys, const char *diskrel, const char *name, un
         mkd(sys, p);
 }
 
-static void test_attrs(void) {
-        char sys[PATH_MAX], rel[PATH_MAX], p[PATH_MAX + 32];
+static void attrs_plain(const char *sys) {
+        char rel[PATH_MAX], p[PATH_MAX + 32];
         struct disk_attrs a;
         struct disk d;
         int r;
-
-        new_dir("attrs", sys);
 
         /* A plain disk. */
         scsi_device(sys, "0:0:0:1", "sdb", 8, 16, BLOCK_OK, rel, sizeof(rel));
@@ -616,6 +639,13 @@ static void test_attrs(void) {
         put(sys, p, "lots\n");
         r = sysfs_disk_attrs(&d, &a);
         check(r == 0 && !a.discards, "discard_max_bytes malformed: no discards, not an error");
+}
+
+static void attrs_partitions(const char *sys) {
+        char rel[PATH_MAX], p[PATH_MAX + 32];
+        struct disk_attrs a;
+        struct disk d;
+        int r;
 
         /* Partitions. */
         scsi_device(sys, "0:0:0:3", "sdd", 8, 48, BLOCK_OK, rel, sizeof(rel));
@@ -654,6 +684,13 @@ static void test_attrs(void) {
         check(a.is_partition, "partition: is_partition");
         check_u64(a.size_bytes, UINT64_C(204800) * 512, "partition: its own size");
         check_int(a.n_parts, 0, "partition: no partitions of its own");
+}
+
+static void attrs_many_partitions(const char *sys) {
+        char rel[PATH_MAX];
+        struct disk_attrs a;
+        struct disk d;
+        int r;
 
         /* Many partitions: counted, parts[] not overrun. */
         scsi_device(sys, "0:0:0:4", "sde", 8, 64, BLOCK_OK, rel, sizeof(rel));
@@ -677,6 +714,13 @@ static void test_attrs(void) {
                                 ok = false;
                 check(ok, "70 partitions: the %d recorded are partitions", SYSFS_MAX_PARTS);
         }
+}
+
+static void attrs_malformed(const char *sys) {
+        char rel[PATH_MAX], p[PATH_MAX + 32];
+        struct disk_attrs a;
+        struct disk d;
+        int r;
 
         /* Missing and malformed attributes. */
         scsi_device(sys, "0:0:0:5", "sdf", 8, 80, BLOCK_OK, rel, sizeof(rel));
@@ -712,6 +756,17 @@ static void test_attrs(void) {
 
         d = disk_at(sys, "devices/nowhere/block/sdz", "sdz");
         check(sysfs_disk_attrs(&d, &a) < 0, "missing block dir: error");
+}
+
+static void test_attrs(void) {
+        char sys[PATH_MAX];
+
+        new_dir("attrs", sys);
+
+        attrs_plain(sys);
+        attrs_partitions(sys);
+        attrs_many_partitions(sys);
+        attrs_malformed(sys);
 }
 
 /* ---- sysfs_backing_devs ------------------------------------------------- */
@@ -775,6 +830,56 @@ static void check_backing(const char *sys, const struct expect_set *e) {
         }
 }
 
+static void backing_cases(const char *sys) {
+        {
+                const struct expect_set cases[] = {
+                        { "whole disk sda (8:0)", makedev(8, 0), 0, 1, { makedev(8, 0) } },
+                        { "partition sda1 (8:1): its disk", makedev(8, 1), 0, 2, { makedev(8, 1), makedev(8, 0) } },
+                        { "partition sda2 (8:2): its disk", makedev(8, 2), 0, 2, { makedev(8, 2), makedev(8, 0) } },
+                        { "dm-0 on sdb1: sdb1 and sdb", makedev(253, 0), 0, 3,
+                          { makedev(253, 0), makedev(8, 17), makedev(8, 16) } },
+                        { "dm-1 on dm-0 on sdb1: recursively", makedev(253, 1), 0, 4,
+                          { makedev(253, 1), makedev(253, 0), makedev(8, 17), makedev(8, 16) } },
+                        { "md0 on sdc and sdd", makedev(9, 0), 0, 3,
+                          { makedev(9, 0), makedev(8, 32), makedev(8, 48) } },
+                        { "md1p1, partition of md1 on sde1 and sdf1: md1 and its slaves", makedev(259, 0), 0, 6,
+                          { makedev(259, 0), makedev(9, 1), makedev(8, 65), makedev(8, 64), makedev(8, 81),
+                            makedev(8, 80) } },
+                        { "8:99 unknown to sysfs", makedev(8, 99), -ENOENT, 0, { 0 } },
+                };
+
+                for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+                        check_backing(sys, &cases[i]);
+        }
+}
+
+static void backing_one_set(const char *sys) {
+        {
+                dev_t set[SYSFS_MAX_BACKING];
+                unsigned n = 0;
+                int r;
+
+                r = sysfs_backing_devs(sys, makedev(8, 1), set, &n, SYSFS_MAX_BACKING);
+                r |= sysfs_backing_devs(sys, makedev(8, 0), set, &n, SYSFS_MAX_BACKING);
+                r |= sysfs_backing_devs(sys, makedev(253, 0), set, &n, SYSFS_MAX_BACKING);
+                check(r == 0 && n == 5, "three calls into one set: 8:1 8:0 253:0 8:17 8:16, no duplicates (n=%u)", n);
+
+                n = 0;
+                r = sysfs_backing_devs(sys, makedev(253, 8), set, &n, SYSFS_MAX_BACKING);
+                check(n == 2 && has_dev(set, n, makedev(253, 8)) && has_dev(set, n, makedev(253, 9)),
+                      "slaves that loop: ends, with dm-8 and dm-9 once each (r=%s, n=%u)", errname(r), n);
+
+                /* A set too small for the devices beneath: the caller must
+                 * not take a partial answer for the whole one. */
+                n = 0;
+                memset(set, 0, sizeof(set));
+                r = sysfs_backing_devs(sys, makedev(253, 1), set, &n, 2);
+                if (!check(r < 0 || n > 2, "dm-1 into a set of 2 (4 devices beneath): an error, not a silent cut"))
+                        tap_diag("got r=%s, n=%u", errname(r), n);
+                check(n <= 2, "dm-1 into a set of 2: the set is not overrun (n=%u)", n);
+        }
+}
+
 static void test_backing(void) {
         char sys[PATH_MAX], sda[PATH_MAX], sdb[PATH_MAX], sdc[PATH_MAX], sdd[PATH_MAX], sde[PATH_MAX],
                 sdf[PATH_MAX], v[PATH_MAX];
@@ -823,51 +928,8 @@ static void test_backing(void) {
         slave(sys, "dm-8", "dm-9", "devices/virtual/block/dm-9");
         slave(sys, "dm-9", "dm-8", "devices/virtual/block/dm-8");
 
-        {
-                const struct expect_set cases[] = {
-                        { "whole disk sda (8:0)", makedev(8, 0), 0, 1, { makedev(8, 0) } },
-                        { "partition sda1 (8:1): its disk", makedev(8, 1), 0, 2, { makedev(8, 1), makedev(8, 0) } },
-                        { "partition sda2 (8:2): its disk", makedev(8, 2), 0, 2, { makedev(8, 2), makedev(8, 0) } },
-                        { "dm-0 on sdb1: sdb1 and sdb", makedev(253, 0), 0, 3,
-                          { makedev(253, 0), makedev(8, 17), makedev(8, 16) } },
-                        { "dm-1 on dm-0 on sdb1: recursively", makedev(253, 1), 0, 4,
-                          { makedev(253, 1), makedev(253, 0), makedev(8, 17), makedev(8, 16) } },
-                        { "md0 on sdc and sdd", makedev(9, 0), 0, 3,
-                          { makedev(9, 0), makedev(8, 32), makedev(8, 48) } },
-                        { "md1p1, partition of md1 on sde1 and sdf1: md1 and its slaves", makedev(259, 0), 0, 6,
-                          { makedev(259, 0), makedev(9, 1), makedev(8, 65), makedev(8, 64), makedev(8, 81),
-                            makedev(8, 80) } },
-                        { "8:99 unknown to sysfs", makedev(8, 99), -ENOENT, 0, { 0 } },
-                };
-
-                for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-                        check_backing(sys, &cases[i]);
-        }
-
-        {
-                dev_t set[SYSFS_MAX_BACKING];
-                unsigned n = 0;
-                int r;
-
-                r = sysfs_backing_devs(sys, makedev(8, 1), set, &n, SYSFS_MAX_BACKING);
-                r |= sysfs_backing_devs(sys, makedev(8, 0), set, &n, SYSFS_MAX_BACKING);
-                r |= sysfs_backing_devs(sys, makedev(253, 0), set, &n, SYSFS_MAX_BACKING);
-                check(r == 0 && n == 5, "three calls into one set: 8:1 8:0 253:0 8:17 8:16, no duplicates (n=%u)", n);
-
-                n = 0;
-                r = sysfs_backing_devs(sys, makedev(253, 8), set, &n, SYSFS_MAX_BACKING);
-                check(n == 2 && has_dev(set, n, makedev(253, 8)) && has_dev(set, n, makedev(253, 9)),
-                      "slaves that loop: ends, with dm-8 and dm-9 once each (r=%s, n=%u)", errname(r), n);
-
-                /* A set too small for the devices beneath: the caller must
-                 * not take a partial answer for the whole one. */
-                n = 0;
-                memset(set, 0, sizeof(set));
-                r = sysfs_backing_devs(sys, makedev(253, 1), set, &n, 2);
-                if (!check(r < 0 || n > 2, "dm-1 into a set of 2 (4 devices beneath): an error, not a silent cut"))
-                        tap_diag("got r=%s, n=%u", errname(r), n);
-                check(n <= 2, "dm-1 into a set of 2: the set is not overrun (n=%u)", n);
-        }
+        backing_cases(sys);
+        backing_one_set(sys);
 }
 
 /* ---- serial numbers: tree building ----------------------------------------- */
@@ -977,6 +1039,75 @@ struct vpd_case {
         const char *serial;
 };
 
+static void vpd_short_files(const char *sys) {
+        char buf[128];
+
+        /* Short files: no complete header. */
+        {
+                static const unsigned char hdr[] = { 0x00, 0x80, 0x00, 0x04 };
+
+                for (unsigned len = 0; len < 4; len++) {
+                        char p[PATH_MAX];
+                        struct disk d;
+
+                        xfmt(p, sizeof(p), "short%u/vpd_pg80", len);
+                        put_bytes(sys, p, hdr, len);
+                        xfmt(p, sizeof(p), "short%u/block/sdx", len);
+                        {
+                                char dev[32], full[PATH_MAX + 8];
+
+                                xfmt(dev, sizeof(dev), "short%u", len);
+                                xfmt(full, sizeof(full), "%s/%s", sys, p);
+                                mkdirs(full);
+                                device_link(sys, p, dev);
+                        }
+                        d = class_disk_at(sys, p);
+                        check_err(sysfs_disk_serial(&d, buf, sizeof(buf)), -EBADMSG, "vpd file of %u bytes: -EBADMSG",
+                                  len);
+                }
+        }
+}
+
+static void vpd_bounds(const char *sys) {
+        /* The length field is big-endian, two bytes: 0x0100 serial bytes. */
+        {
+                char serial[256], want[257];
+                struct disk d;
+
+                memset(serial, 'A', sizeof(serial));
+                memcpy(want, serial, sizeof(serial));
+                want[256] = '\0';
+                vpd(sys, "long", 0x80, 0x100, serial, sizeof(serial));
+                mkd(sys, "long/block/sdx");
+                device_link(sys, "long/block/sdx", "long");
+                d = class_disk_at(sys, "long/block/sdx");
+                {
+                        char big[300];
+                        int r = sysfs_disk_serial(&d, big, sizeof(big));
+
+                        check_err(r, 0, "vpd length 0x0100: 0");
+                        check_str(r == 0 ? big : "", want, "vpd length 0x0100: 256 bytes of serial");
+                        check_err(sysfs_disk_serial(&d, big, 256), -E2BIG, "vpd 256 bytes into 256: -E2BIG");
+                        check_err(sysfs_disk_serial(&d, big, 257), 0, "vpd 256 bytes into 257: 0");
+                }
+        }
+
+        /* The buffer bounds the serial. */
+        {
+                struct disk d;
+                char small[16];
+
+                vpd_str(sys, "size", "0123456789");
+                mkd(sys, "size/block/sdx");
+                device_link(sys, "size/block/sdx", "size");
+                d = class_disk_at(sys, "size/block/sdx");
+                check_err(sysfs_disk_serial(&d, small, 10), -E2BIG, "10 byte serial into 10: -E2BIG");
+                check(sysfs_disk_serial(&d, small, 11) == 0 && strcmp(small, "0123456789") == 0,
+                      "10 byte serial into 11: fits");
+                check_err(sysfs_disk_serial(&d, small, 0), -EINVAL, "buffer of 0: -EINVAL");
+        }
+}
+
 static void test_vpd(void) {
         static const struct vpd_case cases[] = {
                 { "plain", 0x80, 8, "QM000011", 8, 0, "QM000011" },
@@ -1031,68 +1162,8 @@ static void test_vpd(void) {
                         check_str(buf, c->serial, "vpd %s: '%s'", c->what, c->serial);
         }
 
-        /* Short files: no complete header. */
-        {
-                static const unsigned char hdr[] = { 0x00, 0x80, 0x00, 0x04 };
-
-                for (unsigned len = 0; len < 4; len++) {
-                        char p[PATH_MAX];
-                        struct disk d;
-
-                        xfmt(p, sizeof(p), "short%u/vpd_pg80", len);
-                        put_bytes(sys, p, hdr, len);
-                        xfmt(p, sizeof(p), "short%u/block/sdx", len);
-                        {
-                                char dev[32], full[PATH_MAX + 8];
-
-                                xfmt(dev, sizeof(dev), "short%u", len);
-                                xfmt(full, sizeof(full), "%s/%s", sys, p);
-                                mkdirs(full);
-                                device_link(sys, p, dev);
-                        }
-                        d = class_disk_at(sys, p);
-                        check_err(sysfs_disk_serial(&d, buf, sizeof(buf)), -EBADMSG, "vpd file of %u bytes: -EBADMSG",
-                                  len);
-                }
-        }
-
-        /* The length field is big-endian, two bytes: 0x0100 serial bytes. */
-        {
-                char serial[256], want[257];
-                struct disk d;
-
-                memset(serial, 'A', sizeof(serial));
-                memcpy(want, serial, sizeof(serial));
-                want[256] = '\0';
-                vpd(sys, "long", 0x80, 0x100, serial, sizeof(serial));
-                mkd(sys, "long/block/sdx");
-                device_link(sys, "long/block/sdx", "long");
-                d = class_disk_at(sys, "long/block/sdx");
-                {
-                        char big[300];
-                        int r = sysfs_disk_serial(&d, big, sizeof(big));
-
-                        check_err(r, 0, "vpd length 0x0100: 0");
-                        check_str(r == 0 ? big : "", want, "vpd length 0x0100: 256 bytes of serial");
-                        check_err(sysfs_disk_serial(&d, big, 256), -E2BIG, "vpd 256 bytes into 256: -E2BIG");
-                        check_err(sysfs_disk_serial(&d, big, 257), 0, "vpd 256 bytes into 257: 0");
-                }
-        }
-
-        /* The buffer bounds the serial. */
-        {
-                struct disk d;
-                char small[16];
-
-                vpd_str(sys, "size", "0123456789");
-                mkd(sys, "size/block/sdx");
-                device_link(sys, "size/block/sdx", "size");
-                d = class_disk_at(sys, "size/block/sdx");
-                check_err(sysfs_disk_serial(&d, small, 10), -E2BIG, "10 byte serial into 10: -E2BIG");
-                check(sysfs_disk_serial(&d, small, 11) == 0 && strcmp(small, "0123456789") == 0,
-                      "10 byte serial into 11: fits");
-                check_err(sysfs_disk_serial(&d, small, 0), -EINVAL, "buffer of 0: -EINVAL");
-        }
+        vpd_short_files(sys);
+        vpd_bounds(sys);
 }
 
 /* ---- sysfs_disk_serial: virtio-blk ------------------------------------------ */
@@ -1207,13 +1278,38 @@ static void test_find_serial(void) {
         check(r == 0 && strcmp(d.name, "vda") == 0, "another disk's unreadable serial: vda still found");
 }
 
-static void test_wait_selected(void) {
-        char sys[PATH_MAX], amb[256], dev[PATH_MAX];
+static void wait_selected_hotadd(const char *sys) {
         struct selector sel;
         struct disk d;
         uint64_t t0, el;
         pid_t pid;
         int r, status;
+        char amb[256];
+
+        /* A disk by serial, hot-added 100 ms into the wait. */
+        t0 = now_ms();
+        pid = fork_child();
+        if (pid == 0) {
+                sleep_ms(100);
+                virtio_disk(sys, 9, "vdz", 48, "LATE");
+                _exit(0);
+        }
+        sel = (struct selector) { .serial = "LATE" };
+        memset(&d, 0, sizeof(d));
+        r = sysfs_wait_selected(sys, &sel, 3000, &d, amb, sizeof(amb));
+        el = now_ms() - t0;
+        (void) waitpid(pid, &status, 0);
+        check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hot-add: the disk was added");
+        check(r == 0 && strcmp(d.name, "vdz") == 0, "hot-add: serial LATE found (%s)", errname(r));
+        check(el >= 100 && el < 2000, "hot-add: after %llu ms, in [100, 2000)", (unsigned long long) el);
+}
+
+static void test_wait_selected(void) {
+        char sys[PATH_MAX], amb[256], dev[PATH_MAX];
+        struct selector sel;
+        struct disk d;
+        uint64_t t0, el;
+        int r;
 
         new_dir("select", sys);
         build_disks(sys);
@@ -1279,22 +1375,7 @@ static void test_wait_selected(void) {
         check(r == 0 && strcmp(d.name, "sdb") == 0 && strcmp(d.hctl, "0:0:0:1") == 0,
               "serial SCSISER1 alone: sdb, with its address");
 
-        /* A disk by serial, hot-added 100 ms into the wait. */
-        t0 = now_ms();
-        pid = fork_child();
-        if (pid == 0) {
-                sleep_ms(100);
-                virtio_disk(sys, 9, "vdz", 48, "LATE");
-                _exit(0);
-        }
-        sel = (struct selector) { .serial = "LATE" };
-        memset(&d, 0, sizeof(d));
-        r = sysfs_wait_selected(sys, &sel, 3000, &d, amb, sizeof(amb));
-        el = now_ms() - t0;
-        (void) waitpid(pid, &status, 0);
-        check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hot-add: the disk was added");
-        check(r == 0 && strcmp(d.name, "vdz") == 0, "hot-add: serial LATE found (%s)", errname(r));
-        check(el >= 100 && el < 2000, "hot-add: after %llu ms, in [100, 2000)", (unsigned long long) el);
+        wait_selected_hotadd(sys);
 }
 
 int main(void) {
