@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -141,6 +142,37 @@ static void test_time(void) {
         check(pid > 0 && kill((pid_t) pid, 0) < 0 && errno == ESRCH, "...and it is gone, reaped (pid %ld)", pid);
 }
 
+/* Whether this kernel has pidfd_open(). */
+static bool have_pidfd(void) {
+        int fd = (int) syscall(SYS_pidfd_open, getpid(), 0);
+
+        if (fd < 0)
+                return false;
+        (void) close(fd);
+        return true;
+}
+
+/* format_scratch() sleeps on a pidfd while mke2fs runs: this process
+ * blocks a few times (the spawn, the wait), where polling every few
+ * milliseconds blocks once per poll, dozens of times in 0.3 s. */
+static void test_sleeps_once(void) {
+        struct rusage before, after;
+        long blocked;
+        int status = -1, r;
+
+        if (!have_pidfd()) {
+                tap_skip("format_scratch waits on a pidfd", "no pidfd_open: %s", strerror(errno));
+                return;
+        }
+        (void) getrusage(RUSAGE_SELF, &before);
+        r = format_scratch(script("sleeper", "sleep 0.3; exit 0"), "/dev/sdz", false, 60000, &status);
+        (void) getrusage(RUSAGE_SELF, &after);
+        blocked = after.ru_nvcsw - before.ru_nvcsw;
+        check_err(r, 0, "a 0.3 s format: formatted");
+        check(blocked < 10, "format_scratch waits on a pidfd: blocked %ld times in 0.3 s, not once per poll",
+              blocked);
+}
+
 /* A child that sleeps for secs seconds. */
 static pid_t sleeper(const char *secs) {
         pid_t pid = fork_child();
@@ -156,19 +188,16 @@ static pid_t sleeper(const char *secs) {
  * exits. Polling every few milliseconds wakes dozens of times in 0.3 s. */
 static void test_wait(void) {
         unsigned wakeups = 0;
-        int status = -1, r, pfd;
+        int status = -1, r;
 
         r = format_wait_child(sleeper("0.3"), 10000, true, &status, &wakeups);
         check_err(r, 0, "pidfd wait for a 0.3 s child: it exited");
         check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "pidfd wait: its status is exit 0");
-        pfd = (int) syscall(SYS_pidfd_open, getpid(), 0);
-        if (pfd < 0)
+        if (!have_pidfd())
                 tap_skip("pidfd wait: woken once, by the child's exit", "no pidfd_open: %s", strerror(errno));
-        else {
-                (void) close(pfd);
+        else
                 check(wakeups >= 1 && wakeups <= 2, "pidfd wait: woken once, by the child's exit (%u wakeups)",
                       wakeups);
-        }
 
         status = -1;
         r = format_wait_child(sleeper("0.3"), 10000, false, &status, &wakeups);
@@ -188,6 +217,7 @@ int main(void) {
         test_failures();
         test_time();
         test_wait();
+        test_sleeps_once();
 
         return fixture_done();
 }
