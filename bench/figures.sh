@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The runtime figures of bench/run: boots with guest workloads
-# (test/vm/guest/{memwin,runtime,ovlopts,thin}, run by the test root's init
+# (vm/guest/{memwin,runtime,ovlopts,thin}, run by the test root's init
 # through sr.work=) on the scratchroot initrd, and their table rows. Sourced
 # by bench/run after its helpers (say, die, sample, bad, wait_quiet, median,
 # calc, fmt, row) are defined. See bench/README.md.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* LD_PRELOAD shim for test/integration/faults.sh: mount(2) as a kernel
+/* LD_PRELOAD shim for test/integration/mountfault.sh: mount(2) as a kernel
  * that lacks a feature would answer. SR_MOUNTFAULT picks the fault:
  *   volatile-einval  an overlay mount whose data holds "volatile" fails
  *                    with EINVAL (kernels before 5.10)

@@ -3,7 +3,7 @@
 # build's paths, the fake sysfs, the checks before a run, a temporary
 # directory that goes away with its loop devices and processes, and the
 # script run again inside a private mount namespace. Sourced first by
-# test/integration/{loop,faults,security}.sh and test/badinput/table.sh,
+# test/integration/{loop,mountfault,security}.sh and test/badinput/table.sh,
 # which end with "run_tests "$@"".
 
 set -uo pipefail

@@ -10,8 +10,6 @@
 # appending a second archive to the standalone path's initrd, so those run
 # on that path only.
 
-SCENARIOS+=" late toolate nomke2fs mke2fsfails ext4mount nooverlay diskfull failstop none"
-
 # A console line the kernel prints when it has mounted the root (ext4 on a
 # SCSI disk): from then on the helper runs, or is about to.
 FAULT_ROOT_MOUNTED='EXT4-fs \(sd[a-z]+\): mounted filesystem'

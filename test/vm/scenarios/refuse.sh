@@ -22,8 +22,6 @@
 # A bare LUN on two controllers (ambiguous) is the 'twocontrollers' scenario.
 # REFUSE_CMDLINE adds kernel options to the boots of refused_boot.
 
-SCENARIOS+=" readonly small gpt mbr swap vfat xfs ext4label lvm luks held mounted swapon reuse chatty"
-
 # refused_boot IMG CAUSE REGEX [DISKOPTS]: boot with the root on LUN 0 and
 # IMG on LUN 1 (with DISKOPTS), rd.scratch.lun=1. The helper must refuse IMG
 # for CAUSE (its reason matching the extended REGEX), say so on the console,
@@ -187,7 +185,7 @@ held_cached() {
 # pre-pivot 05, before scratchroot's 10) that holds the disk.
 held_dracut_initrd() {
     local hook
-    hook=$(held_cached "$SR_VMDIR/held/srheld-pre-pivot.sh") || return 1
+    hook=$(held_cached "$SC_DIR/held/srheld-pre-pivot.sh") || return 1
     vm_dracut_initrd "$1" --add-drivers "dm-mod" --install "dmsetup" \
         --include "$hook" /lib/dracut/hooks/pre-pivot/05-srheld.sh
 }
@@ -197,7 +195,7 @@ held_dracut_initrd() {
 held_standalone_initrd() {
     local init cpio tmp
     _sr_standalone_initrd "$RUN/initrd-base.img" || return 1
-    init=$(held_cached "$SR_VMDIR/held/srheld-init") || return 1
+    init=$(held_cached "$SC_DIR/held/srheld-init") || return 1
     cpio=$init.cpio
     if [[ ! -f $cpio ]]; then
         tmp=$(mktemp -d "$SR_CACHE/held/.cpio.XXXXXX") || return 1

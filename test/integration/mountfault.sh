@@ -3,7 +3,7 @@
 # "scratchroot setup" by an LD_PRELOAD shim on mount(2)
 # (test/integration/mountfault.c). Prints TAP.
 #
-#   bash test/integration/faults.sh build/test/mountfault.so
+#   bash test/integration/mountfault.sh build/test/mountfault.so
 #
 # Each case runs the helper in a private mount namespace with a tmpfs on
 # /run, a file bound over /dev/kmsg, an empty fake sysfs (so no disk: the
@@ -170,7 +170,7 @@ main() {
     if ldd "$SR_HELPER" 2>&1 | grep -q 'not a dynamic executable'; then
         bail "$SR_HELPER is linked statically: LD_PRELOAD cannot reach its mount(2)"
     fi
-    make_tmp faults
+    make_tmp mountfault
     case_volatile
     case_metacopy
     case_nooverlay

@@ -16,10 +16,10 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
-# shellcheck source=test/vm/lib.sh
-. "$src/test/vm/lib.sh"
-# shellcheck source=test/vm/paths/standalone.sh
-. "$src/test/vm/paths/standalone.sh"
+# shellcheck source=vm/lib.sh
+. "$src/vm/lib.sh"
+# shellcheck source=vm/paths/standalone.sh
+. "$src/vm/paths/standalone.sh"
 
 SRQ=${SR_QEMU_HELPER:-$src/helpers/scratchroot-qemu}
 
@@ -147,7 +147,7 @@ list_state() {
     "$SRQ" list -d "$RT" | awk -v n="$1" '$1 == n {print $2}'
 }
 
-# qemu_cmd LOG: the VM of test/vm/lib.sh's vm_run: the root on LUN 0 of a
+# qemu_cmd LOG: the VM of vm/lib.sh's vm_run: the root on LUN 0 of a
 # virtio-scsi controller of its own, the console to LOG.
 qemu_cmd() {
     # shellcheck disable=SC2054 # commas inside QEMU's options
@@ -167,7 +167,7 @@ qemu_cmd() {
 # ---------------------------------------------------------------------------
 
 [[ -x $SRQ ]] || fatal "scratchroot-qemu at $SRQ is not executable"
-command -v qemu-system-x86_64 >/dev/null || fatal "qemu-system-x86_64 not found (run test/vm/deps)"
+command -v qemu-system-x86_64 >/dev/null || fatal "qemu-system-x86_64 not found (run vm/deps)"
 mkdir -p "$SR_BUILD/vm-runs" || fatal "mkdir $SR_BUILD/vm-runs"
 RUN=$(mktemp -d "$SR_BUILD/vm-runs/host-qemu.XXXXXX") || fatal "make a run directory"
 RT=$RUN/rt

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Library for the QEMU VM tests of scratchroot. Source it from bash:
+# Library for booting scratchroot in QEMU, for the VM tests (test/vm/) and
+# the benchmarks (bench/). Source it from bash:
 #
-#   . test/vm/lib.sh
+#   . vm/lib.sh
 #   vm_kernel                       # KVER, KROOT, VMLINUZ
 #   vm_rootimg run/root.img
 #   vm_dracut_initrd run/initrd.img
@@ -15,7 +16,7 @@
 # several tests start at the same time.
 
 SR_VMDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SR_SRCDIR=$(cd "$SR_VMDIR/../.." && pwd)
+SR_SRCDIR=$(cd "$SR_VMDIR/.." && pwd)
 SR_BUILD=${SR_BUILD:-${MESON_BUILD_ROOT:-$SR_SRCDIR/build}}
 SR_CACHE=${SR_CACHE:-$SR_BUILD/vm-cache}
 SR_HELPER=${SR_HELPER:-$SR_BUILD/src/scratchroot}
@@ -334,13 +335,87 @@ _vm_dracut_base() {
     echo "$base"
 }
 
+# _vm_dracut_make IMG BASE MODULES CHECK [NAME=VALUE...] -- [DRACUT-ARG...]:
+# build IMG once, under a lock: dracut with the base dir BASE and its empty
+# configuration, the cached kernel, MODULES and the guest's drivers, in the
+# environment NAME=VALUE...; then the words of CHECK, a command, with the
+# built file and dracut's log must succeed.
+_vm_dracut_make() {
+    local img=$1 base=$2 mods=$3 lockfd tmp dlog
+    local -a check envs=()
+    read -r -a check <<<"$4"
+    shift 4
+    while (($#)) && [[ $1 != -- ]]; do
+        envs+=("$1")
+        shift
+    done
+    shift
+    [[ ! -f $img ]] || return 0
+    _vm_lock "initrd-${img##*/}" || return 1
+    lockfd=$_vm_lockfd
+    if [[ ! -f $img ]]; then
+        mkdir -p "$SR_CACHE/initrd" "$SR_CACHE/tmp"
+        tmp=$(mktemp "$SR_CACHE/initrd/.build.XXXXXX")
+        dlog=${img%.img}.log
+        vm_log "building dracut initrd ${img##*/} (modules: $mods)"
+        if ! env dracutbasedir="$base" "${envs[@]}" \
+            dracut --conf "$base/vm.conf" --confdir "$base/vm-conf.d" \
+            --tmpdir "$SR_CACHE/tmp" \
+            --kver "$KVER" --kmoddir "$KROOT/lib/modules/$KVER" \
+            --no-hostonly -m "$mods" \
+            --add-drivers "virtio_scsi sd_mod overlay ext4" \
+            --no-compress --force "$@" "$tmp" >"$dlog" 2>&1; then
+            tail -n 40 "$dlog" >&2
+            rm -f "$tmp"
+            exec {lockfd}>&-
+            vm_die "dracut failed (log: $dlog)"
+            return 1
+        fi
+        # dracut carries on past some install errors: show them.
+        grep -iE 'error|fail|cannot|not found|missing' "$dlog" |
+            sed 's/^/vm: dracut: /' >&2 || true
+        if ! "${check[@]}" "$tmp" "$dlog"; then
+            rm -f "$tmp"
+            exec {lockfd}>&-
+            return 1
+        fi
+        chmod 0644 "$tmp"
+        mv "$tmp" "$img"
+    fi
+    exec {lockfd}>&-
+}
+
+# _vm_dracut_check_sr CONFIG|- IMG LOG: the initrd IMG holds the helper
+# and CONFIG as /etc/scratchroot.conf (no such file for -).
+_vm_dracut_check_sr() {
+    local config=${1#-} img=$2 log=$3 cfgtmp has=0 r=0
+    lsinitrd "$img" 2>/dev/null | grep ' usr/sbin/scratchroot$' >/dev/null ||
+        { vm_die "the initrd has no usr/sbin/scratchroot (log: $log)"; return 1; }
+    cfgtmp=$(mktemp "$SR_CACHE/tmp/conf.XXXXXX")
+    if lsinitrd "$img" 2>/dev/null | grep ' etc/scratchroot.conf$' >/dev/null; then
+        has=1
+        lsinitrd -f etc/scratchroot.conf "$img" >"$cfgtmp" 2>/dev/null || true
+    fi
+    log=${log##*/}
+    _vm_initrd_config_check "the initrd ${log%.log}.img" "$config" "$has" "$cfgtmp" || r=1
+    rm -f "$cfgtmp"
+    return $r
+}
+
+# _vm_dracut_check_module NAME IMG LOG: the initrd IMG includes the dracut
+# module NAME.
+_vm_dracut_check_module() {
+    lsinitrd -f usr/lib/dracut/modules.txt "$2" 2>/dev/null | grep -x "$1" >/dev/null ||
+        { vm_die "the initrd does not include the module $1 (log: $3)"; return 1; }
+}
+
 # _vm_dracut_build OUT WITH_MODULE(0|1) [extra dracut args...]
 _vm_dracut_build() {
     local out=$1 with=$2
     shift 2
     local -a extra=("$@") envs=()
     local mods="base rootfs-block kernel-modules udev-rules"
-    local moddir="" helper="" base key img lockfd tmp dlog config="" cfgtmp has
+    local moddir="" helper="" base key img config="" verify=true
     vm_kernel || return 1
     if [[ $with == 1 ]]; then
         mods+=" scratchroot"
@@ -360,7 +435,7 @@ _vm_dracut_build() {
     fi
     base=$(_vm_dracut_base "$moddir") || return 1
     key=$({
-        declare -f _vm_dracut_build _vm_dracut_base
+        declare -f _vm_dracut_build _vm_dracut_base _vm_dracut_make _vm_dracut_check_sr
         echo "$KVER $mods"
         dracut --version 2>/dev/null
         printf 'arg:%s\n' "${extra[@]}"
@@ -376,55 +451,10 @@ _vm_dracut_build() {
     else
         img=$SR_CACHE/initrd/dracut-plain-$key.img
     fi
-    if [[ ! -f $img ]]; then
-        _vm_lock "initrd-$key" || return 1
-        lockfd=$_vm_lockfd
-        if [[ ! -f $img ]]; then
-            mkdir -p "$SR_CACHE/initrd" "$SR_CACHE/tmp"
-            tmp=$(mktemp "$SR_CACHE/initrd/.build.XXXXXX")
-            dlog=${img%.img}.log
-            vm_log "building dracut initrd ${img##*/} (modules: $mods)"
-            if ! env dracutbasedir="$base" "${envs[@]}" \
-                dracut --conf "$base/vm.conf" --confdir "$base/vm-conf.d" \
-                --tmpdir "$SR_CACHE/tmp" \
-                --kver "$KVER" --kmoddir "$KROOT/lib/modules/$KVER" \
-                --no-hostonly -m "$mods" \
-                --add-drivers "virtio_scsi sd_mod overlay ext4" \
-                --no-compress --force "${extra[@]}" "$tmp" >"$dlog" 2>&1; then
-                tail -n 40 "$dlog" >&2
-                rm -f "$tmp"
-                exec {lockfd}>&-
-                vm_die "dracut failed (log: $dlog)"
-                return 1
-            fi
-            # dracut carries on past some install errors: show them.
-            grep -iE 'error|fail|cannot|not found|missing' "$dlog" |
-                sed 's/^/vm: dracut: /' >&2 || true
-            if [[ $with == 1 ]] && ! lsinitrd "$tmp" 2>/dev/null | grep ' usr/sbin/scratchroot$' >/dev/null; then
-                rm -f "$tmp"
-                exec {lockfd}>&-
-                vm_die "the initrd has no usr/sbin/scratchroot (log: $dlog)"
-                return 1
-            fi
-            if [[ $with == 1 ]]; then
-                cfgtmp=$(mktemp "$SR_CACHE/tmp/conf.XXXXXX")
-                has=0
-                if lsinitrd "$tmp" 2>/dev/null | grep ' etc/scratchroot.conf$' >/dev/null; then
-                    has=1
-                    lsinitrd -f etc/scratchroot.conf "$tmp" >"$cfgtmp" 2>/dev/null || true
-                fi
-                if ! _vm_initrd_config_check "the initrd ${img##*/}" "$config" "$has" "$cfgtmp"; then
-                    rm -f "$tmp" "$cfgtmp"
-                    exec {lockfd}>&-
-                    return 1
-                fi
-                rm -f "$cfgtmp"
-            fi
-            chmod 0644 "$tmp"
-            mv "$tmp" "$img"
-        fi
-        exec {lockfd}>&-
+    if [[ $with == 1 ]]; then
+        verify="_vm_dracut_check_sr ${config:--}"
     fi
+    _vm_dracut_make "$img" "$base" "$mods" "$verify" "${envs[@]}" -- "${extra[@]}" || return 1
     _vm_initrd_publish "$img" "$out" 'dracut-*.img'
 }
 
@@ -479,7 +509,7 @@ vm_dracut_initrd_module() {
     shift 2
     local -a extra=("$@")
     local mods="base rootfs-block kernel-modules udev-rules"
-    local dir name base key img lockfd tmp dlog
+    local dir name base key img
     vm_kernel || return 1
     [[ -f $moddir/module-setup.sh ]] || { vm_die "no dracut module at $moddir"; return 1; }
     moddir=$(readlink -f "$moddir")
@@ -490,7 +520,8 @@ vm_dracut_initrd_module() {
     mods+=" $name"
     base=$(_vm_dracut_base_module "$moddir") || return 1
     key=$({
-        declare -f vm_dracut_initrd_module _vm_dracut_base_module _vm_dracut_base
+        declare -f vm_dracut_initrd_module _vm_dracut_base_module _vm_dracut_base _vm_dracut_make \
+            _vm_dracut_check_module
         echo "$KVER $mods"
         dracut --version 2>/dev/null
         printf 'arg:%s\n' "${extra[@]}"
@@ -498,40 +529,7 @@ vm_dracut_initrd_module() {
             xargs -0r sha256sum)
     } | _vm_sha)
     img=$SR_CACHE/initrd/dracut-mod-$name-$key.img
-    if [[ ! -f $img ]]; then
-        _vm_lock "initrd-$key" || return 1
-        lockfd=$_vm_lockfd
-        if [[ ! -f $img ]]; then
-            mkdir -p "$SR_CACHE/initrd" "$SR_CACHE/tmp"
-            tmp=$(mktemp "$SR_CACHE/initrd/.build.XXXXXX")
-            dlog=${img%.img}.log
-            vm_log "building dracut initrd ${img##*/} (modules: $mods)"
-            if ! env dracutbasedir="$base" \
-                dracut --conf "$base/vm.conf" --confdir "$base/vm-conf.d" \
-                --tmpdir "$SR_CACHE/tmp" \
-                --kver "$KVER" --kmoddir "$KROOT/lib/modules/$KVER" \
-                --no-hostonly -m "$mods" \
-                --add-drivers "virtio_scsi sd_mod overlay ext4" \
-                --no-compress --force "${extra[@]}" "$tmp" >"$dlog" 2>&1; then
-                tail -n 40 "$dlog" >&2
-                rm -f "$tmp"
-                exec {lockfd}>&-
-                vm_die "dracut failed (log: $dlog)"
-                return 1
-            fi
-            grep -iE 'error|fail|cannot|not found|missing' "$dlog" |
-                sed 's/^/vm: dracut: /' >&2 || true
-            if ! lsinitrd -f usr/lib/dracut/modules.txt "$tmp" 2>/dev/null | grep -x "$name" >/dev/null; then
-                rm -f "$tmp"
-                exec {lockfd}>&-
-                vm_die "the initrd does not include the module $name (log: $dlog)"
-                return 1
-            fi
-            chmod 0644 "$tmp"
-            mv "$tmp" "$img"
-        fi
-        exec {lockfd}>&-
-    fi
+    _vm_dracut_make "$img" "$base" "$mods" "_vm_dracut_check_module $name" -- "${extra[@]}" || return 1
     _vm_initrd_publish "$img" "$out"
 }
 
@@ -606,10 +604,12 @@ vm_dracut_systemd_initrd_plain() {
 #
 # mkinitramfs runs with a private configuration directory (-d) holding the
 # project's hook and boot script, in a private mount namespace where the
-# cached kernel's modules are bound on /lib/modules and a directory with its
-# config on /boot: the host's own /etc/initramfs-tools, /lib/modules and
-# /boot are neither read nor changed (an empty /lib/modules is created on a
-# host that has none, as a mount point).
+# cached kernel's modules are bound on /lib/modules, a directory with its
+# config on /boot, and a copy of /usr/share/initramfs-tools without an
+# installed scratchroot package's hook and scripts on that directory: the
+# host's own /etc/initramfs-tools, /lib/modules and /boot are neither read
+# nor changed (an empty /lib/modules is created on a host that has none, as
+# a mount point), and its scratchroot package, if any, stays out.
 
 # The project's initramfs-tools hook and boot script as configured in the
 # build (hook-scratchroot, local-bottom-scratchroot). Prints the directory.
@@ -646,6 +646,17 @@ EOF
         install -D -m 0755 "$itdir/init-premount-scratchroot" \
             "$dir/scripts/init-premount/scratchroot" || return 1
     fi
+}
+
+# _vm_itools_share DIR: a copy of /usr/share/initramfs-tools
+# (SR_ITOOLS_SHARE) in DIR without the files of an installed scratchroot
+# package (hooks/scratchroot, scripts/*/scratchroot): mkinitramfs runs every
+# hook and copies every boot script there, whatever -d says, so that the
+# plain initrd stays plain and the other carries the build's scripts only.
+_vm_itools_share() {
+    local src=${SR_ITOOLS_SHARE:-/usr/share/initramfs-tools}
+    [[ -f $src/hook-functions ]] || { vm_die "no initramfs-tools in $src"; return 1; }
+    cp -a "$src/." "$1/" && find "$1" -name '*scratchroot*' -exec rm -rf {} + || return 1
 }
 
 # _vm_itools_mke2fs_path HELPER: the mke2fs path the helper runs by default.
@@ -706,7 +717,8 @@ _vm_itools_build() {
         envs+=("SCRATCHROOT_CONFIG=$config")
     fi
     key=$({
-        declare -f _vm_itools_build _vm_itools_conf _vm_itools_check
+        declare -f _vm_itools_build _vm_itools_conf _vm_itools_check _vm_itools_share
+        (cd "${SR_ITOOLS_SHARE:-/usr/share/initramfs-tools}" && find . -name '*scratchroot*' -prune -o -type f -print | LC_ALL=C sort)
         echo "$KVER"
         dpkg-query -W initramfs-tools-core klibc-utils busybox-static udev 2>/dev/null
         printf 'env:%s\n' "${envs[@]}"
@@ -731,8 +743,9 @@ _vm_itools_build() {
             work=$(mktemp -d "$SR_CACHE/tmp/itools.XXXXXX")
             log=${img%.img}.log
             vm_log "building initramfs-tools initrd ${img##*/}"
-            mkdir -p "$work/boot"
+            mkdir -p "$work/boot" "$work/share"
             if ! _vm_itools_conf "$work/conf" "$with" "$itdir" ||
+                ! _vm_itools_share "$work/share" ||
                 ! cp "$KROOT/boot/config-$KVER" "$work/boot/" ||
                 ! { [[ -d /lib/modules ]] || mkdir -p /lib/modules; }; then
                 rm -rf "$tmp" "$work"
@@ -745,8 +758,9 @@ _vm_itools_build() {
                     set -e
                     mount --bind -o ro "$1/lib/modules" /lib/modules
                     mount --bind -o ro "$2" /boot
+                    mount --bind -o ro "$6" /usr/share/initramfs-tools
                     exec mkinitramfs -d "$3" -o "$4" "$5"' \
-                sh "$KROOT" "$work/boot" "$work/conf" "$tmp" "$KVER" >"$log" 2>&1; then
+                sh "$KROOT" "$work/boot" "$work/conf" "$tmp" "$KVER" "$work/share" >"$log" 2>&1; then
                 tail -n 40 "$log" >&2
                 rm -rf "$tmp" "$work"
                 exec {lockfd}>&-

@@ -1,0 +1,143 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2317 # the sc_* functions are called by name
+# Scenarios: the core ones, on every boot path. A blank scratch disk
+# becomes the root's overlay; no disk, the root's own LUN, a foreign ext4
+# and a malformed LUN fall back to tmpfs without touching a disk; the right
+# one of four disks is taken; and the initrd without the module (baseline)
+# checks the harness itself. Sourced by test/vm/scenario, whose helpers they
+# use; test/vm/scenarios.list says which path runs which.
+
+sc_scratch() {
+    local uuid label feat got du
+    root_add 0
+    disk_add scratch 64G 1
+    uuid=$(img_uuid "$RUN/root.img")
+    boot module "rd.scratch.lun=1"
+    check_state backing scratch
+    check_state hctl 0:0:0:1
+    check_hctl_device 0:0:0:1
+    check_overlay_root ext4
+    check_upper_mount_opt noinit_itable
+    check_upper_mount_opt no_prefetch_block_bitmaps
+    check_root_opts volatile redirect_dir=on metacopy=on
+    check_write ok
+    label=$(img_label "$RUN/scratch.img")
+    check_eq "scratch disk has an ext4 filesystem labelled scratchroot" "$label" scratchroot
+    feat=$(img_features "$RUN/scratch.img")
+    note "scratch features: $feat"
+    if [[ -n $feat && " $feat " != *" has_journal "* ]]; then
+        ok "scratch filesystem has no journal"
+    else
+        notok "scratch filesystem has no journal (features: '$feat')"
+    fi
+    got=$(img_cat "$RUN/scratch.img" /upper/sr-written)
+    check_eq "scratch fs holds /upper/sr-written with the marker" "$got" "$MARKER"
+    check_root_untouched "$uuid"
+    du=$(du -k "$RUN/scratch.img" | cut -f1)
+    note "scratch image: $du KiB allocated on the host (64 GiB sparse)"
+}
+
+sc_nodisk() {
+    local uuid
+    root_add 0
+    uuid=$(img_uuid "$RUN/root.img")
+    boot module "rd.scratch.lun=1"
+    check_state backing tmpfs
+    check_state_mentions reason "the LUN" 'lun|(^|[^0-9])1([^0-9]|$)'
+    check_overlay_root tmpfs
+    check_write ok
+    check_root_untouched "$uuid"
+}
+
+sc_rootlun() {
+    local uuid ls_before ls_sbin_before init_sha
+    root_add 0
+    uuid=$(img_uuid "$RUN/root.img")
+    ls_before=$(img_ls "$RUN/root.img" /)
+    ls_sbin_before=$(img_ls "$RUN/root.img" /sbin)
+    init_sha=$(sha256sum <"$SR_VMDIR/guest-init" | cut -d' ' -f1)
+    boot module "rd.scratch.lun=0"
+    check_state backing tmpfs
+    check_state_mentions reason "the root" 'root'
+    check_overlay_root tmpfs
+    check_write ok
+    check_root_untouched "$uuid"
+    check "root image listing of / unchanged" test "$(img_ls "$RUN/root.img" /)" = "$ls_before"
+    check "root image listing of /sbin unchanged" test "$(img_ls "$RUN/root.img" /sbin)" = "$ls_sbin_before"
+    check_eq "root image /sbin/init unchanged" \
+        "$(img_cat "$RUN/root.img" /sbin/init | sha256sum | cut -d' ' -f1)" "$init_sha"
+    check_eq "root image still labelled srroot" "$(img_label "$RUN/root.img")" srroot
+}
+
+sc_foreign() {
+    local before tree
+    root_add 0
+    tree=$RUN/foreign-tree
+    mkdir -p "$tree"
+    echo "precious data" >"$tree/precious.txt"
+    mkfs.ext4 -q -F -d "$tree" -L data "$RUN/data.img" 128M >/dev/null 2>&1 ||
+        fatal "make the foreign ext4 image"
+    DISKS+=("$RUN/data.img:1")
+    before=$(img_sha "$RUN/data.img")
+    boot module "rd.scratch.lun=1"
+    check_state backing tmpfs
+    check_state_mentions reason "the foreign ext4" 'ext4'
+    check_overlay_root tmpfs
+    check_write ok
+    check_eq "the foreign disk is byte-identical" "$(img_sha "$RUN/data.img")" "$before"
+    check_eq "the foreign file is intact" "$(img_cat "$RUN/data.img" /precious.txt)" "precious data"
+}
+
+sc_malformed() {
+    local uuid
+    root_add 0
+    disk_add blank 128M 1
+    uuid=$(img_uuid "$RUN/root.img")
+    boot module "rd.scratch.lun=abc"
+    check_state backing tmpfs
+    check "the helper names rd.scratch.lun and abc on the console" \
+        helper_said scratchroot rd.scratch.lun abc
+    check_overlay_root tmpfs
+    check_write ok
+    check "the blank disk on LUN 1 is still all zeros" img_zero "$RUN/blank.img"
+    check_root_untouched "$uuid"
+}
+
+sc_fourdisks() {
+    local l uuid
+    local -A before=()
+    root_add 0
+    for l in 1 2 3 4; do
+        disk_add "lun$l" 128M "$l"
+        before[$l]=$(img_sha "$RUN/lun$l.img")
+    done
+    uuid=$(img_uuid "$RUN/root.img")
+    boot module "rd.scratch.lun=3"
+    check_state backing scratch
+    check_state hctl 0:0:0:3
+    check_hctl_device 0:0:0:3
+    check_overlay_root ext4
+    check_upper_mount_opt noinit_itable
+    check_write ok
+    for l in 1 2 4; do
+        check_eq "disk on LUN $l unchanged" "$(img_sha "$RUN/lun$l.img")" "${before[$l]}"
+    done
+    check "disk on LUN 3 changed" test "$(img_sha "$RUN/lun3.img")" != "${before[3]}"
+    check_eq "disk on LUN 3 has the scratchroot filesystem" "$(img_label "$RUN/lun3.img")" scratchroot
+    check_eq "the marker is on LUN 3's /upper/sr-written" "$(img_cat "$RUN/lun3.img" /upper/sr-written)" "$MARKER"
+    check_root_untouched "$uuid"
+}
+
+sc_baseline() {
+    local uuid line
+    root_add 0
+    uuid=$(img_uuid "$RUN/root.img")
+    boot plain ""
+    line=$(root_line)
+    note "root mount: $line"
+    check_eq "/ is the ext4 root" "$(mi_fstype "$line")" ext4
+    check "/ is mounted read-only" grep -qE '^[^ ]+ [^ ]+ [^ ]+ [^ ]+ / ro(,| )' <<<"$line"
+    check_eq "no scratchroot state" "$(vm_lines "$LOG" SR-STATE)" missing
+    check_write fail
+    check_root_untouched "$uuid"
+}
