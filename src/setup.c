@@ -81,7 +81,6 @@ static int prepare_root(const char *newroot, struct outcome *out) {
         if (r < 0)
                 return fail(out, r, "cannot make the filesystem at %s read-only: %s", newroot, strerror(-r));
         out->root_made_ro = true;
-        log_info("made the filesystem at %s read-only, it becomes the overlay's lower layer", newroot);
         return 0;
 }
 
