@@ -2,6 +2,9 @@
 # scratchroot-qemu's command line, without a VM: arguments, sizes, the
 # arguments it prints, instances and their cleanup, unsafe directories.
 # "QEMU" here is a script that records what it is given.
+# The sh -c scripts, and the $ in messages expected, are single-quoted on
+# purpose.
+# shellcheck disable=SC2016
 
 bats_require_minimum_version 1.5.0
 
@@ -42,6 +45,7 @@ teardown() {
 # create_args ARGS...: run create and split what it printed as sh would.
 create_args() {
     run --separate-stderr "$SRQ" create -d "$RT" "$@"
+    # shellcheck disable=SC2154 # set by run --separate-stderr
     [ "$status" -eq 0 ] || { echo "create failed ($status): $stderr"; return 1; }
     eval "ARGS=($output)"
 }
@@ -435,7 +439,7 @@ EOF
     echo "$output"
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = /dev/null ]
-    [ "${lines[1]}" = done ]
+    [ "${lines[1]}" = "done" ]
     run -127 "$SRQ" run -d "$RT" -n missing -s 1G -- "$BATS_TEST_TMPDIR/no-such-qemu"
     echo "$output"
     [ "$status" -eq 127 ]

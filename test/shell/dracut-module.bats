@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # The dracut module's scripts, with dracut's own functions stubbed.
+# shellcheck disable=SC1091 # the scripts sourced are the build's
 
 setup() {
-    SRC=${SR_SOURCE:-$BATS_TEST_DIRNAME/../..}
     MOD=${SR_BUILD:?}/modules.d/90scratchroot
     LOG=$BATS_TEST_TMPDIR/calls
     : >"$LOG"
@@ -16,12 +16,15 @@ EOS
     chmod +x "$BATS_TEST_TMPDIR/bin/modprobe"
 }
 
+# The variables are dracut's, for the module-setup.sh sourced after.
+# shellcheck disable=SC2034
 stub_dracut_install() {
     inst() { echo "inst $*" >>"$LOG"; }
     inst_multiple() { echo "inst_multiple $*" >>"$LOG"; }
     inst_hook() { echo "inst_hook $*" >>"$LOG"; }
     instmods() { echo "instmods hostonly=${hostonly-unset} $*" >>"$LOG"; }
     inst_simple() { echo "inst_simple $*" >>"$LOG"; }
+    inst_script() { echo "inst_script $*" >>"$LOG"; }
     dfatal() { echo "dfatal $*" >>"$LOG"; }
     dracut_module_included() { [ "$1" = systemd ] && [ -n "${with_systemd:-}" ]; }
     SYSTEMCTL=systemctl_stub
@@ -29,6 +32,7 @@ stub_dracut_install() {
     moddir=$MOD
     initdir=/initdir
     systemdsystemunitdir=/usr/lib/systemd/system
+    systemdutildir=/usr/lib/systemd
 }
 
 fake_helper() {
@@ -84,7 +88,10 @@ stub_dracut_lib() {
     grep -Eqx 'inst /.*/mke2fs' "$LOG"
     grep -qx "inst_hook pre-pivot 10 $MOD/scratchroot-pre-pivot.sh" "$LOG"
     grep -qx "inst_hook pre-udev 90 $MOD/scratchroot-preload.sh" "$LOG"
+    grep -qx "inst_hook cmdline 90 $MOD/scratchroot-skipfsck.sh" "$LOG"
+    grep -qx "inst_simple $MOD/scratchroot-asked.sh /lib/scratchroot-asked.sh" "$LOG"
     grep -qx 'inst_multiple -o modprobe' "$LOG"
+    refute_log '^inst_script'
 }
 
 @test "install() without SCRATCHROOT_CONFIG takes the build host's /etc/scratchroot.conf when there is one" {
@@ -131,7 +138,9 @@ stub_dracut_lib() {
     grep -qx 'systemctl -q --root /initdir add-wants initrd-root-fs.target scratchroot.service' "$LOG"
     grep -qx "inst_simple $MOD/scratchroot-preload.service /usr/lib/systemd/system/scratchroot-preload.service" "$LOG"
     grep -qx 'systemctl -q --root /initdir add-wants sysinit.target scratchroot-preload.service' "$LOG"
-    ! grep -q '^inst_hook' "$LOG"
+    grep -qx "inst_script $MOD/scratchroot-fsck-generator /usr/lib/systemd/system-generators/scratchroot-fsck-generator" "$LOG"
+    grep -qx "inst_simple $MOD/scratchroot-asked.sh /lib/scratchroot-asked.sh" "$LOG"
+    refute_log '^inst_hook'
 }
 
 @test "the preload unit: early, not waited for, only when asked, never failing" {
@@ -172,7 +181,8 @@ stub_dracut_lib() {
 }
 
 @test "the configured module has no placeholders left" {
-    ! grep -n '@[A-Z0-9_]*@' "$MOD/module-setup.sh"
+    run grep -n '@[A-Z0-9_]*@' "$MOD/module-setup.sh"
+    [ "$status" -eq 1 ]
 }
 
 @test "hook: runs the helper on \$NEWROOT" {
@@ -181,7 +191,7 @@ stub_dracut_lib() {
     NEWROOT=/sysroot-test
     . "$MOD/scratchroot-pre-pivot.sh"
     grep -qx 'scratchroot setup --newroot /sysroot-test' "$LOG"
-    ! grep -q '^die' "$LOG"
+    refute_log '^die'
 }
 
 @test "hook: loads the fw_cfg and virtio-serial drivers before the helper" {
@@ -227,6 +237,7 @@ scratchroot setup --newroot /sysroot" ]
 @test "hook: sourcing it twice is harmless and never exits the caller" {
     stub_dracut_lib
     fake_helper 0
+    # shellcheck disable=SC2034 # read by the hook
     NEWROOT=/sysroot
     . "$MOD/scratchroot-pre-pivot.sh"
     . "$MOD/scratchroot-pre-pivot.sh"
@@ -243,6 +254,7 @@ preload() {
         -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/scratchroot.conf|" \
         "$MOD/scratchroot-preload.sh" >"$hook"
     echo "$1" >"$BATS_TEST_TMPDIR/cmdline"
+    # shellcheck source=/dev/null
     . "$hook"
     wait
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # The initramfs-tools hook and boot script, as configured in the build, with
 # initramfs-tools' own functions stubbed.
+# Each test runs in a subshell of its own: what one sets is meant for it alone.
+# shellcheck disable=SC2030,SC2031
 
 setup() {
     IT=${SR_BUILD:?}/hooks/initramfs-tools
@@ -9,12 +11,18 @@ setup() {
     : >"$LOG"
     mkdir -p "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/module"
     # The boot scripts as configured, reading the test's own /proc/cmdline,
-    # /sys/module and config file rather than the host's.
+    # /sys/module and config file, and writing init's parameters, rather
+    # than the host's.
     for s in local-bottom init-premount; do
         sed -e "s|/proc/cmdline|$BATS_TEST_TMPDIR/cmdline|" \
             -e "s|/sys/module/|$BATS_TEST_TMPDIR/module/|" \
             -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/scratchroot.conf|" \
+            -e "s|/conf/param.conf|$BATS_TEST_TMPDIR/param.conf|" \
             "$IT/$s-scratchroot" >"$BATS_TEST_TMPDIR/$s-scratchroot"
+        if grep -n '/conf/param\.conf\|/proc/cmdline\|/sys/module/' "$BATS_TEST_TMPDIR/$s-scratchroot"; then
+            echo "a host path is left in the copy of $s"
+            return 1
+        fi
     done
     SCRIPT=$BATS_TEST_TMPDIR/local-bottom-scratchroot
     PREMOUNT=$BATS_TEST_TMPDIR/init-premount-scratchroot
@@ -31,6 +39,7 @@ EOS
 
 # The mke2fs path the configured hook installs e2fsprogs' binary at.
 mke2fs_target() {
+    # shellcheck disable=SC2016 # a literal $ in the pattern
     sed -n 's/^if ! copy_exec "\$mke2fs" "\(.*\)"; then$/\1/p' "$HOOK"
 }
 
@@ -55,16 +64,17 @@ copy_exec() { echo "copy_exec $*" >>"$LOG"; [ -e "$1" ]; }
 copy_file() { echo "copy_file $*" >>"$LOG"; [ -e "$2" ]; }
 EOS
     fi
+    # shellcheck disable=SC2016 # expanded when the stub runs
     echo 'manual_add_modules() { echo "manual_add_modules $*" >>"$LOG"; }' >>"$f"
 }
 
-# run_hook [ARGS...]: run the configured hook with sh, its hook-functions
+# run_hook: run the configured hook with sh, its hook-functions
 # replaced by the stub (nothing else in it changed).
 run_hook() {
     sed "s|^\. /usr/share/initramfs-tools/hook-functions\$|. $BATS_TEST_TMPDIR/hook-functions|" \
         "$HOOK" >"$BATS_TEST_TMPDIR/hook"
     grep -qxF ". $BATS_TEST_TMPDIR/hook-functions" "$BATS_TEST_TMPDIR/hook"
-    run sh "$BATS_TEST_TMPDIR/hook" "$@"
+    run sh "$BATS_TEST_TMPDIR/hook"
 }
 
 # A DESTDIR laid out the way mkinitramfs makes it (usr-merged).
@@ -292,8 +302,8 @@ premount() {
 # logged: waits up to 5 s for what the script started in the background to
 # write to $LOG (it has exited by then, so it cannot be waited for).
 logged() {
-    local i
-    for i in $(seq 100); do
+    local _
+    for _ in $(seq 100); do
         [ ! -s "$LOG" ] || return 0
         sleep 0.05
     done
@@ -332,6 +342,29 @@ logged() {
     [ "$(cat "$LOG")" = "modprobe -q -b overlay" ]
 }
 
+@test "init-premount script: asked for, it tells init to skip the root's fsck, after what param.conf held" {
+    echo "ROOT=/dev/sda" >"$BATS_TEST_TMPDIR/param.conf"
+    premount "ro rd.scratch.lun=1"
+    [ "$status" -eq 0 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/param.conf")" = "ROOT=/dev/sda
+fastboot=y" ]
+    # with overlay loaded already too
+    rm "$BATS_TEST_TMPDIR/param.conf"
+    mkdir "$BATS_TEST_TMPDIR/module/overlay"
+    : >"$BATS_TEST_TMPDIR/scratchroot.conf"
+    premount "ro"
+    [ "$status" -eq 0 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/param.conf")" = "fastboot=y" ]
+}
+
+@test "init-premount script: not asked for, or with rd.scratch=0, init's parameters are left alone" {
+    for c in "root=/dev/sda ro quiet" "rd.scratch.lun=1 rd.scratch=0" "rd.scratch=off rd.scratch.lun=1"; do
+        premount "$c"
+        [ "$status" -eq 0 ] || return 1
+        [ ! -e "$BATS_TEST_TMPDIR/param.conf" ] || { echo "cmdline '$c': $(cat "$BATS_TEST_TMPDIR/param.conf")"; return 1; }
+    done
+}
+
 @test "init-premount script: a failing modprobe is quiet and the script exits 0" {
     printf '#!/bin/sh\necho "modprobe: FATAL: no such module" >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/bin/modprobe"
     premount "rd.scratch.lun=1"
@@ -341,6 +374,7 @@ logged() {
 
 @test "boot script: a module that does not load does not keep the helper from running" {
     fake_helper 0
+    # shellcheck disable=SC2016 # the fake's own $2
     printf '#!/bin/sh\necho "modprobe: FATAL: Module $2 not found." >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/bin/modprobe"
     rootmnt=/root run sh "$SCRIPT"
     [ "$status" -eq 0 ]
@@ -358,6 +392,7 @@ logged() {
 
 @test "boot script: a failing helper (fallback=fail) stops the boot with panic" {
     fake_helper 1
+    # shellcheck disable=SC2317 # called by the script, through the environment
     panic() { echo "panic $*" >>"$LOG"; }
     export -f panic
     rootmnt=/root run bash "$SCRIPT"

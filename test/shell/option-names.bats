@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# The early scripts that load overlay before the helper runs (dracut's
-# pre-udev hook and systemd unit, initramfs-tools' init-premount script)
-# must read the command line as the helper does. The helper is the one
+# The early scripts that load overlay or skip the root's fsck before the
+# helper runs (dracut's pre-udev hook, systemd unit and scratchroot_asked,
+# initramfs-tools' init-premount script) must read the command line as the
+# helper does. The helper is the one
 # source of truth: its option names (scratchroot --list-options), the values
 # its parser takes as no and yes (src/options.c), and what it decides for a
 # command line, run unprivileged with --cmdline, an empty sysfs and no
@@ -28,12 +29,16 @@ teardown_file() {
 setup() {
     [ -x "$HELPER" ] || { echo "no helper at $HELPER: build it"; return 1; }
     NAMES=$("$HELPER" --list-options)
-    grep -qx rd.scratch <<<"$NAMES" && grep -qx rd.scratch.lun <<<"$NAMES" ||
-        { echo "scratchroot --list-options printed: '$NAMES'"; return 1; }
+    if ! grep -qx rd.scratch <<<"$NAMES" || ! grep -qx rd.scratch.lun <<<"$NAMES"; then
+        echo "scratchroot --list-options printed: '$NAMES'"
+        return 1
+    fi
     NO=$(bool_values no)
     YES=$(bool_values yes)
-    grep -qx 0 <<<"$NO" && grep -qx 1 <<<"$YES" ||
-        { echo "cannot read parse_bool's values from $SRC/src/options.c (no: '$NO', yes: '$YES')"; return 1; }
+    if ! grep -qx 0 <<<"$NO" || ! grep -qx 1 <<<"$YES"; then
+        echo "cannot read parse_bool's values from $SRC/src/options.c (no: '$NO', yes: '$YES')"
+        return 1
+    fi
     MOD=${SR_BUILD:?}/modules.d/90scratchroot
     IT=$SR_BUILD/hooks/initramfs-tools
     LOG=$BATS_TEST_TMPDIR/calls
@@ -46,13 +51,20 @@ EOS
     chmod +x "$BATS_TEST_TMPDIR/bin/modprobe"
     PATH=$BATS_TEST_TMPDIR/bin:$PATH
     # The scripts as configured, reading the test's command line, module
-    # directory and (absent) config file.
-    for f in "$MOD/scratchroot-preload.sh" "$IT/init-premount-scratchroot"; do
+    # directory, (absent) config file and firmware, and writing init's
+    # parameters to the test's directory.
+    for f in "$MOD/scratchroot-preload.sh" "$MOD/scratchroot-asked.sh" "$IT/init-premount-scratchroot"; do
         sed -e "s|/proc/cmdline|$BATS_TEST_TMPDIR/cmdline|" \
             -e "s|/sys/module/|$BATS_TEST_TMPDIR/module/|" \
+            -e "s|/sys/firmware/|$BATS_TEST_TMPDIR/firmware/|" \
             -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/no-such.conf|" \
+            -e "s|/conf/param.conf|$BATS_TEST_TMPDIR/param.conf|" \
             "$f" >"$BATS_TEST_TMPDIR/${f##*/}"
         grep -q "$BATS_TEST_TMPDIR/cmdline" "$BATS_TEST_TMPDIR/${f##*/}"
+        if grep -n '/conf/param\.conf\|/sys/\|/proc/cmdline' "$BATS_TEST_TMPDIR/${f##*/}"; then
+            echo "a host path is left in the copy of ${f##*/}"
+            return 1
+        fi
     done
     UNIT=$MOD/scratchroot-preload.service
 }
@@ -107,7 +119,10 @@ script_loads() {
     echo "$2" >"$BATS_TEST_TMPDIR/cmdline"
     : >"$LOG"
     case $1 in
-        *.sh) (. "$BATS_TEST_TMPDIR/$1" && wait) ;;
+        *.sh)
+            # shellcheck source=/dev/null
+            (. "$BATS_TEST_TMPDIR/$1" && wait)
+            ;;
         # It exits: what it started in the background is waited for on
         # the way out.
         *) sh -c 'trap wait EXIT; . "$1"' sh "$BATS_TEST_TMPDIR/$1" ;;
@@ -176,13 +191,33 @@ unit_loads() {
     [ "$bad" -eq 0 ]
 }
 
-@test "initramfs-tools' init-premount script loads overlay exactly when the helper would run" {
+@test "dracut's scratchroot_asked (the root's fsck skipped) answers yes exactly when the helper would run" {
     local c want unit bad=0
     while IFS=$'\t' read -r c want unit; do
+        echo "$c" >"$BATS_TEST_TMPDIR/cmdline"
+        # shellcheck source=/dev/null
+        if (. "$BATS_TEST_TMPDIR/scratchroot-asked.sh" && scratchroot_asked); then
+            [ "$want" = on ] || { echo "'$c' (helper: $want): scratchroot_asked says yes"; bad=1; }
+        else
+            [ "$want" != on ] || { echo "'$c' (helper: on): scratchroot_asked says no"; bad=1; }
+        fi
+    done < <(cases)
+    [ "$bad" -eq 0 ]
+}
+
+@test "initramfs-tools' init-premount script loads overlay and skips fsck exactly when the helper would run" {
+    local c want unit bad=0
+    while IFS=$'\t' read -r c want unit; do
+        rm -f "$BATS_TEST_TMPDIR/param.conf"
         if script_loads init-premount-scratchroot "$c"; then
             [ "$want" = on ] || { echo "'$c' (helper: $want): the script loads overlay"; bad=1; }
         else
             [ "$want" != on ] || { echo "'$c' (helper: on): the script does not load overlay"; bad=1; }
+        fi
+        if grep -qx fastboot=y "$BATS_TEST_TMPDIR/param.conf" 2>/dev/null; then
+            [ "$want" = on ] || { echo "'$c' (helper: $want): the script skips fsck"; bad=1; }
+        else
+            [ "$want" != on ] || { echo "'$c' (helper: on): the script does not skip fsck"; bad=1; }
         fi
     done < <(cases)
     [ "$bad" -eq 0 ]

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs shellcheck over every shell file the project has.
+# Runs shellcheck over every shell file the project has, bats files included.
 set -euo pipefail
 cd "${SR_SOURCE:-$(dirname "$0")/../..}"
 
@@ -7,8 +7,8 @@ mapfile -t files < <(git ls-files -co --exclude-standard |
     while read -r f; do
         [ -f "$f" ] || continue
         case "$f" in
-            *.sh | *.bash | .ci/run) echo "$f" ;;
-            *.bats) ;;
+            # bats files are read as bash with bats' own rules
+            *.sh | *.bash | *.bats | .ci/run) echo "$f" ;;
             *) head -n1 "$f" | grep -Eq '^#!.*(/|env )(ba|da)?sh\b' && echo "$f" ;;
         esac
     done)
