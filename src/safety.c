@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "mounts.h"
 #include "util.h"
 
 #define SAMPLE_BYTES (1024 * 1024)
@@ -381,7 +382,7 @@ int safety_gather(const char *sysfs, const struct disk *d, int fd, bool busy, co
         if (r < 0)
                 return r;
 
-        r = safety_root_devices(sysfs, "/proc/self/mountinfo", newroot, roots, &n_roots, SYSFS_MAX_BACKING);
+        r = safety_root_devices(sysfs, MOUNTINFO, newroot, roots, &n_roots, SYSFS_MAX_BACKING);
         if (r < 0)
                 f.root_unknown = true;
         for (unsigned i = 0; i < n_roots; i++) {
@@ -395,7 +396,7 @@ int safety_gather(const char *sysfs, const struct disk *d, int fd, bool busy, co
         mine[n_mine++] = d->devno;
         for (unsigned j = 0; j < f.attrs.n_parts && j < SYSFS_MAX_PARTS; j++)
                 mine[n_mine++] = f.attrs.parts[j];
-        r = mountinfo_find_dev("/proc/self/mountinfo", mine, n_mine, &f.mounted);
+        r = mountinfo_find_dev(MOUNTINFO, mine, n_mine, &f.mounted);
         if (r < 0)
                 return r;
 
