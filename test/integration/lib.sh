@@ -468,17 +468,32 @@ expect_scratch_fs() {
     [[ " $features " != *" has_journal "* ]] || fail "$(basename "$1"): has a journal: $features"
 }
 
+# expect_tmpfs_run [KEY=VALUE...] [-- TEXT...]: the run exited 0 and fell
+# back to tmpfs: the state says backing=tmpfs and every KEY=VALUE, its
+# reason holds every TEXT, the root got the overlay on a tmpfs scratch, and
+# nothing else of the helper's is mounted.
+expect_tmpfs_run() {
+    local -a kv=()
+    while (($#)) && [[ $1 != -- ]]; do
+        kv+=("$1")
+        shift
+    done
+    [[ ${1:-} != -- ]] || shift
+    expect_rc 0
+    expect_state backing=tmpfs "${kv[@]}"
+    expect_reason "$@"
+    expect_overlay
+    expect_mount "$SCRATCH" tmpfs
+    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
+}
+
 # expect_refused TEXT...: the disk at 0:0:0:1 was refused, the root got a
 # tmpfs overlay, and the image is as it was.
 expect_refused() {
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs fs=tmpfs format= hctl=0:0:0:1 "devno=$DEVNO" tmpfs_size=25% source=cmdline
-    expect_reason "refusing $NAME1 (0:0:0:1, " "$@"
+    expect_tmpfs_run fs=tmpfs format= hctl=0:0:0:1 "devno=$DEVNO" tmpfs_size=25% source=cmdline \
+        -- "refusing $NAME1 (0:0:0:1, " "$@"
     expect_log stderr "falling back to tmpfs"
-    expect_overlay
-    expect_mount "$SCRATCH" tmpfs
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
     expect_unchanged "$IMG" "$SHA0"
 }
 

@@ -78,6 +78,16 @@ expect_log() {
     grep -qF -- "$1" "$C/kmsg.out" || fail "the helper did not log '$1'"
 }
 
+# expect_run BACKING REFUSED PASSED: the helper exited 0, the state says
+# backing=BACKING, and the shim refused REFUSED overlay mounts and passed
+# PASSED.
+expect_run() {
+    expect "exit status" "$(cat "$C/rc")" 0
+    expect "state backing" "$(st backing)" "$1"
+    expect "overlay mounts the shim refused" "$(grep -c '^refused ' "$C/mounts.log")" "$2"
+    expect "overlay mounts the shim passed" "$(grep -c '^passed ' "$C/mounts.log")" "$3"
+}
+
 report() {
     N=$((N + 1))
     echo "# $1: rc=$(cat "$C/rc" 2>/dev/null) state: $(tr '\n' ' ' <"$C/state" 2>/dev/null)"
@@ -91,12 +101,9 @@ report() {
 case_metacopy() {
     run_case metacopy-einval
     local nr=$C/newroot mo
-    expect "exit status" "$(cat "$C/rc")" 0
-    expect "state backing" "$(st backing)" tmpfs
-    expect "state volatile" "$(st volatile)" 1
     # all three, then the two without volatile, then volatile alone
-    expect "overlay mounts the shim refused" "$(grep -c '^refused ' "$C/mounts.log")" 2
-    expect "overlay mounts the shim passed" "$(grep -c '^passed ' "$C/mounts.log")" 1
+    expect_run tmpfs 2 1
+    expect "state volatile" "$(st volatile)" 1
     awk '$1 == "passed" && $3 ~ /metacopy|redirect_dir/ {f = 1} END {exit f}' "$C/mounts.log" ||
         fail "the mount that passed asked for metacopy or redirect_dir"
     expect_log "overlay options redirect_dir=on,metacopy=on rejected, mounted without them"
@@ -114,11 +121,8 @@ case_metacopy() {
 case_volatile() {
     run_case volatile-einval
     local nr=$C/newroot mo
-    expect "exit status" "$(cat "$C/rc")" 0
-    expect "state backing" "$(st backing)" tmpfs
+    expect_run tmpfs 1 1
     expect "state volatile" "$(st volatile)" 0
-    expect "overlay mounts the shim refused" "$(grep -c '^refused ' "$C/mounts.log")" 1
-    expect "overlay mounts the shim passed" "$(grep -c '^passed ' "$C/mounts.log")" 1
     awk '$1 == "refused" && ("," $3 ",") ~ /,volatile,/ {f = 1} END {exit !f}' "$C/mounts.log" ||
         fail "the refused mount did not ask for volatile"
     awk '$1 == "passed" && $3 ~ /volatile/ {f = 1} END {exit f}' "$C/mounts.log" ||
@@ -142,12 +146,9 @@ case_volatile() {
 case_nooverlay() {
     run_case overlay-enodev
     local nr=$C/newroot mo
-    expect "exit status" "$(cat "$C/rc")" 0
-    expect "state backing" "$(st backing)" none
+    expect_run none 1 0
     expect "state reason" "$(st reason)" \
         "no disk at rd.scratch.lun=5 after 0 ms; the tmpfs overlay failed too: cannot mount the overlay with its upper on tmpfs: No such device"
-    expect "overlay mounts the shim refused" "$(grep -c '^refused ' "$C/mounts.log")" 1
-    expect "overlay mounts the shim passed" "$(grep -c '^passed ' "$C/mounts.log")" 0
     expect_log "the tmpfs overlay failed too: cannot mount the overlay with its upper on tmpfs: No such device, leaving the root as it is"
     if [[ $(grep -c 'cannot mount the overlay' "$C/kmsg.out") != 1 ]]; then
         fail "the overlay's failure was not told exactly once"

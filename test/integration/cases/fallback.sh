@@ -14,12 +14,8 @@ c_nodisk() {
     one_disk lun1 64M || return
     in_ns ns_run r "rd.scratch.lun=5"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs fs=tmpfs tmpfs_size=25% hctl= device= devno= format=
-    expect_reason "no disk at rd.scratch.lun=5 after 500 ms"
-    expect_overlay
+    expect_tmpfs_run fs=tmpfs tmpfs_size=25% hctl= device= devno= format= -- "no disk at rd.scratch.lun=5 after 500 ms"
     expect_mount "$SCRATCH" tmpfs nosuid nodev mode=700
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
     expect_mode "$SCRATCH" 700
     expect_mode "$UPPER" "$ROOT_MODE"
     size=$(mount_opt "$SCRATCH" size)
@@ -34,8 +30,7 @@ c_nodisk() {
 c_tmpfs_size() {
     in_ns ns_run r "rd.scratch.lun=5 rd.scratch.timeout=0 rd.scratch.tmpfs.size=64m"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs
+    expect_tmpfs_run
     [[ $(st tmpfs_size) == @(64m|67108864) ]] || fail "state tmpfs_size=$(st tmpfs_size), expected 64m"
     expect_mount "$SCRATCH" tmpfs size=65536k
     (($(cat "$R/ms") < 400)) || fail "rd.scratch.timeout=0 still took $(cat "$R/ms") ms"

@@ -36,9 +36,7 @@ c_too_late() {
     stage_disk 0:0:0:1 "$NAME1" || return
     in_ns ns_hotplug 1.5 0 "$DEVDIR" 0:0:0:1 r "rd.scratch.lun=1 rd.scratch.timeout=0.3"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs hctl=
-    expect_reason "no disk at rd.scratch.lun=1 after 300 ms"
+    expect_tmpfs_run hctl= -- "no disk at rd.scratch.lun=1 after 300 ms"
     (($(cat "$R/ms") < 1500)) || fail "the helper ran for $(cat "$R/ms") ms"
     [[ -e $C/added ]] || fail "the disk was not added"
     expect_zero "$IMG"
@@ -52,10 +50,7 @@ c_no_block() {
     ln -s "../../../$devdir" "$S/bus/scsi/devices/0:0:0:1"
     in_ns ns_run r "rd.scratch.lun=1 rd.scratch.timeout=0.2"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs hctl=
-    expect_reason "rd.scratch.lun=1 has no block device after 200 ms"
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
+    expect_tmpfs_run hctl= -- "rd.scratch.lun=1 has no block device after 200 ms"
 }
 
 # A disk whose block device sysfs shows but the kernel will not open
@@ -68,9 +63,7 @@ c_open_enxio() {
     echo 240:0 >"$S/$(fakesys_devdir 0:0:0:1)/block/$NAME1/dev"
     in_ns ns_run r "rd.scratch.lun=1"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs hctl=0:0:0:1 devno=240:0
-    expect_reason "cannot open $RUN_DIR/dev/$NAME1 (0:0:0:1): No such device or address"
+    expect_tmpfs_run hctl=0:0:0:1 devno=240:0 -- "cannot open $RUN_DIR/dev/$NAME1 (0:0:0:1): No such device or address"
     ms=$(cat "$R/ms")
     ((ms >= 1000)) || fail "gave up after $ms ms, before its second of grace"
     ((ms < 5000)) || fail "took $ms ms to give up"

@@ -11,11 +11,7 @@ c_mke2fs_fails() {
     one_disk blank 64M || return
     in_ns ns_run r "rd.scratch.lun=1" --mke2fs "$T/bin/mke2fs-fails"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs hctl=0:0:0:1
-    expect_reason "$NAME1" "0:0:0:1" "status 1"
-    expect_overlay
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
+    expect_tmpfs_run hctl=0:0:0:1 -- "$NAME1" "0:0:0:1" "status 1"
     expect_zero "$IMG"
 }
 
@@ -23,10 +19,7 @@ c_mke2fs_missing() {
     one_disk blank 64M || return
     in_ns ns_run r "rd.scratch.lun=1" --mke2fs "$T/bin/no-such-mke2fs"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs hctl=0:0:0:1
-    expect_reason "$T/bin/no-such-mke2fs"
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
+    expect_tmpfs_run hctl=0:0:0:1 -- "$T/bin/no-such-mke2fs"
     expect_zero "$IMG"
 }
 
@@ -34,10 +27,6 @@ c_mke2fs_noop() {
     one_disk blank 64M || return
     in_ns ns_run r "rd.scratch.lun=1" --mke2fs "$(type -P true)"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs hctl=0:0:0:1
-    expect_reason "cannot mount" "$NAME1" "0:0:0:1"
-    expect_overlay
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
+    expect_tmpfs_run hctl=0:0:0:1 -- "cannot mount" "$NAME1" "0:0:0:1"
     expect_zero "$IMG"
 }

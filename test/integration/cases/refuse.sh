@@ -66,10 +66,7 @@ c_ro_unreported() {
     echo 0 >"$BLK/ro"
     in_ns ns_run r "rd.scratch.lun=1"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs hctl=0:0:0:1
-    expect_reason "$NAME1" "0:0:0:1"
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
+    expect_tmpfs_run hctl=0:0:0:1 -- "$NAME1" "0:0:0:1"
     expect_zero "$IMG"
 }
 

@@ -15,13 +15,9 @@ c_malformed() {
     one_disk blank 64M || return
     in_ns ns_run r "rd.scratch.lun=abc"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs hctl= device= format=
-    expect_reason "rd.scratch.lun" "abc"
+    expect_tmpfs_run hctl= device= format= -- "rd.scratch.lun" "abc"
     grep -q 'rd\.scratch\.lun.*abc' "$R/stderr" || fail "no stderr line names rd.scratch.lun and abc"
     grep -q '^<[0-7]>scratchroot: .*rd\.scratch\.lun.*abc' "$R/kmsg" || fail "no kmsg line names rd.scratch.lun and abc"
-    expect_overlay
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
     expect_zero "$IMG"
     (($(cat "$R/ms") < 400)) || fail "took $(cat "$R/ms") ms"
     (($(st setup_ms) < 400)) || fail "setup_ms=$(st setup_ms)"
@@ -31,10 +27,7 @@ c_nolun() {
     one_disk blank 64M || return
     in_ns ns_run r "rd.scratch"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs hctl= device=
-    expect_reason "rd.scratch.lun"
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
+    expect_tmpfs_run hctl= device= -- "rd.scratch.lun"
     expect_zero "$IMG"
 }
 
@@ -54,10 +47,7 @@ c_two_blocks() {
     mv "$S/$(fakesys_devdir 1:0:0:1)/block/$NAME2" "$S/$(fakesys_devdir 0:0:0:1)/block/"
     in_ns ns_run r "rd.scratch.lun=0:0:0:1 rd.scratch.force=1"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs
-    expect_reason "0:0:0:1"
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
+    expect_tmpfs_run -- "0:0:0:1"
     expect_zero "$IMG"
     expect_zero "$IMG2"
 }
@@ -66,10 +56,7 @@ c_ambiguous() {
     two_disks || return
     in_ns ns_run r "rd.scratch.lun=1"
     use r || return
-    expect_rc 0
-    expect_state backing=tmpfs hctl=
-    expect_reason "ambiguous" "0:0:0:1" "1:0:0:1"
-    expect_helper_mounts "$LOWER ext4" "$SCRATCH tmpfs"
+    expect_tmpfs_run hctl= -- "ambiguous" "0:0:0:1" "1:0:0:1"
     expect_zero "$IMG"
     expect_zero "$IMG2"
 }
