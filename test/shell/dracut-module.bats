@@ -244,18 +244,26 @@ scratchroot setup --newroot /sysroot" ]
     [ "$(grep -c '^scratchroot setup' "$LOG")" -eq 2 ]
 }
 
-# The pre-udev hook that starts loading overlay.ko early. It reads
-# /proc/cmdline itself: run it on a copy whose cmdline and module paths are
-# the test's own.
+# The pre-udev hook that starts loading overlay.ko early, and the
+# scratchroot_asked it sources, which read /proc/cmdline, the config file
+# and the firmware themselves: run on copies whose paths are the test's own.
 preload() {
-    local hook=$BATS_TEST_TMPDIR/preload.sh
-    sed -e "s|/proc/cmdline|$BATS_TEST_TMPDIR/cmdline|" \
-        -e "s|/sys/module/overlay|$BATS_TEST_TMPDIR/module/overlay|" \
-        -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/scratchroot.conf|" \
-        "$MOD/scratchroot-preload.sh" >"$hook"
+    local f
+    for f in scratchroot-asked.sh scratchroot-preload.sh; do
+        sed -e "s|/proc/cmdline|$BATS_TEST_TMPDIR/cmdline|" \
+            -e "s|/sys/module/|$BATS_TEST_TMPDIR/module/|" \
+            -e "s|/sys/firmware/|$BATS_TEST_TMPDIR/firmware/|" \
+            -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/scratchroot.conf|" \
+            -e "s|/lib/scratchroot-asked.sh|$BATS_TEST_TMPDIR/scratchroot-asked.sh|" \
+            "$MOD/$f" >"$BATS_TEST_TMPDIR/$f"
+        if grep -n '/sys/\|/proc/cmdline\|/lib/scratchroot' "$BATS_TEST_TMPDIR/$f"; then
+            echo "a host path is left in the copy of $f"
+            return 1
+        fi
+    done
     echo "$1" >"$BATS_TEST_TMPDIR/cmdline"
     # shellcheck source=/dev/null
-    . "$hook"
+    . "$BATS_TEST_TMPDIR/scratchroot-preload.sh"
     wait
 }
 
@@ -281,6 +289,26 @@ preload() {
     : >"$BATS_TEST_TMPDIR/scratchroot.conf"
     preload "root=/dev/sda ro"
     [ "$(cat "$LOG")" = "modprobe -q -b overlay" ]
+}
+
+@test "preload hook: options in QEMU's fw_cfg or in SMBIOS OEM strings ask for it too" {
+    local fw=$BATS_TEST_TMPDIR/firmware
+    mkdir -p "$fw/qemu_fw_cfg/by_name/opt/org.scratchroot/options"
+    echo "rd.scratch.lun=1" >"$fw/qemu_fw_cfg/by_name/opt/org.scratchroot/options/raw"
+    preload "root=/dev/sda ro"
+    [ "$(cat "$LOG")" = "modprobe -q -b overlay" ]
+    rm -r "$fw/qemu_fw_cfg"
+    : >"$LOG"
+    # type 11: a 5-byte header (type, length, handle, count), then the strings
+    mkdir -p "$fw/dmi/entries/11-0"
+    printf '\013\005\000\001\001vendor=x\000org.scratchroot.options=rd.scratch.lun=1\000\000' \
+        >"$fw/dmi/entries/11-0/raw"
+    preload "root=/dev/sda ro"
+    [ "$(cat "$LOG")" = "modprobe -q -b overlay" ]
+    : >"$LOG"
+    # and rd.scratch=0 on the command line still wins
+    preload "rd.scratch=0"
+    refute_log modprobe
 }
 
 @test "preload hook: a failing modprobe is quiet and the hook returns 0" {

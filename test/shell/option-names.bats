@@ -59,9 +59,9 @@ EOS
             -e "s|/sys/firmware/|$BATS_TEST_TMPDIR/firmware/|" \
             -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/no-such.conf|" \
             -e "s|/conf/param.conf|$BATS_TEST_TMPDIR/param.conf|" \
+            -e "s|/lib/scratchroot-asked.sh|$BATS_TEST_TMPDIR/scratchroot-asked.sh|" \
             "$f" >"$BATS_TEST_TMPDIR/${f##*/}"
-        grep -q "$BATS_TEST_TMPDIR/cmdline" "$BATS_TEST_TMPDIR/${f##*/}"
-        if grep -n '/conf/param\.conf\|/sys/\|/proc/cmdline' "$BATS_TEST_TMPDIR/${f##*/}"; then
+        if grep -n '/conf/param\.conf\|/sys/\|/proc/cmdline\|/lib/scratchroot' "$BATS_TEST_TMPDIR/${f##*/}"; then
             echo "a host path is left in the copy of ${f##*/}"
             return 1
         fi
