@@ -311,6 +311,61 @@ preload() {
     refute_log modprobe
 }
 
+# local_copy FILE: the module's FILE as $BATS_TEST_TMPDIR/FILE, its host
+# paths the test's own (scratchroot-asked.sh with it).
+local_copy() {
+    local f
+    for f in scratchroot-asked.sh "$1"; do
+        sed -e "s|/proc/cmdline|$BATS_TEST_TMPDIR/cmdline|" \
+            -e "s|/sys/|$BATS_TEST_TMPDIR/sys/|g" \
+            -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/scratchroot.conf|" \
+            -e "s|/etc/cmdline.d|$BATS_TEST_TMPDIR/cmdline.d|g" \
+            -e "s|/lib/scratchroot-asked.sh|$BATS_TEST_TMPDIR/scratchroot-asked.sh|" \
+            "$MOD/$f" >"$BATS_TEST_TMPDIR/$f"
+    done
+}
+
+@test "fsck generator: asked for, drop-ins keep systemd-fsck from checking the root" {
+    local_copy scratchroot-fsck-generator
+    echo "ro rd.scratch.lun=1" >"$BATS_TEST_TMPDIR/cmdline"
+    run sh "$BATS_TEST_TMPDIR/scratchroot-fsck-generator" "$BATS_TEST_TMPDIR/gen"
+    [ "$status" -eq 0 ]
+    for unit in systemd-fsck@.service systemd-fsck-root.service; do
+        grep -qx 'ConditionPathExists=/run/scratchroot/check-root' "$BATS_TEST_TMPDIR/gen/$unit.d/50-scratchroot.conf"
+    done
+    command -v systemd-analyze >/dev/null || { echo "systemd-analyze not found (package systemd)"; return 1; }
+    cp "$BATS_TEST_TMPDIR/gen/systemd-fsck-root.service.d/50-scratchroot.conf" "$BATS_TEST_TMPDIR/dropin.service"
+    echo '[Service]
+ExecStart=/bin/true' >>"$BATS_TEST_TMPDIR/dropin.service"
+    run systemd-analyze verify --man=no "$BATS_TEST_TMPDIR/dropin.service"
+    [[ $output != *"Unknown key"* && $output != *"Unknown section"* ]]
+}
+
+@test "fsck generator: not asked for, or rd.scratch=0, it writes nothing" {
+    local_copy scratchroot-fsck-generator
+    for c in "root=/dev/sda ro" "rd.scratch.lun=1 rd.scratch=0"; do
+        echo "$c" >"$BATS_TEST_TMPDIR/cmdline"
+        run sh "$BATS_TEST_TMPDIR/scratchroot-fsck-generator" "$BATS_TEST_TMPDIR/gen"
+        [ "$status" -eq 0 ] || return 1
+        [ ! -e "$BATS_TEST_TMPDIR/gen" ] || { echo "cmdline '$c': $(find "$BATS_TEST_TMPDIR/gen")"; return 1; }
+    done
+}
+
+@test "skipfsck hook: asked for, rd.skipfsck goes into dracut's command line; not asked, fw_cfg's driver is loaded to look" {
+    local_copy scratchroot-skipfsck.sh
+    echo "ro rd.scratch" >"$BATS_TEST_TMPDIR/cmdline"
+    # shellcheck source=/dev/null
+    . "$BATS_TEST_TMPDIR/scratchroot-skipfsck.sh"
+    [ "$(cat "$BATS_TEST_TMPDIR/cmdline.d/90-scratchroot-skipfsck.conf")" = rd.skipfsck ]
+    refute_log modprobe
+    rm -r "$BATS_TEST_TMPDIR/cmdline.d"
+    echo "ro quiet" >"$BATS_TEST_TMPDIR/cmdline"
+    # shellcheck source=/dev/null
+    . "$BATS_TEST_TMPDIR/scratchroot-skipfsck.sh"
+    [ ! -e "$BATS_TEST_TMPDIR/cmdline.d" ]
+    [ "$(cat "$LOG")" = "modprobe -q qemu_fw_cfg" ]
+}
+
 @test "preload hook: a failing modprobe is quiet and the hook returns 0" {
     printf '#!/bin/sh\necho "modprobe: FATAL: no such module" >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/bin/modprobe"
     run preload "rd.scratch.lun=1"
