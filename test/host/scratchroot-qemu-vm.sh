@@ -23,65 +23,13 @@ src=$(cd "$here/../.." && pwd)
 
 SRQ=${SR_QEMU_HELPER:-$src/helpers/scratchroot-qemu}
 
-T_N=0
-T_FAILED=0
-RUN=""
-LOG=""
 sleeper=""
+TAP_NAME=host/vm
+# shellcheck source=test/vm/tap.sh
+. "$src/test/vm/tap.sh"
 
-ok() {
-    T_N=$((T_N + 1))
-    echo "ok $T_N - $*"
-}
-
-notok() {
-    T_N=$((T_N + 1))
-    T_FAILED=$((T_FAILED + 1))
-    echo "not ok $T_N - $*"
-}
-
-note() {
-    printf '%s\n' "$*" | sed 's/^/# /'
-}
-
-check() {
-    local desc=$1
-    shift
-    if "$@"; then ok "$desc"; else notok "$desc"; fi
-}
-
-check_eq() {
-    if [[ $2 == "$3" ]]; then
-        ok "$1"
-    else
-        notok "$1 (got '$2', want '$3')"
-    fi
-}
-
-finish() {
+finish_hook() {
     [[ -z $sleeper ]] || kill "$sleeper" 2>/dev/null
-    echo "1..$T_N"
-    if ((T_FAILED > 0 || T_N == 0)); then
-        if [[ -n $LOG && -s $LOG ]]; then
-            echo "# ---- last 40 lines of the console log $LOG ----"
-            tail -n 40 "$LOG" | tr -d '\r' | sed 's/^/#   /'
-        fi
-        [[ -z $RUN ]] || note "files of this run kept in $RUN"
-        note "host/vm: $((T_N - T_FAILED)) passed, $T_FAILED failed"
-        exit 1
-    fi
-    if [[ ${SR_KEEP:-0} == 1 ]]; then
-        note "files of this run kept in $RUN"
-    else
-        rm -rf "$RUN"
-    fi
-    note "host/vm: $T_N passed, 0 failed"
-    exit 0
-}
-
-fatal() {
-    notok "$*"
-    finish
 }
 
 # wait_for SECONDS COMMAND...: poll COMMAND every 0.2 s until it succeeds.
