@@ -95,45 +95,37 @@ check_status_json() {
     fi
 }
 
-sc_fwcfg() {
+# boot_from SOURCE: the root on LUN 0, a blank disk on LUN 1, and no
+# rd.scratch option on the kernel command line: what the caller set up
+# (VM_EXTRA_ARGS, VM_VPORT_TEXT, SR_INITRD_CONFIG) carries
+# rd.scratch.lun=1, and the helper must take it from SOURCE and use the
+# disk.
+boot_from() {
     local uuid
     root_add 0
     disk_add scratch 64G 1
     uuid=$(img_uuid "$RUN/root.img")
-    VM_EXTRA_ARGS=(-fw_cfg "name=opt/org.scratchroot/options,string=rd.scratch.lun=1")
     boot module ""
     check "no rd.scratch option on the kernel command line" kernel_cmdline_has_no_scratch
-    check_state source fw_cfg
+    check_state source "$1"
     check_scratch_on "$RUN/scratch.img" 0:0:0:1
     check_root_untouched "$uuid"
+}
+
+sc_fwcfg() {
+    VM_EXTRA_ARGS=(-fw_cfg "name=opt/org.scratchroot/options,string=rd.scratch.lun=1")
+    boot_from fw_cfg
 }
 
 sc_smbios() {
-    local uuid
-    root_add 0
-    disk_add scratch 64G 1
-    uuid=$(img_uuid "$RUN/root.img")
     # Other OEM strings around ours are none of the helper's business.
     VM_EXTRA_ARGS=(-smbios "type=11,value=com.example.unrelated=rd.scratch.lun=7,value=org.scratchroot.options=rd.scratch.lun=1,value=another string")
-    boot module ""
-    check "no rd.scratch option on the kernel command line" kernel_cmdline_has_no_scratch
-    check_state source smbios
-    check_scratch_on "$RUN/scratch.img" 0:0:0:1
-    check_root_untouched "$uuid"
+    boot_from smbios
 }
 
 sc_vport() {
-    local uuid
-    root_add 0
-    disk_add scratch 64G 1
-    uuid=$(img_uuid "$RUN/root.img")
     VM_VPORT_TEXT=$'rd.scratch.lun=1\n'
-    boot module ""
-    unset VM_VPORT_TEXT
-    check "no rd.scratch option on the kernel command line" kernel_cmdline_has_no_scratch
-    check_state source virtio-port
-    check_scratch_on "$RUN/scratch.img" 0:0:0:1
-    check_root_untouched "$uuid"
+    boot_from virtio-port
 }
 
 sc_precedence() {
@@ -249,10 +241,6 @@ sc_virtioblk() {
 }
 
 sc_config() {
-    local uuid
-    root_add 0
-    disk_add scratch 64G 1
-    uuid=$(img_uuid "$RUN/root.img")
     # Comments must not count: were they read as options, the last
     # rd.scratch.lun would be 9 and no disk would be found.
     cat >"$RUN/scratchroot.conf" <<'EOF2'
@@ -262,12 +250,7 @@ rd.scratch.lun=1   # the scratch disk; rd.scratch.lun=7 would be wrong
 # rd.scratch.lun=9
 EOF2
     SR_INITRD_CONFIG=$RUN/scratchroot.conf
-    boot module ""
-    unset SR_INITRD_CONFIG
-    check "no rd.scratch option on the kernel command line" kernel_cmdline_has_no_scratch
-    check_state source config
-    check_scratch_on "$RUN/scratch.img" 0:0:0:1
-    check_root_untouched "$uuid"
+    boot_from config
 }
 
 sc_badblob() {
