@@ -9,14 +9,23 @@
 
 #include "util.h"
 
-int devnode_name(const char *sysname, char *buf, size_t n) {
-        size_t len = strlen(sysname);
+/* sysfs spells a "/" in a device's name as "!". */
+static int swap_char(const char *s, char from, char to, char *buf, size_t n) {
+        size_t len = strlen(s);
 
         if (len >= n)
                 return -ENAMETOOLONG;
         for (size_t i = 0; i <= len; i++)
-                buf[i] = sysname[i] == '!' ? '/' : sysname[i];
+                buf[i] = s[i] == from ? to : s[i];
         return 0;
+}
+
+int devnode_name(const char *sysname, char *buf, size_t n) {
+        return swap_char(sysname, '!', '/', buf, n);
+}
+
+int devnode_sysname(const char *devname, char *buf, size_t n) {
+        return swap_char(devname, '/', '!', buf, n);
 }
 
 /* initrds mount /run nodev (systemd, initramfs-tools): a node made there

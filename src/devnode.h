@@ -11,6 +11,8 @@
 /* The name under /dev of a device sysfs names sysname: sysfs spells a "/"
  * in it as "!" ("cciss!c0d0" is /dev/cciss/c0d0). */
 int devnode_name(const char *sysname, char *buf, size_t n);
+/* The reverse: the name sysfs gives the device /dev/devname. */
+int devnode_sysname(const char *devname, char *buf, size_t n);
 
 struct node_dirs {
         const char *devdir;     /* the directory of device nodes, "/dev" */

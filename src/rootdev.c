@@ -94,9 +94,7 @@ static int parse_dev_path(const char *s, struct root_spec *ret) {
                 return -EINVAL;
 
         ret->kind = ROOT_PATH;
-        for (size_t i = 0; i <= len; i++)
-                ret->value[i] = name[i] == '/' ? '!' : name[i];
-        return 0;
+        return devnode_sysname(name, ret->value, sizeof(ret->value));
 }
 
 int root_spec_parse(const char *s, struct root_spec *ret) {
