@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -57,11 +58,14 @@ static int fail(struct outcome *out, int r, const char *fmt, ...) {
  * the overlay. Neither a scratch nor a tmpfs overlay can be put over a root
  * that fails these. */
 static int prepare_root(const char *newroot, struct outcome *out) {
-        char below[PATH_MAX];
+        char canon[PATH_MAX], below[PATH_MAX];
         bool ro;
         int r;
 
-        r = root_mount_facts(MOUNTINFO, newroot, &ro, below, sizeof(below));
+        /* mountinfo names mount points by their canonical paths. */
+        if (!realpath(newroot, canon))
+                return fail(out, -errno, "cannot resolve %s: %s", newroot, strerror(errno));
+        r = root_mount_facts(MOUNTINFO, canon, &ro, below, sizeof(below));
         if (r == -ENOENT)
                 return fail(out, r, "%s is not a mount point", newroot);
         if (r < 0)
