@@ -7,15 +7,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "macro.h"
 
 static bool kmsg;
+static bool stderr_journal;
 static int console_loglevel = -1;
 
 static int kmsg_open(void) {
         return open("/dev/kmsg", O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+}
+
+/* systemd sets JOURNAL_STREAM=DEVICE:INODE when it connects stderr to the
+ * journal, which reads /dev/kmsg as well. */
+static bool stderr_is_journal(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
 
 void log_open(int use_kmsg) {
@@ -29,6 +43,9 @@ void log_open(int use_kmsg) {
                 kmsg = fd >= 0;
                 fd = safe_close(fd);
         }
+        /* A record in the kernel log reaches the journal from there: a copy
+         * on stderr would be a second entry. */
+        stderr_journal = kmsg && stderr_is_journal();
 
         /* When stderr is a terminal and the kernel prints a line on the
          * console anyway, writing it to stderr too shows it twice. */
@@ -107,7 +124,7 @@ int log_full(enum log_level level, int errnum, const char *fmt, ...) {
                 logged = fd >= 0 && k > 0 &&
                          write(fd, rec, (size_t) k < sizeof(rec) ? (size_t) k : sizeof(rec) - 1) > 0;
         }
-        if (!logged || (int) level >= console_loglevel)
+        if (!logged || (!stderr_journal && (int) level >= console_loglevel))
                 (void) fprintf(stderr, "scratchroot: %s\n", line);
 
         return errnum == 0 ? 0 : -abs(errnum);
