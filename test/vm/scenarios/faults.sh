@@ -327,9 +327,9 @@ sc_nooverlay() {
     boot module "rd.scratch.lun=1"
     check "the initrd said it could not load overlay" helper_said scratchroot 'cannot load overlay'
     check_state backing none
-    check_state_mentions reason "both overlays" 'cannot mount the overlay.*; the tmpfs overlay failed too: No such device$'
+    check_state_mentions reason "both overlays" 'cannot mount the overlay.*; the tmpfs overlay failed too: cannot mount the overlay with its upper on tmpfs: No such device$'
     check "the helper said the tmpfs overlay failed too" \
-        helper_said scratchroot 'the tmpfs overlay failed too (No such device), leaving the root as it is'
+        helper_said scratchroot 'the tmpfs overlay failed too: cannot mount the overlay with its upper on tmpfs: No such device, leaving the root as it is'
     check "nothing is mounted under /run/scratchroot" no_mount_under /run/scratchroot
     check_no_disk_mount
     check_root_ro_untouched "$uuid"
