@@ -2,6 +2,7 @@
 #include "mounts.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,26 +29,39 @@ static int make_private(const char *path) {
         return 0;
 }
 
-/* The scratch filesystem's root is reachable at SCRATCH_DIR by root only:
- * upper/ holds the root's files, and writing there behind the overlay's back
- * is undefined. */
-static int mount_scratch(const char *source, const char *type, unsigned long flags, const char *data) {
+int instance_dir(const char *name, char *buf, size_t n) {
+        return xsnprintf(buf, n, "%s/%s", INSTANCES_DIR, name);
+}
+
+int scratch_path(const char *base, const char *sub, char *buf, size_t n) {
+        return xsnprintf(buf, n, "%s/%s", base, sub);
+}
+
+/* The scratch filesystem's root is reachable at BASE/scratch by root only:
+ * upper/ holds the overlay's files, and writing there behind the overlay's
+ * back is undefined. */
+static int mount_scratch(const char *base, const char *source, const char *type, unsigned long flags,
+                         const char *data) {
+        char dir[PATH_MAX];
         int r;
 
-        r = mkdir_p(SCRATCH_DIR, 0700);
+        r = scratch_path(base, "scratch", dir, sizeof(dir));
         if (r < 0)
                 return r;
-        if (mount(source, SCRATCH_DIR, type, flags, data) < 0)
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return r;
+        if (mount(source, dir, type, flags, data) < 0)
                 return -errno;
-        r = make_private(SCRATCH_DIR);
-        if (r == 0 && chmod(SCRATCH_DIR, 0700) < 0)
+        r = make_private(dir);
+        if (r == 0 && chmod(dir, 0700) < 0)
                 r = -errno;
         if (r < 0)
-                (void) umount2(SCRATCH_DIR, MNT_DETACH);
+                (void) umount2(dir, MNT_DETACH);
         return r;
 }
 
-int mount_scratch_ext4(const char *node, bool discard, unsigned *ret_dropped) {
+int mount_scratch_ext4(const char *base, const char *node, bool discard, unsigned *ret_dropped) {
         /* noinit_itable: without it the kernel zeroes every lazy inode table
          * in the background, and a thin 64 GiB disk grows by about 1 GiB.
          * no_prefetch_block_bitmaps: without it the same background thread
@@ -60,18 +74,18 @@ int mount_scratch_ext4(const char *node, bool discard, unsigned *ret_dropped) {
         int r;
 
         *ret_dropped = 0;
-        r = mount_scratch(node, "ext4", flags,
+        r = mount_scratch(base, node, "ext4", flags,
                           discard ? "noinit_itable,no_prefetch_block_bitmaps,discard"
                                   : "noinit_itable,no_prefetch_block_bitmaps");
         if (r != -EINVAL)
                 return r;
-        r = mount_scratch(node, "ext4", flags, discard ? "noinit_itable,discard" : "noinit_itable");
+        r = mount_scratch(base, node, "ext4", flags, discard ? "noinit_itable,discard" : "noinit_itable");
         if (r == 0)
                 *ret_dropped = MOUNT_DROPPED_PREFETCH;
         return r;
 }
 
-int mount_scratch_tmpfs(const struct size_spec *size) {
+int mount_scratch_tmpfs(const char *base, const struct size_spec *size) {
         char opts[64], sz[32];
         int r;
 
@@ -79,53 +93,63 @@ int mount_scratch_tmpfs(const struct size_spec *size) {
         r = xsnprintf(opts, sizeof(opts), "size=%s,mode=0700", sz);
         if (r < 0)
                 return r;
-        return mount_scratch("scratchroot", "tmpfs", MS_NOSUID | MS_NODEV, opts);
+        return mount_scratch(base, "scratchroot", "tmpfs", MS_NOSUID | MS_NODEV, opts);
 }
 
-void umount_scratch(void) {
-        (void) umount2(SCRATCH_DIR, MNT_DETACH);
+void umount_scratch(const char *base) {
+        char dir[PATH_MAX];
+
+        if (scratch_path(base, "scratch", dir, sizeof(dir)) == 0)
+                (void) umount2(dir, MNT_DETACH);
 }
 
 /* The overlay's root directory takes its owner and mode from upper/. */
-static int make_upper(const char *newroot) {
+static int make_upper(const char *base, const char *lower) {
+        char upper[PATH_MAX], work[PATH_MAX];
         struct stat st;
 
-        if (stat(newroot, &st) < 0)
+        if (scratch_path(base, "scratch/upper", upper, sizeof(upper)) < 0 ||
+            scratch_path(base, "scratch/work", work, sizeof(work)) < 0)
+                return -ENAMETOOLONG;
+        if (stat(lower, &st) < 0)
                 return -errno;
-        if (mkdir(UPPER_DIR, st.st_mode & 07777) < 0 && errno != EEXIST)
+        if (mkdir(upper, st.st_mode & 07777) < 0 && errno != EEXIST)
                 return -errno;
-        if (chown(UPPER_DIR, st.st_uid, st.st_gid) < 0 || chmod(UPPER_DIR, st.st_mode & 07777) < 0)
+        if (chown(upper, st.st_uid, st.st_gid) < 0 || chmod(upper, st.st_mode & 07777) < 0)
                 return -errno;
-        if (mkdir(WORK_DIR, 0700) < 0 && errno != EEXIST)
+        if (mkdir(work, 0700) < 0 && errno != EEXIST)
                 return -errno;
         return 0;
 }
 
-/* The root, read-only, at LOWER_DIR. A bind rather than a move: moving a
- * mount whose parent is shared (a systemd initrd) fails with EINVAL. The
- * original stays under the overlay, unreachable once the root is switched. */
-static int bind_lower(const char *newroot, const char **ret_step) {
+/* The lower directory, read-only, at BASE/lower. A bind rather than a move:
+ * moving a mount whose parent is shared (a systemd initrd) fails with
+ * EINVAL. The original stays under the overlay, unreachable once the root
+ * is switched. */
+static int bind_lower(const char *base, const char *lower, enum overlay_step *ret_step) {
+        char dir[PATH_MAX];
         int r;
 
-        *ret_step = "create " LOWER_DIR;
-        r = mkdir_p(LOWER_DIR, 0755);
+        *ret_step = OVERLAY_STEP_LOWER_DIR;
+        r = scratch_path(base, "lower", dir, sizeof(dir));
+        if (r == 0)
+                r = mkdir_p(dir, 0755);
         if (r < 0)
                 return r;
-        *ret_step = "bind the root to " LOWER_DIR;
-        if (mount(newroot, LOWER_DIR, "none", MS_BIND, NULL) < 0)
+        *ret_step = OVERLAY_STEP_BIND;
+        if (mount(lower, dir, "none", MS_BIND, NULL) < 0)
                 return -errno;
-        *ret_step = "make " LOWER_DIR " private";
-        r = make_private(LOWER_DIR);
+        *ret_step = OVERLAY_STEP_PRIVATE;
+        r = make_private(dir);
         /* nosuid, nodev: /run moves into the new root, and this view of the
          * image must not run an old setuid program the overlay has since
          * replaced. The overlay's own mount flags govern its files. */
-        if (r == 0 && mount("none", LOWER_DIR, "none", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
-                            NULL) < 0) {
-                *ret_step = "make " LOWER_DIR " read-only";
+        if (r == 0 && mount("none", dir, "none", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0) {
+                *ret_step = OVERLAY_STEP_RDONLY;
                 r = -errno;
         }
         if (r < 0)
-                (void) umount2(LOWER_DIR, MNT_DETACH);
+                (void) umount2(dir, MNT_DETACH);
         return r;
 }
 
@@ -137,8 +161,7 @@ static int bind_lower(const char *newroot, const char **ret_step) {
  *   chown/chmod of its files no longer copy the data up (4.19 and later).
  *   overlayfs warns against them with an untrusted upper layer; this one is
  *   made fresh at every boot and only root can reach it. */
-static int mount_overlay(const char *newroot, unsigned *ret_dropped) {
-        static const char base[] = "lowerdir=" LOWER_DIR ",upperdir=" UPPER_DIR ",workdir=" WORK_DIR;
+static int mount_overlay(const char *base, const char *target, unsigned *ret_dropped) {
         static const struct {
                 const char *extra;
                 unsigned dropped;
@@ -150,13 +173,14 @@ static int mount_overlay(const char *newroot, unsigned *ret_dropped) {
         };
 
         for (size_t i = 0; i < ELEMENTSOF(tries); i++) {
-                char opts[sizeof(base) + 64];
+                char opts[3 * PATH_MAX + 128];
                 int r;
 
-                r = xsnprintf(opts, sizeof(opts), "%s%s", base, tries[i].extra);
+                r = xsnprintf(opts, sizeof(opts), "lowerdir=%s/lower,upperdir=%s/scratch/upper,workdir=%s/scratch/work%s",
+                              base, base, base, tries[i].extra);
                 if (r < 0)
                         return r;
-                if (mount("overlay", newroot, "overlay", 0, opts) == 0) {
+                if (mount("overlay", target, "overlay", 0, opts) == 0) {
                         *ret_dropped = tries[i].dropped;
                         return 0;
                 }
@@ -166,23 +190,43 @@ static int mount_overlay(const char *newroot, unsigned *ret_dropped) {
         return -errno;
 }
 
-int mount_overlay_root(const char *newroot, unsigned *ret_dropped, const char **ret_step) {
-        const char *step = NULL;
+int mount_overlay_at(const char *base, const char *lower, const char *target, unsigned *ret_dropped,
+                     enum overlay_step *ret_step) {
+        enum overlay_step step = OVERLAY_STEP_UPPER;
+        char dir[PATH_MAX];
         int r;
 
-        step = "create " UPPER_DIR " and " WORK_DIR;
-        r = make_upper(newroot);
+        r = make_upper(base, lower);
         if (r == 0)
-                r = bind_lower(newroot, &step);
+                r = bind_lower(base, lower, &step);
         if (r == 0) {
-                step = "mount the overlay";
-                r = mount_overlay(newroot, ret_dropped);
-                if (r < 0)
-                        (void) umount2(LOWER_DIR, MNT_DETACH);
+                step = OVERLAY_STEP_OVERLAY;
+                r = mount_overlay(base, target, ret_dropped);
+                if (r < 0 && scratch_path(base, "lower", dir, sizeof(dir)) == 0)
+                        (void) umount2(dir, MNT_DETACH);
         }
         if (r < 0 && ret_step)
                 *ret_step = step;
         return r;
+}
+
+int umount_overlay_at(const char *base, const char *target) {
+        char lower[PATH_MAX], scratch[PATH_MAX];
+
+        if (scratch_path(base, "lower", lower, sizeof(lower)) < 0 ||
+            scratch_path(base, "scratch", scratch, sizeof(scratch)) < 0)
+                return -ENAMETOOLONG;
+        if (umount2(target, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
+                return -errno;
+        if (umount2(lower, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+                return -errno;
+        if (umount2(scratch, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+                return -errno;
+        if (scratch_path(base, "dev", scratch, sizeof(scratch)) < 0)
+                return -ENAMETOOLONG;
+        if (umount2(scratch, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+                return -errno;
+        return 0;
 }
 
 struct mountinfo_line {

@@ -13,6 +13,8 @@
 #define WORK_DIR SCRATCH_DIR "/work"
 #define STATE_FILE RUN_DIR "/state"
 #define MOUNTINFO "/proc/self/mountinfo"
+/* One directory per instance (scratchroot run and mount), by name. */
+#define INSTANCES_DIR RUN_DIR "/instances"
 
 /* Options a kernel refused, the mount made without them (ret_dropped). */
 enum {
@@ -21,19 +23,48 @@ enum {
         MOUNT_DROPPED_METACOPY = 1 << 2,        /* overlay's redirect_dir=on,metacopy=on */
 };
 
-/* None of these logs: each returns -errno for the caller to tell. */
+/* None of these logs: each returns -errno for the caller to tell.
+ *
+ * BASE is the directory whose scratch/ takes the scratch filesystem (with
+ * upper/ and work/ in it) and whose lower/ the read-only bind of the lower
+ * layer: RUN_DIR for the root, INSTANCES_DIR/NAME for an instance. */
+
+/* INSTANCES_DIR/NAME into buf. */
+int instance_dir(const char *name, char *buf, size_t n);
+
+/* BASE/SUB into buf. */
+int scratch_path(const char *base, const char *sub, char *buf, size_t n);
 
 /* With discard, freed blocks are discarded as they are freed (online
  * discard), so a thin disk shrinks back on the host. */
-int mount_scratch_ext4(const char *node, bool discard, unsigned *ret_dropped);
-int mount_scratch_tmpfs(const struct size_spec *size);
-void umount_scratch(void);
+int mount_scratch_ext4(const char *base, const char *node, bool discard, unsigned *ret_dropped);
+int mount_scratch_tmpfs(const char *base, const struct size_spec *size);
+void umount_scratch(const char *base);
 
-/* Binds the root at newroot to LOWER_DIR (read-only) and mounts the overlay
- * over newroot, with upper and work on whatever is mounted at SCRATCH_DIR.
- * On failure nothing of it is left mounted, and ret_step (when given) says
+/* The steps of mount_overlay_at(), for the caller's message. */
+enum overlay_step {
+        OVERLAY_STEP_UPPER,     /* create BASE/scratch/upper and work */
+        OVERLAY_STEP_LOWER_DIR, /* create BASE/lower */
+        OVERLAY_STEP_BIND,      /* bind the lower directory to BASE/lower */
+        OVERLAY_STEP_PRIVATE,   /* make BASE/lower private */
+        OVERLAY_STEP_RDONLY,    /* make BASE/lower read-only */
+        OVERLAY_STEP_OVERLAY,   /* mount the overlay */
+};
+
+/* Binds the directory lower to BASE/lower (read-only) and mounts the
+ * overlay on target, with upper and work on whatever is mounted at
+ * BASE/scratch. For the root, lower and target are both the root. On
+ * failure nothing of it is left mounted, and ret_step (when given) says
  * which step failed. */
-int mount_overlay_root(const char *newroot, unsigned *ret_dropped, const char **ret_step);
+int mount_overlay_at(const char *base, const char *lower, const char *target, unsigned *ret_dropped,
+                     enum overlay_step *ret_step);
+
+/* Undoes mount_overlay_at(), the scratch mount and the tmpfs of device
+ * nodes: target, BASE/lower, BASE/scratch and BASE/dev, in that order, each
+ * unmounted at once (not lazily), so that the disk is free on success;
+ * what is not mounted is passed over. Stops at the first failure (-EBUSY
+ * while a process uses the overlay). */
+int umount_overlay_at(const char *base, const char *target);
 
 /* Reads mountinfo (MOUNTINFO, or a test's copy) for the mount at newroot:
  * -ENOENT when newroot is not a mount point; otherwise 0, with whether its

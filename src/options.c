@@ -276,8 +276,23 @@ static const char *const option_names[_OPT_MAX] = {
         [OPT_DISCARD] = "rd.scratch.discard",
 };
 
+/* The same options as flags of scratchroot run and mount. */
+static const char *const flag_names[_OPT_MAX] = {
+        [OPT_LUN] = "--lun",
+        [OPT_SERIAL] = "--serial",
+        [OPT_TIMEOUT] = "--timeout",
+        [OPT_FALLBACK] = "--fallback",
+        [OPT_TMPFS_SIZE] = "--tmpfs-size",
+        [OPT_FORCE] = "--force",
+        [OPT_DISCARD] = "--discard",
+};
+
 const char *option_name(unsigned opt) {
         return opt < _OPT_MAX ? option_names[opt] : NULL;
+}
+
+const char *option_flag(unsigned opt) {
+        return opt < _OPT_MAX ? flag_names[opt] : NULL;
 }
 
 static void take(struct options *o, struct raw *raw, const char *tok, size_t len, enum source src) {
@@ -352,66 +367,65 @@ static int parse_flag(const struct raw *v, bool *ret) {
         return parse_bool(v->value, ret);
 }
 
-static void parse_text(struct options *o, const char *text, enum source src) {
-        struct raw raw[_OPT_MAX] = {};
+/* Parses one option's value into o; a bad one is recorded as a problem. */
+static void parse_value(struct options *o, int i, const struct raw *v, enum source src) {
         bool b;
         int r;
 
-        tokenize(o, raw, text, src);
-
-        for (int i = 0; i < _OPT_MAX; i++) {
-                struct raw *v = &raw[i];
-
-                if (!v->set)
-                        continue;
-                o->set |= 1u << i;
-                o->from[i] = src;
-                if (v->too_long) {
-                        o->bad |= 1u << i;
-                        add_problem(o, i, src, "%s: value longer than 256 bytes (starts '%.40s'), not used", v->key,
-                                    v->value);
-                        continue;
-                }
-
-                switch (i) {
-                case OPT_ENABLE:
-                        r = parse_flag(v, &b);
-                        if (r == 0)
-                                o->disabled = !b;
-                        break;
-                case OPT_FORCE:
-                        r = parse_flag(v, &o->force);
-                        break;
-                case OPT_DISCARD:
-                        r = parse_flag(v, &o->discard);
-                        break;
-                case OPT_LUN:
-                        r = parse_hctl(v->value, &o->lun);
-                        o->have_lun = r == 0;
-                        break;
-                case OPT_SERIAL:
-                        r = parse_serial(v->value, o->serial, sizeof(o->serial));
-                        o->have_serial = r == 0;
-                        break;
-                case OPT_TIMEOUT:
-                        r = parse_timeout_ms(v->value, &o->timeout_ms);
-                        break;
-                case OPT_FALLBACK:
-                        r = parse_fallback(v->value, &o->fallback);
-                        break;
-                case OPT_TMPFS_SIZE:
-                        r = parse_size(v->value, &o->tmpfs_size);
-                        break;
-                default:
-                        r = 0;
-                }
-                if (r < 0) {
-                        o->bad |= 1u << i;
-                        add_problem(o, i, src,
-                                    r == -ERANGE ? "%s='%s': value out of range" : "%s='%s': malformed value",
-                                    v->key, v->value);
-                }
+        o->set |= 1u << i;
+        o->from[i] = src;
+        if (v->too_long) {
+                o->bad |= 1u << i;
+                add_problem(o, i, src, "%s: value longer than 256 bytes (starts '%.40s'), not used", v->key, v->value);
+                return;
         }
+
+        switch (i) {
+        case OPT_ENABLE:
+                r = parse_flag(v, &b);
+                if (r == 0)
+                        o->disabled = !b;
+                break;
+        case OPT_FORCE:
+                r = parse_flag(v, &o->force);
+                break;
+        case OPT_DISCARD:
+                r = parse_flag(v, &o->discard);
+                break;
+        case OPT_LUN:
+                r = parse_hctl(v->value, &o->lun);
+                o->have_lun = r == 0;
+                break;
+        case OPT_SERIAL:
+                r = parse_serial(v->value, o->serial, sizeof(o->serial));
+                o->have_serial = r == 0;
+                break;
+        case OPT_TIMEOUT:
+                r = parse_timeout_ms(v->value, &o->timeout_ms);
+                break;
+        case OPT_FALLBACK:
+                r = parse_fallback(v->value, &o->fallback);
+                break;
+        case OPT_TMPFS_SIZE:
+                r = parse_size(v->value, &o->tmpfs_size);
+                break;
+        default:
+                r = 0;
+        }
+        if (r < 0) {
+                o->bad |= 1u << i;
+                add_problem(o, i, src, r == -ERANGE ? "%s='%s': value out of range" : "%s='%s': malformed value",
+                            v->key, v->value);
+        }
+}
+
+static void parse_text(struct options *o, const char *text, enum source src) {
+        struct raw raw[_OPT_MAX] = {};
+
+        tokenize(o, raw, text, src);
+        for (int i = 0; i < _OPT_MAX; i++)
+                if (raw[i].set)
+                        parse_value(o, i, &raw[i], src);
 }
 
 /* What follows from set, bad and the values: kept in one place so that a
@@ -431,6 +445,26 @@ static void settle(struct options *o) {
 void options_parse_source(struct options *o, const char *text, enum source src) {
         parse_text(o, text, src);
         settle(o);
+}
+
+int options_set_flag(struct options *o, unsigned opt, const char *value) {
+        struct raw v = { .key = option_flag(opt), .set = true, .bare = !value };
+        size_t len;
+
+        if (!v.key)
+                return -EINVAL;
+        if (value) {
+                len = strlen(value);
+                v.too_long = len > OPTIONS_MAX_VALUE;
+                if (v.too_long)
+                        len = OPTIONS_MAX_VALUE;
+                memcpy(v.value, value, len);
+                v.value[len] = '\0';
+        }
+        o->active = true;
+        parse_value(o, (int) opt, &v, SOURCE_CMDLINE);
+        settle(o);
+        return o->bad & (1u << opt) ? -EINVAL : 0;
 }
 
 void options_parse_cmdline(struct options *o, const char *cmdline) {

@@ -112,6 +112,15 @@ void options_source_problem(struct options *o, enum source src, const char *what
  * _OPT_MAX: the one list of names every other place is checked against. */
 const char *option_name(unsigned opt);
 
+/* The option as a flag of scratchroot run and mount ("--lun"), NULL for
+ * rd.scratch itself and past _OPT_MAX. */
+const char *option_flag(unsigned opt);
+
+/* Sets an option from its flag: value as the option's value on the command
+ * line, NULL for a bare flag (--force). A bad value is recorded in
+ * o->problems as on the command line and makes it -EINVAL. */
+int options_set_flag(struct options *o, unsigned opt, const char *value);
+
 const char *source_to_string(enum source s);
 /* The source that selected the disk (rd.scratch.lun or rd.scratch.serial),
  * else the strongest source that was refused whole. */

@@ -44,6 +44,23 @@ struct outcome {
         char reason[512];
 };
 
+/* What one setup works on: the root at boot, or an instance. */
+struct job {
+        const char *sysfs;
+        const char *mke2fs;
+        const char *base;       /* RUN_DIR or INSTANCES_DIR/NAME: its scratch/ and lower/ */
+        const char *lower;      /* the overlay's lower directory, protected as the root */
+        const char *target;     /* where the overlay goes */
+        const char *state_file;
+        bool instance;          /* options are named as flags in messages */
+        const char *stop;       /* what fallback=fail does */
+        const char *leave;      /* what fallback=none does */
+};
+
+static const char *opt_name(const struct job *j, unsigned opt) {
+        return j->instance ? option_flag(opt) : option_name(opt);
+}
+
 static int fail(struct outcome *out, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct outcome *out, int r, const char *fmt, ...) {
         va_list ap;
@@ -88,8 +105,9 @@ static int prepare_root(const char *newroot, struct outcome *out) {
         return 0;
 }
 
-static int find_disk(const struct setup_args *a, const struct options *o, struct outcome *out) {
-        char want[160], lun[64] = "", amb[256];
+static int find_disk(const struct job *j, const struct options *o, struct outcome *out) {
+        char want[160], lun[64] = "", amb[256], nodedir[PATH_MAX];
+        const struct node_dirs dirs = { .devdir = "/dev", .nodedir = nodedir, .mount_nodedir = true };
         struct selector sel = {
                 .have_lun = o->have_lun,
                 .lun = o->lun,
@@ -100,12 +118,13 @@ static int find_disk(const struct setup_args *a, const struct options *o, struct
 
         if (o->have_lun) {
                 hctl_format(&o->lun, lun, sizeof(lun));
-                (void) snprintf(want, sizeof(want), "rd.scratch.lun=%s%s%s", lun, o->have_serial ? " rd.scratch.serial=" : "",
+                (void) snprintf(want, sizeof(want), "%s=%s%s%s%s%s", opt_name(j, OPT_LUN), lun, o->have_serial ? " " : "",
+                                o->have_serial ? opt_name(j, OPT_SERIAL) : "", o->have_serial ? "=" : "",
                                 o->have_serial ? o->serial : "");
         } else
-                (void) snprintf(want, sizeof(want), "rd.scratch.serial=%s", o->serial);
+                (void) snprintf(want, sizeof(want), "%s=%s", opt_name(j, OPT_SERIAL), o->serial);
 
-        r = sysfs_wait_selected(a->sysfs, &sel, o->timeout_ms, d, amb, sizeof(amb));
+        r = sysfs_wait_selected(j->sysfs, &sel, o->timeout_ms, d, amb, sizeof(amb));
         if (r == -ENOENT)
                 return fail(out, r, "no disk at %s after %u ms", want, o->timeout_ms);
         if (r == -ENODEV)
@@ -116,15 +135,20 @@ static int find_disk(const struct setup_args *a, const struct options *o, struct
         if (r == -EMLINK)
                 return fail(out, r, "the SCSI device at %s has more than one block device", want);
         if (r == -EBADSLT)
-                return fail(out, r, "the disk at rd.scratch.lun=%s carries serial %s, not %s", lun, amb, o->serial);
+                return fail(out, r, "the disk at %s=%s carries serial %s, not %s", opt_name(j, OPT_LUN), lun, amb,
+                            o->serial);
         if (r < 0)
-                return fail(out, r, "cannot look up %s in %s: %s", want, a->sysfs, strerror(-r));
+                return fail(out, r, "cannot look up %s in %s: %s", want, j->sysfs, strerror(-r));
         out->have_disk = true;
         out->where = d->hctl[0] ? d->hctl : "no SCSI address";
         if (sysfs_disk_serial(d, out->serial, sizeof(out->serial)) < 0)
                 out->serial[0] = '\0';
 
-        r = device_node(d->name, S_IFBLK, d->devno, out->node, sizeof(out->node));
+        /* Under the instance's own directory, so that its unmount takes the
+         * node's tmpfs too; RUN_NODE_DIR for the root. */
+        r = scratch_path(j->base, "dev", nodedir, sizeof(nodedir));
+        if (r == 0)
+                r = device_node_in(&dirs, d->name, S_IFBLK, d->devno, out->node, sizeof(out->node));
         if (r < 0)
                 return fail(out, r, "cannot make a node for %s (%s, %u:%u): %s", d->name, out->where,
                             major(d->devno), minor(d->devno), strerror(-r));
@@ -157,7 +181,7 @@ static int open_disk(struct outcome *out, int *ret_fd) {
         return 0;
 }
 
-static int format_disk(const struct setup_args *a, const struct options *o, struct outcome *out, bool *ret_discards) {
+static int format_disk(const struct job *a, const struct options *o, struct outcome *out, bool *ret_discards) {
         _cleanup_close_ int fd = -1;
         struct disk_facts facts;
         struct disk *d = &out->disk;
@@ -168,7 +192,7 @@ static int format_disk(const struct setup_args *a, const struct options *o, stru
         r = open_disk(out, &fd);
         if (r < 0)
                 return r;
-        r = safety_gather(a->sysfs, d, fd, fd < 0, a->newroot, &facts);
+        r = safety_gather(a->sysfs, d, fd, fd < 0, a->lower, &facts);
         if (r < 0)
                 return fail(out, r, "cannot inspect %s (%s): %s", d->name, out->where, strerror(-r));
         fd = safe_close(fd);
@@ -198,14 +222,28 @@ static int format_disk(const struct setup_args *a, const struct options *o, stru
         return 0;
 }
 
-static int overlay_fail(struct outcome *out, int r, const char *step, const char *upper) {
-        if (strcmp(step, "mount the overlay") == 0)
-                return fail(out, r, "cannot mount the overlay with its upper on %s: %s", upper, strerror(-r));
-        return fail(out, r, "cannot %s: %s", step, strerror(-r));
+static int overlay_fail(const struct job *j, struct outcome *out, int r, enum overlay_step step, const char *upper) {
+        switch (step) {
+        case OVERLAY_STEP_UPPER:
+                return fail(out, r, "cannot create %s/scratch/upper and %s/scratch/work: %s", j->base, j->base,
+                            strerror(-r));
+        case OVERLAY_STEP_LOWER_DIR:
+                return fail(out, r, "cannot create %s/lower: %s", j->base, strerror(-r));
+        case OVERLAY_STEP_BIND:
+                return fail(out, r, "cannot bind %s to %s/lower: %s", j->instance ? j->lower : "the root", j->base,
+                            strerror(-r));
+        case OVERLAY_STEP_PRIVATE:
+                return fail(out, r, "cannot make %s/lower private: %s", j->base, strerror(-r));
+        case OVERLAY_STEP_RDONLY:
+                return fail(out, r, "cannot make %s/lower read-only: %s", j->base, strerror(-r));
+        case OVERLAY_STEP_OVERLAY:
+                break;
+        }
+        return fail(out, r, "cannot mount the overlay with its upper on %s: %s", upper, strerror(-r));
 }
 
-static int mount_disk(const struct setup_args *a, const struct options *o, struct outcome *out, bool discards) {
-        const char *step = "";
+static int mount_disk(const struct job *j, const struct options *o, struct outcome *out, bool discards) {
+        enum overlay_step step;
         char upper[PATH_MAX + 64];
         unsigned dropped;
         int r;
@@ -214,48 +252,49 @@ static int mount_disk(const struct setup_args *a, const struct options *o, struc
         if (o->discard && !discards)
                 log_info("%s (%s) does not support discard, deleted files keep their space on the host",
                          out->disk.name, out->where);
-        r = mount_scratch_ext4(out->node, strcmp(out->discard, "on") == 0, &out->dropped);
+        r = mount_scratch_ext4(j->base, out->node, strcmp(out->discard, "on") == 0, &out->dropped);
         if (r < 0)
-                return fail(out, r, "cannot mount %s (%s) on %s: %s", out->disk.name, out->where, SCRATCH_DIR,
+                return fail(out, r, "cannot mount %s (%s) on %s/scratch: %s", out->disk.name, out->where, j->base,
                             strerror(-r));
-        r = mount_overlay_root(a->newroot, &dropped, &step);
+        r = mount_overlay_at(j->base, j->lower, j->target, &dropped, &step);
         if (r < 0) {
-                umount_scratch();
+                umount_scratch(j->base);
                 (void) snprintf(upper, sizeof(upper), "%s (%s)", out->disk.name, out->where);
-                return overlay_fail(out, r, step, upper);
+                return overlay_fail(j, out, r, step, upper);
         }
         out->dropped |= dropped;
         return 0;
 }
 
-static int try_scratch(const struct setup_args *a, const struct options *o, struct outcome *out) {
+static int try_scratch(const struct job *j, const struct options *o, struct outcome *out) {
         bool discards = false;
         int r;
 
         if (o->invalid)
                 return fail(out, -EINVAL, "%s", o->problems[o->first_invalid]);
         if (!o->have_lun && !o->have_serial)
-                return fail(out, -ENOENT, "no disk selected: neither rd.scratch.lun= nor rd.scratch.serial= is set");
-        r = find_disk(a, o, out);
+                return fail(out, -ENOENT, "no disk selected: neither %s= nor %s= is set", opt_name(j, OPT_LUN),
+                            opt_name(j, OPT_SERIAL));
+        r = find_disk(j, o, out);
         if (r < 0)
                 return r;
-        r = format_disk(a, o, out, &discards);
+        r = format_disk(j, o, out, &discards);
         if (r < 0)
                 return r;
-        return mount_disk(a, o, out, discards);
+        return mount_disk(j, o, out, discards);
 }
 
-static int try_tmpfs(const struct setup_args *a, const struct options *o, struct outcome *out) {
-        const char *step = "";
+static int try_tmpfs(const struct job *j, const struct options *o, struct outcome *out) {
+        enum overlay_step step;
         int r;
 
-        r = mount_scratch_tmpfs(&o->tmpfs_size);
+        r = mount_scratch_tmpfs(j->base, &o->tmpfs_size);
         if (r < 0)
-                return fail(out, r, "cannot mount a tmpfs on %s: %s", SCRATCH_DIR, strerror(-r));
-        r = mount_overlay_root(a->newroot, &out->dropped, &step);
+                return fail(out, r, "cannot mount a tmpfs on %s/scratch: %s", j->base, strerror(-r));
+        r = mount_overlay_at(j->base, j->lower, j->target, &out->dropped, &step);
         if (r < 0) {
-                umount_scratch();
-                return overlay_fail(out, r, step, "tmpfs");
+                umount_scratch(j->base);
+                return overlay_fail(j, out, r, step, "tmpfs");
         }
         return 0;
 }
@@ -272,35 +311,36 @@ static void log_dropped(unsigned dropped) {
                 log_warning("overlay options volatile,redirect_dir=on,metacopy=on rejected, mounted without them");
 }
 
-/* The one place that decides: the scratch disk, else what
- * rd.scratch.fallback says. Returns 1 when the boot is to stop. */
-static int decide(const struct setup_args *a, const struct options *o, struct outcome *out) {
+/* The one place that decides: the scratch disk, else what the fallback
+ * option says. Returns 1 when the boot (or the instance) is to stop. */
+static int decide(const struct job *j, const struct options *o, struct outcome *out) {
+        const char *fallback = opt_name(j, OPT_FALLBACK);
         struct outcome t = {};
         size_t k;
 
-        if (prepare_root(a->newroot, out) < 0) {
+        if (!j->instance && prepare_root(j->target, out) < 0) {
                 /* A tmpfs overlay would hide the same. */
                 if (o->fallback == FALLBACK_FAIL) {
-                        log_error("%s; rd.scratch.fallback=fail, stopping the boot", out->reason);
+                        log_error("%s; %s=fail, %s", out->reason, fallback, j->stop);
                         return 1;
                 }
-                log_warning("%s, leaving the root as it is", out->reason);
+                log_warning("%s, %s", out->reason, j->leave);
                 return 0;
         }
-        if (try_scratch(a, o, out) == 0) {
+        if (try_scratch(j, o, out) == 0) {
                 out->backing = BACKING_SCRATCH;
                 return 0;
         }
         if (o->fallback == FALLBACK_FAIL) {
-                log_error("%s; rd.scratch.fallback=fail, stopping the boot", out->reason);
+                log_error("%s; %s=fail, %s", out->reason, fallback, j->stop);
                 return 1;
         }
         if (o->fallback == FALLBACK_NONE) {
-                log_warning("%s; rd.scratch.fallback=none, leaving the root as it is", out->reason);
+                log_warning("%s; %s=none, %s", out->reason, fallback, j->leave);
                 return 0;
         }
         log_warning("%s, falling back to tmpfs", out->reason);
-        if (try_tmpfs(a, o, &t) == 0) {
+        if (try_tmpfs(j, o, &t) == 0) {
                 out->backing = BACKING_TMPFS;
                 out->dropped = t.dropped;
                 return 0;
@@ -308,11 +348,12 @@ static int decide(const struct setup_args *a, const struct options *o, struct ou
         k = strlen(out->reason);
         /* Cut when too long: the state file keeps what fits. */
         (void) xsnprintf(out->reason + k, sizeof(out->reason) - k, "; the tmpfs overlay failed too: %s", t.reason);
-        log_error("the tmpfs overlay failed too: %s, leaving the root as it is", t.reason);
+        log_error("the tmpfs overlay failed too: %s, %s", t.reason, j->leave);
         return 0;
 }
 
-static void write_state(const struct options *o, const struct outcome *out, uint64_t t0) {
+static void write_state(const struct job *j, const struct options *o, const struct outcome *out, uint64_t t0) {
+        const char *what = j->instance ? "overlay" : "root overlay";
         char devno[32] = "", tmpfs_size[32] = "";
         bool scratch = out->backing == BACKING_SCRATCH;
         struct state s = {
@@ -335,20 +376,30 @@ static void write_state(const struct options *o, const struct outcome *out, uint
         if (out->have_disk)
                 (void) snprintf(devno, sizeof(devno), "%u:%u", major(out->disk.devno), minor(out->disk.devno));
         s.setup_ms = now_ms() - t0;
-        r = state_write(STATE_FILE, &s);
+        r = state_write(j->state_file, &s);
         if (r < 0)
-                log_error_errno(r, "cannot write %s: %m", STATE_FILE);
+                log_error_errno(r, "cannot write %s: %m", j->state_file);
 
         if (scratch)
-                log_info("root overlay on %s (%s), ext4 without journal%s%s, setup took %" PRIu64 " ms",
-                         out->disk.name, out->where, strcmp(out->discard, "on") == 0 ? ", discard" : "",
-                         s.volatile_ ? ", volatile" : "", s.setup_ms);
+                log_info("%s on %s (%s), ext4 without journal%s%s, setup took %" PRIu64 " ms", what, out->disk.name,
+                         out->where, strcmp(out->discard, "on") == 0 ? ", discard" : "", s.volatile_ ? ", volatile" : "",
+                         s.setup_ms);
         else if (out->backing == BACKING_TMPFS)
-                log_info("root overlay on tmpfs (size=%s), setup took %" PRIu64 " ms", tmpfs_size, s.setup_ms);
+                log_info("%s on tmpfs (size=%s), setup took %" PRIu64 " ms", what, tmpfs_size, s.setup_ms);
 }
 
 int run_setup(const struct setup_args *a) {
         const struct gather_args g = { .cmdline = a->cmdline, .sysfs = a->sysfs, .config = a->config };
+        const struct job j = {
+                .sysfs = a->sysfs,
+                .mke2fs = a->mke2fs,
+                .base = RUN_DIR,
+                .lower = a->newroot,
+                .target = a->newroot,
+                .state_file = STATE_FILE,
+                .stop = "stopping the boot",
+                .leave = "leaving the root as it is",
+        };
         uint64_t t0 = now_ms();
         struct options o;
         struct outcome out = { .backing = BACKING_NONE };
@@ -382,7 +433,7 @@ int run_setup(const struct setup_args *a) {
                 return o.fallback == FALLBACK_FAIL ? 1 : 0;
         }
 
-        ret = decide(a, &o, &out);
+        ret = decide(&j, &o, &out);
         if (out.backing != BACKING_NONE)
                 log_dropped(out.dropped);
         else if (out.root_made_ro) {
@@ -390,6 +441,35 @@ int run_setup(const struct setup_args *a) {
                 if (r < 0)
                         log_warning_errno(r, "cannot make the filesystem at %s writable again: %m", a->newroot);
         }
-        write_state(&o, &out, t0);
+        write_state(&j, &o, &out, t0);
+        return ret;
+}
+
+int setup_instance(const struct instance_args *a, const struct options *o, enum backing *ret_backing) {
+        char base[PATH_MAX], state[PATH_MAX];
+        const struct job j = {
+                .sysfs = a->sysfs,
+                .mke2fs = a->mke2fs,
+                .base = base,
+                .lower = a->lower,
+                .target = a->target,
+                .state_file = state,
+                .instance = true,
+                .stop = "not starting the instance",
+                .leave = "no overlay",
+        };
+        uint64_t t0 = now_ms();
+        struct outcome out = { .backing = BACKING_NONE };
+        int r, ret;
+
+        r = instance_dir(a->name, base, sizeof(base));
+        if (r < 0 || (r = scratch_path(base, "state", state, sizeof(state))) < 0)
+                return log_error_errno(r, "instance name %s is too long", a->name);
+
+        ret = decide(&j, o, &out);
+        if (out.backing != BACKING_NONE)
+                log_dropped(out.dropped);
+        write_state(&j, o, &out, t0);
+        *ret_backing = out.backing;
         return ret;
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "options.h"
+#include "state.h"
+
 struct setup_args {
         const char *newroot;
         const char *sysfs;
@@ -12,3 +15,19 @@ struct setup_args {
 /* Returns 0 when the boot can go on (scratch, tmpfs, or the root left as it
  * was), 1 when rd.scratch.fallback=fail asks to stop it. */
 int run_setup(const struct setup_args *a);
+
+struct instance_args {
+        const char *name;
+        const char *lower;      /* the overlay's lower directory */
+        const char *target;     /* where the overlay is mounted */
+        const char *sysfs;
+        const char *mke2fs;
+};
+
+/* The boot's decision for an instance: the overlay of a->lower on
+ * a->target in the caller's mount namespace, its upper on the disk o
+ * selects, else on what o->fallback says, with its mounts under
+ * INSTANCES_DIR/NAME (instance_dir()) and the outcome in its state file.
+ * Returns 0 with the backing used in ret_backing (BACKING_NONE:
+ * nothing mounted), or 1 when the instance is not to start. */
+int setup_instance(const struct instance_args *a, const struct options *o, enum backing *ret_backing);
