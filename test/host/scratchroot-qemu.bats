@@ -84,7 +84,7 @@ dead_pid() {
 @test "--help prints every command and exits 0" {
     run "$SRQ" --help
     [ "$status" -eq 0 ]
-    for c in create run remove cleanup list; do
+    for c in create run attach detach remove cleanup list; do
         [[ $output == *"scratchroot-qemu $c "* ]] || { echo "no $c in: $output"; false; }
     done
     [[ $output == *--size* && $output == *--lun* && $output == *--dir* ]]
@@ -581,4 +581,118 @@ EOS
     [[ $output == *"user-dir 700 0"* ]]
     # nothing reached the host's own /var/tmp
     [ ! -e /var/tmp/scratchroot-qemu-4242 ]
+}
+
+# --- attach and detach: a real QEMU, paused (-S), with a virtio-scsi controller
+
+# start_vm: a QEMU that runs no guest, its QMP monitor at $SOCK.
+start_vm() {
+    SOCK=$BATS_TEST_TMPDIR/qmp.sock
+    qemu-system-x86_64 -machine q35 -nodefaults -display none -S -device virtio-scsi-pci,id=scsi0 \
+        -qmp "unix:$SOCK,server=on,wait=off" -daemonize -pidfile "$BATS_TEST_TMPDIR/qemu.pid"
+    sleeper=$(cat "$BATS_TEST_TMPDIR/qemu.pid")
+    [ -S "$SOCK" ]
+}
+
+# qmp_ask JSON: QEMU's answer to one command.
+qmp_ask() {
+    printf '{"execute":"qmp_capabilities"}\n%s\n' "$1" | socat -t 2 - "UNIX-CONNECT:$SOCK" | tr -d '\r' | tail -n 1
+}
+
+# vm_devices: the ids of the devices added to the VM.
+vm_devices() {
+    qmp_ask '{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}' |
+        grep -o '"name": "[^"]*"' | cut -d'"' -f4 | sort | tr '\n' ' '
+}
+
+@test "attach: a sparse image hot-plugged as scsi-hd with a serial; detach unplugs it and removes the image, the VM still runs" {
+    start_vm
+    run --separate-stderr "$SRQ" attach -d "$RT" --qmp "$SOCK" -n web1 -c scsi0 -s 1G
+    echo "$output $stderr"
+    [ "$status" -eq 0 ]
+    [ "$output" = "--lun 2 --serial sr-web1" ]
+    [[ $stderr == *"on scsi0, SCSI target 0, LUN 2, serial sr-web1"* ]]
+    [ "$(stat -c %s "$RT/web1.img")" -eq $((1 << 30)) ]
+    [ "$(du -k "$RT/web1.img" | cut -f1)" -eq 0 ]
+    [[ $(vm_devices) == *"sr-dev-web1 "* ]]
+    [[ $(qmp_ask '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/sr-dev-web1","property":"lun"}}') == '{"return": 2}' ]]
+    [[ $(qmp_ask '{"execute":"qom-get","arguments":{"path":"/machine/peripheral/sr-dev-web1","property":"serial"}}') == '{"return": "sr-web1"}' ]]
+    [[ $(qmp_ask '{"execute":"query-named-block-nodes"}') == *'"node-name": "sr-node-web1"'* ]]
+    [[ $(qmp_ask '{"execute":"query-named-block-nodes"}') == *'"detect_zeroes": "unmap"'* ]]
+    run "$SRQ" list -d "$RT"
+    [[ $output == *"web1"*"live"*"attach"*"$RT/web1.img"* ]]
+
+    run "$SRQ" attach -d "$RT" --qmp "$SOCK" -n web2 -c scsi0 -s 1G
+    [ "$status" -eq 0 ]
+    [[ $output == *"--lun 3 --serial sr-web2"* ]]
+
+    run "$SRQ" detach -d "$RT" --qmp "$SOCK" -n web1
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ ! -e "$RT/web1.img" ] && [ ! -e "$RT/web1.lock" ]
+    [[ $(vm_devices) != *"sr-dev-web1 "* ]]
+    [[ $(vm_devices) == *"sr-dev-web2 "* ]]
+    [[ $(qmp_ask '{"execute":"query-named-block-nodes"}') != *'sr-node-web1'* ]]
+    kill -0 "$sleeper"
+    run "$SRQ" detach -d "$RT" --qmp "$SOCK" -n web1
+    [ "$status" -eq 1 ]
+    [[ $output == *"no attached instance of that name"* ]]
+}
+
+@test "attach: a LUN QEMU refuses leaves no image, lock or block node behind" {
+    start_vm
+    run "$SRQ" attach -d "$RT" --qmp "$SOCK" -n a -c scsi0 -s 64M --lun 5
+    [ "$status" -eq 0 ]
+    run "$SRQ" attach -d "$RT" --qmp "$SOCK" -n b -c scsi0 -s 64M --lun 5
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"attach b: device_add on scsi0, target 0, LUN 5: "* ]]
+    [ ! -e "$RT/b.img" ] && [ ! -e "$RT/b.lock" ]
+    [[ $(qmp_ask '{"execute":"query-named-block-nodes"}') != *'sr-node-b"'* ]]
+    run "$SRQ" attach -d "$RT" --qmp "$SOCK" -n c -c nosuch -s 64M
+    [ "$status" -eq 1 ]
+    [ ! -e "$RT/c.img" ]
+    run "$SRQ" attach -d "$RT" --qmp "$BATS_TEST_TMPDIR/none.sock" -n d
+    [ "$status" -eq 1 ]
+    [[ $output == *"not a socket"* ]]
+    [ ! -e "$RT/d.img" ] && [ ! -e "$RT/d.lock" ]
+}
+
+@test "cleanup: the image of a VM that died, and a detach stopped half-way, are removed" {
+    start_vm
+    "$SRQ" attach -q -d "$RT" --qmp "$SOCK" -n half -c scsi0 -s 64M
+    # detach killed after it marked the record: cleanup finishes it.
+    sed -i 's/ mode=attach / mode=detach /' "$RT/half.lock"
+    run "$SRQ" cleanup -d "$RT"
+    echo "$output"
+    [ ! -e "$RT/half.img" ] && [ ! -e "$RT/half.lock" ]
+    [[ $(vm_devices) != *"sr-dev-half "* ]]
+
+    "$SRQ" attach -q -d "$RT" --qmp "$SOCK" -n gone -c scsi0 -s 64M
+    run "$SRQ" cleanup -d "$RT"
+    [ -e "$RT/gone.img" ]
+    kill "$sleeper"
+    while kill -0 "$sleeper" 2>/dev/null; do sleep 0.1; done
+    run "$SRQ" list -d "$RT"
+    [[ $output == *"gone"*"stale"*"attach"* ]]
+    run "$SRQ" cleanup -d "$RT"
+    [[ $output == *"removed stale instance gone (its VM is gone)"* ]]
+    [ ! -e "$RT/gone.img" ] && [ ! -e "$RT/gone.lock" ]
+}
+
+@test "attach and detach: usage" {
+    run "$SRQ" attach -d "$RT" -n a
+    [ "$status" -eq 2 ]
+    [[ $output == *"give the VM's monitor with --qmp"* ]]
+    run "$SRQ" attach -d "$RT" --qmp /tmp/x.sock
+    [ "$status" -eq 2 ]
+    [[ $output == *"give the instance a --name"* ]]
+    run "$SRQ" create -d "$RT" --qmp /tmp/x.sock
+    [ "$status" -eq 2 ]
+    [[ $output == *"--qmp is for attach and detach"* ]]
+    run "$SRQ" attach -d "$RT" --qmp 'rel.sock' -n a
+    [ "$status" -eq 2 ]
+    run "$SRQ" detach -d "$RT"
+    [ "$status" -eq 2 ]
+    [[ $output == *"detach: give the instance with --name"* ]]
 }
