@@ -61,6 +61,14 @@ static int usage_error(const char *what) {
         return 2;
 }
 
+/* --mke2fs, of setup, run and mount: the program is run by absolute path. */
+static bool take_mke2fs(const char **ret) {
+        if (optarg[0] != '/')
+                return false;
+        *ret = optarg;
+        return true;
+}
+
 /* Not in --help: the option names, one a line, for the tests that check
  * the shell side against them. */
 static int list_options(void) {
@@ -164,9 +172,8 @@ static int cmd_instance(int argc, char **argv, bool run) {
                         a.sysfs = optarg;
                         break;
                 case OPT_MKE2FS:
-                        if (optarg[0] != '/')
+                        if (!take_mke2fs(&a.mke2fs))
                                 return usage_error("--mke2fs takes an absolute path");
-                        a.mke2fs = optarg;
                         break;
                 default:
                         if (c < OPT_FLAG || c >= OPT_FLAG + _OPT_MAX)
@@ -248,9 +255,8 @@ static int cmd_setup(int argc, char **argv) {
                         a.config = optarg;
                         break;
                 case OPT_MKE2FS:
-                        if (optarg[0] != '/')
+                        if (!take_mke2fs(&a.mke2fs))
                                 return usage_error("--mke2fs takes an absolute path");
-                        a.mke2fs = optarg;
                         break;
                 default:
                         return usage_error("bad option to setup");
