@@ -228,6 +228,9 @@ mkdir -p "$tmp/newroot" "$tmp/sysfs"
 run_setup() {
     # shellcheck disable=SC2016 # expanded by the inner bash
     unshare -m --propagation private bash -c '
+        # The helper takes only a mount point for the root. Mounted before
+        # the empty /run, where mount(8) would leave its utab directory.
+        mount -t tmpfs -o ro tmpfs "$2" || exit 99
         mount -t tmpfs tmpfs /run || exit 99
         "$1" setup --newroot "$2" --cmdline "$3" --sysfs "$4" --config "$5" >"$6" 2>&1
         rc=$?
