@@ -696,3 +696,18 @@ vm_devices() {
     [ "$status" -eq 2 ]
     [[ $output == *"detach: give the instance with --name"* ]]
 }
+
+@test "detach: the socket attach used is recorded, another one is refused" {
+    start_vm
+    "$SRQ" attach -q -d "$RT" --qmp "$SOCK" -n rec -c scsi0 -s 64M
+    grep -q " mode=attach qmp=$SOCK ctrl=scsi0 lun=2$" "$RT/rec.lock"
+    run "$SRQ" detach -d "$RT" --qmp "$BATS_TEST_TMPDIR/other.sock" -n rec
+    [ "$status" -eq 1 ]
+    [[ $output == *"--name rec was attached through $SOCK, not $BATS_TEST_TMPDIR/other.sock"* ]]
+    [ -e "$RT/rec.img" ]
+    [[ $(vm_devices) == *"sr-dev-rec "* ]]
+    run "$SRQ" detach -d "$RT" -n rec
+    [ "$status" -eq 0 ]
+    [ ! -e "$RT/rec.img" ] && [ ! -e "$RT/rec.lock" ]
+    [[ $(vm_devices) != *"sr-dev-rec "* ]]
+}
