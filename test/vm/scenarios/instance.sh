@@ -65,7 +65,8 @@ if wait_lun 2 present 120 && wait_lun 3 present 120; then
     say disks a=$da b=$db
     # Two instances at once, writing 16 and 48 MiB.
     $SR run --lun 2 --serial sr-a --name a -- $BB sh -c 'dd if=/dev/urandom of=/a.bin bs=1M count=16 2>/dev/null
-        ls / >/run/ls-a; : >/run/a-written; while [ ! -e /run/go ]; do sleep 0.2; done; exit 5' &
+        md5sum /a.bin >/run/md5-a; ls / >/run/ls-a; : >/run/a-written
+        while [ ! -e /run/go ]; do sleep 0.2; done; md5sum /a.bin >/run/md5-a-after; exit 5' &
     pa=$!
     $SR run --lun 3 --serial sr-b --name b -- $BB sh -c 'dd if=/dev/urandom of=/b.bin bs=1M count=48 2>/dev/null
         ls / >/run/ls-b; : >/run/b-written; while [ ! -e /run/go ]; do sleep 0.2; done; exit 6' &
@@ -73,12 +74,15 @@ if wait_lun 2 present 120 && wait_lun 3 present 120; then
     wait_file /run/a-written && wait_file /run/b-written && say both-written
     held "$da" running
     # What no other instance may have.
+    echo kept >/root-marker
     $SR run --lun 2 --name c --fallback fail -- $BB touch /run/c-ran; say rc-held $?
     $SR run --lun 1 --name r --fallback fail -- $BB touch /run/r-ran; say rc-rootdisk $?
     $SR run --lun 4 --name d --fallback fail -- $BB touch /run/d-ran; say rc-data $?
     for f in c-ran r-ran d-ran; do [ -e /run/$f ] && say ran $f; done
+    [ "$(cat /root-marker)" = kept ] && say root-marker kept
     : >/run/go
     wait $pa; say rc-a $?
+    cmp -s /run/md5-a /run/md5-a-after && say a-data kept
     wait $pb; say rc-b $?
     say ls-a $(cat /run/ls-a)
     say ls-b $(cat /run/ls-b)
@@ -275,6 +279,8 @@ sc_instance() {
     check_inst_state c reason 'refusing sd[a-z]+ \(0:0:0:2, 1\.0 GiB\): it is in use'
     check_eq "the root's scratch disk is refused" "$(inst rc-rootdisk)" 1
     check_inst_state r reason 'refusing sd[a-z]+ \([0-9]+:0:0:1, 1\.0 GiB\): it (or one of its partitions )?is (mounted|in use)'
+    check "the held disk's data is as its instance wrote it" inst_has "a-data kept"
+    check "the root's scratch keeps what the root wrote" inst_has "root-marker kept"
     check_eq "a disk with data is refused" "$(inst rc-data)" 1
     check_inst_state d reason "refusing sd[a-z]+ \\([0-9]+:0:0:4, 256\\.0 MiB\\): it holds a signature of type ext4 labelled 'data'"
     check "no refused instance ran its COMMAND" guest_never_said ran
