@@ -690,8 +690,9 @@ vm_devices() {
     run "$SRQ" create -d "$RT" --qmp /tmp/x.sock
     [ "$status" -eq 2 ]
     [[ $output == *"--qmp is for attach and detach"* ]]
-    run "$SRQ" attach -d "$RT" --qmp 'rel.sock' -n a
+    run "$SRQ" attach -d "$RT" --qmp 'a b.sock' -n a
     [ "$status" -eq 2 ]
+    [[ $output == *"a path without blanks or quotes"* ]]
     run "$SRQ" detach -d "$RT"
     [ "$status" -eq 2 ]
     [[ $output == *"detach: give the instance with --name"* ]]
@@ -699,7 +700,7 @@ vm_devices() {
 
 @test "detach: the socket attach used is recorded, another one is refused" {
     start_vm
-    "$SRQ" attach -q -d "$RT" --qmp "$SOCK" -n rec -c scsi0 -s 64M
+    (cd "$BATS_TEST_TMPDIR" && "$SRQ" attach -q -d "$RT" --qmp qmp.sock -n rec -c scsi0 -s 64M)
     grep -q " mode=attach qmp=$SOCK ctrl=scsi0 lun=2$" "$RT/rec.lock"
     run "$SRQ" detach -d "$RT" --qmp "$BATS_TEST_TMPDIR/other.sock" -n rec
     [ "$status" -eq 1 ]
