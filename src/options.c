@@ -145,6 +145,14 @@ int parse_size(const char *s, struct size_spec *ret) {
         return 0;
 }
 
+int parse_swap_size(const char *s, struct size_spec *ret) {
+        if (strcmp(s, "0") == 0) {
+                *ret = (struct size_spec) {};
+                return 0;
+        }
+        return parse_size(s, ret);
+}
+
 int parse_bool(const char *s, bool *ret) {
         static const char *const yes[] = { "1", "yes", "y", "true", "on" };
         static const char *const no[] = { "0", "no", "n", "false", "off" };
@@ -274,6 +282,8 @@ static const char *const option_names[_OPT_MAX] = {
         [OPT_TMPFS_SIZE] = "rd.scratch.tmpfs.size",
         [OPT_FORCE] = "rd.scratch.force",
         [OPT_DISCARD] = "rd.scratch.discard",
+        [OPT_ENCRYPT] = "rd.scratch.encrypt",
+        [OPT_SWAP] = "rd.scratch.swap",
 };
 
 /* The same options as flags of scratchroot run and mount. */
@@ -285,6 +295,7 @@ static const char *const flag_names[_OPT_MAX] = {
         [OPT_TMPFS_SIZE] = "--tmpfs-size",
         [OPT_FORCE] = "--force",
         [OPT_DISCARD] = "--discard",
+        /* Encryption and swap are the boot's only. */
 };
 
 const char *option_name(unsigned opt) {
@@ -392,6 +403,12 @@ static void parse_value(struct options *o, int i, const struct raw *v, enum sour
         case OPT_DISCARD:
                 r = parse_flag(v, &o->discard);
                 break;
+        case OPT_ENCRYPT:
+                r = parse_flag(v, &o->encrypt);
+                break;
+        case OPT_SWAP:
+                r = parse_swap_size(v->value, &o->swap);
+                break;
         case OPT_LUN:
                 r = parse_hctl(v->value, &o->lun);
                 o->have_lun = r == 0;
@@ -495,6 +512,8 @@ void options_merge(struct options *strong, const struct options *weak) {
                 case OPT_TMPFS_SIZE: strong->tmpfs_size = weak->tmpfs_size; break;
                 case OPT_FORCE: strong->force = weak->force; break;
                 case OPT_DISCARD: strong->discard = weak->discard; break;
+                case OPT_ENCRYPT: strong->encrypt = weak->encrypt; break;
+                case OPT_SWAP: strong->swap = weak->swap; break;
                 }
         }
         /* Problems of the weaker source are told only for what it set: an

@@ -54,6 +54,8 @@ enum {
         OPT_TMPFS_SIZE,
         OPT_FORCE,
         OPT_DISCARD,
+        OPT_ENCRYPT,
+        OPT_SWAP,
         _OPT_MAX,
 };
 
@@ -71,6 +73,8 @@ struct options {
         struct size_spec tmpfs_size;
         bool force;
         bool discard;         /* mount the scratch ext4 with online discard */
+        bool encrypt;         /* dm-crypt between the disk and the ext4 */
+        struct size_spec swap; /* a swap file on the scratch ext4; zero: none */
 
         /* Per option: whether a source set it, whether its value was bad,
          * and which source that was. */
@@ -130,6 +134,8 @@ int parse_serial(const char *s, char *ret, size_t n);
 int parse_hctl(const char *s, struct hctl *ret);
 int parse_timeout_ms(const char *s, unsigned *ret);
 int parse_size(const char *s, struct size_spec *ret);
+/* A size as parse_size() takes it, or "0" for none. */
+int parse_swap_size(const char *s, struct size_spec *ret);
 int parse_bool(const char *s, bool *ret);
 int parse_fallback(const char *s, enum fallback *ret);
 

@@ -68,7 +68,8 @@ enum verdict safety_decide(const struct disk_facts *f, bool force, char *why, si
                 (void) snprintf(why, n, "it is blank");
                 return VERDICT_FORMAT_BLANK;
         } else if (f->content == CONTENT_OURS) {
-                (void) snprintf(why, n, "it carries the %s stamp of an earlier boot", SCRATCH_LABEL);
+                (void) snprintf(why, n, "it carries the %s stamp of an earlier boot (%s)", SCRATCH_LABEL,
+                                f->content_desc[0] ? f->content_desc : "?");
                 return VERDICT_FORMAT_OURS;
         } else {
                 /* What cannot be read cannot be proven scratch, forced or not. */
@@ -145,10 +146,18 @@ static int sample_ends(int fd, uint64_t size, int *ret_nonzero) {
 }
 
 /* What libblkid found, or the samples when it found no signature. */
-static enum content describe(const char *type, const char *label, const char *pttype, int sample_err, int nonzero,
-                             char *desc, size_t n) {
-        if (type && !pttype && strcmp(type, "ext4") == 0 && label && strcmp(label, SCRATCH_LABEL) == 0) {
+static enum content describe(const char *type, const char *version, const char *label, const char *pttype,
+                             int sample_err, int nonzero, char *desc, size_t n) {
+        bool ours_label = type && !pttype && label && strcmp(label, SCRATCH_LABEL) == 0;
+
+        if (ours_label && strcmp(type, "ext4") == 0) {
                 (void) snprintf(desc, n, "an ext4 filesystem labelled '%s'", SCRATCH_LABEL);
+                return CONTENT_OURS;
+        }
+        /* rd.scratch.encrypt's header. LUKS1 has no label, so only LUKS2
+         * can be ours. */
+        if (ours_label && strcmp(type, "crypto_LUKS") == 0 && version && strcmp(version, "2") == 0) {
+                (void) snprintf(desc, n, "a LUKS2 header labelled '%s'", SCRATCH_LABEL);
                 return CONTENT_OURS;
         }
         if (pttype) {
@@ -181,7 +190,7 @@ static enum content describe(const char *type, const char *label, const char *pt
 
 int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, size_t n) {
         _cleanup_blkid_probe_ blkid_probe pr = NULL;
-        const char *type = NULL, *label = NULL, *pttype = NULL;
+        const char *type = NULL, *version = NULL, *label = NULL, *pttype = NULL;
         int sample_err, nonzero = -1, r;
 
         /* The first and last MiB are read before libblkid looks: two large
@@ -200,7 +209,7 @@ int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, s
                 return -EIO;
         }
         (void) blkid_probe_enable_superblocks(pr, 1);
-        (void) blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL |
+        (void) blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL | BLKID_SUBLKS_VERSION |
                                                  BLKID_SUBLKS_USAGE | BLKID_SUBLKS_BADCSUM);
         (void) blkid_probe_enable_partitions(pr, 1);
         (void) blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
@@ -219,9 +228,10 @@ int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, s
         if (r == 0) {
                 (void) blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
                 (void) blkid_probe_lookup_value(pr, "LABEL", &label, NULL);
+                (void) blkid_probe_lookup_value(pr, "VERSION", &version, NULL);
                 (void) blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
         }
-        *ret = describe(type, label, pttype, sample_err, nonzero, desc, n);
+        *ret = describe(type, version, label, pttype, sample_err, nonzero, desc, n);
         return 0;
 }
 

@@ -13,7 +13,7 @@
 
 enum content {
         CONTENT_BLANK,          /* no signature, sampled data all zeros */
-        CONTENT_OURS,           /* ext4 labelled SCRATCH_LABEL */
+        CONTENT_OURS,           /* ext4 or LUKS2 labelled SCRATCH_LABEL */
         CONTENT_FOREIGN,        /* any other signature or partition table */
         CONTENT_DATA,           /* no signature, but not zeros either */
         CONTENT_UNKNOWN,        /* could not be read or probed */

@@ -9,9 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include "crypt.h"
 
 #include "devnode.h"
 #include "format.h"
@@ -22,6 +27,7 @@
 #include "safety.h"
 #include "sources.h"
 #include "state.h"
+#include "swap.h"
 #include "sysfs.h"
 #include "util.h"
 
@@ -42,7 +48,17 @@ struct outcome {
         uint64_t format_ms;
         char serial[OPTIONS_MAX_SERIAL * 4];
         char reason[512];
+        bool mapped;            /* the disk is open through dm-crypt as CRYPT_NAME */
+        char mapped_node[PATH_MAX];
+        uint64_t swap_bytes;
+        char swap_reason[256];
 };
+
+/* The device-mapper name of the boot's encrypted scratch disk. */
+#define CRYPT_NAME "scratchroot"
+/* The swap file, on the scratch filesystem beside upper/ and work/, so that
+ * it is not seen in the overlay. */
+#define SWAP_FILE "swap"
 
 /* What one setup works on: the root at boot, or an instance. */
 struct job {
@@ -181,12 +197,60 @@ static int open_disk(struct outcome *out, int *ret_fd) {
         return 0;
 }
 
+static void close_crypt(struct outcome *out) {
+        int r;
+
+        if (!out->mapped)
+                return;
+        r = crypt_close_scratch(CRYPT_NAME);
+        if (r < 0)
+                log_warning_errno(r, "cannot remove the dm-crypt mapping %s of %s: %m", CRYPT_NAME, out->disk.name);
+        out->mapped = false;
+}
+
+/* The disk, judged formattable, under a LUKS2 header with no key slot and
+ * a dm-crypt mapping with a key of this boot only (rd.scratch.encrypt). */
+static int open_crypt(const struct options *o, struct outcome *out, bool discard_all, bool discards,
+                      uint64_t size) {
+        const char *steps[] = {
+                [CRYPT_STEP_KEY] = "cannot draw a key",
+                [CRYPT_STEP_HEADER] = "cannot write the LUKS2 header on",
+                [CRYPT_STEP_ACTIVATE] = "cannot map through dm-crypt",
+        };
+        enum crypt_step step;
+        int r;
+
+        /* The ciphertext of the last boot can never be read again; giving
+         * its blocks back to the host reveals nothing, since all of the disk
+         * is free now. */
+        if (discard_all) {
+                _cleanup_close_ int fd = open(out->node, O_WRONLY | O_EXCL | O_CLOEXEC | O_NOCTTY);
+                uint64_t range[2] = { 0, size };
+
+                if (fd < 0 || ioctl(fd, BLKDISCARD, range) < 0)
+                        log_info("cannot discard %s (%s) before encrypting it: %m, the host keeps what the last "
+                                 "boot wrote", out->disk.name, out->where);
+        }
+        r = crypt_open_scratch(out->node, CRYPT_NAME, o->discard && discards, out->mapped_node,
+                               sizeof(out->mapped_node), &step);
+        if (r < 0 && step == CRYPT_STEP_ACTIVATE && access("/sys/module/dm_crypt", F_OK) < 0)
+                return fail(out, r, "%s %s (%s): %s; the kernel has no dm-crypt (no /sys/module/dm_crypt)",
+                            steps[step], out->disk.name, out->where, strerror(-r));
+        if (r < 0)
+                return fail(out, r, "%s %s (%s): %s", steps[step], out->disk.name, out->where, strerror(-r));
+        out->mapped = true;
+        log_info("%s (%s) encrypted with %s, a %u-bit key of this boot only", out->disk.name, out->where,
+                 CRYPT_SPEC, CRYPT_KEY_BYTES * 8);
+        return 0;
+}
+
 static int format_disk(const struct job *a, const struct options *o, struct outcome *out, bool *ret_discards) {
         _cleanup_close_ int fd = -1;
         struct disk_facts facts;
         struct disk *d = &out->disk;
         char why[256], size[32];
         uint64_t t;
+        bool discard;
         int r, status = 0;
 
         r = open_disk(out, &fd);
@@ -207,10 +271,21 @@ static int format_disk(const struct job *a, const struct options *o, struct outc
         /* A disk kept from an earlier boot is discarded so a thin host image
          * gives back what the last boot wrote; a blank one has nothing to
          * give, and discarding all of it would only cost time. */
+        discard = facts.attrs.discards && out->verdict != VERDICT_FORMAT_BLANK;
+        if (o->encrypt) {
+                r = open_crypt(o, out, discard, facts.attrs.discards, facts.attrs.size_bytes);
+                if (r < 0)
+                        return r;
+                /* Through dm-crypt discards reach the disk only when they
+                 * are let through, and the whole disk was discarded above. */
+                discard = false;
+        }
         t = now_ms();
-        r = format_scratch(a->mke2fs, out->node, facts.attrs.discards && out->verdict != VERDICT_FORMAT_BLANK,
-                           FORMAT_TIMEOUT_MS, &status);
+        r = format_scratch(a->mke2fs, out->mapped ? out->mapped_node : out->node, discard, FORMAT_TIMEOUT_MS,
+                           &status);
         out->format_ms = now_ms() - t;
+        if (r < 0)
+                close_crypt(out);
         if (r == -ETIMEDOUT)
                 return fail(out, r, "%s did not finish on %s (%s) within %u s", a->mke2fs, d->name, out->where,
                             FORMAT_TIMEOUT_MS / 1000);
@@ -252,13 +327,19 @@ static int mount_disk(const struct job *j, const struct options *o, struct outco
         if (o->discard && !discards)
                 log_info("%s (%s) does not support discard, deleted files keep their space on the host",
                          out->disk.name, out->where);
-        r = mount_scratch_ext4(j->base, out->node, strcmp(out->discard, "on") == 0, &out->dropped);
-        if (r < 0)
+        r = mount_scratch_ext4(j->base, out->mapped ? out->mapped_node : out->node, strcmp(out->discard, "on") == 0,
+                               &out->dropped);
+        if (r < 0) {
+                close_crypt(out);
                 return fail(out, r, "cannot mount %s (%s) on %s/scratch: %s", out->disk.name, out->where, j->base,
                             strerror(-r));
+        }
         r = mount_overlay_at(j->base, j->lower, j->target, &dropped, &step);
         if (r < 0) {
                 umount_scratch(j->base);
+                /* The lazy unmount lets go of the mapping only when the
+                 * filesystem is gone: tried, and told if it is still busy. */
+                close_crypt(out);
                 (void) snprintf(upper, sizeof(upper), "%s (%s)", out->disk.name, out->where);
                 return overlay_fail(j, out, r, step, upper);
         }
@@ -272,6 +353,9 @@ static int try_scratch(const struct job *j, const struct options *o, struct outc
 
         if (o->invalid)
                 return fail(out, -EINVAL, "%s", o->problems[o->first_invalid]);
+        if (o->encrypt && !crypt_supported())
+                return fail(out, -EOPNOTSUPP, "%s=1, but this scratchroot was built without libcryptsetup",
+                            opt_name(j, OPT_ENCRYPT));
         if (!o->have_lun && !o->have_serial)
                 return fail(out, -ENOENT, "no disk selected: neither %s= nor %s= is set", opt_name(j, OPT_LUN),
                             opt_name(j, OPT_SERIAL));
@@ -352,6 +436,56 @@ static int decide(const struct job *j, const struct options *o, struct outcome *
         return 0;
 }
 
+/* rd.scratch.swap: only on the scratch disk, whose host image allocates a
+ * page of it only when the kernel swaps one out; on the tmpfs fallback it
+ * would take the RAM it is meant to relieve. Never fatal. */
+static void enable_swap(const struct job *j, const struct options *o, struct outcome *out) {
+        const char *steps[] = {
+                [SWAP_STEP_CREATE] = "cannot create",
+                [SWAP_STEP_ALLOCATE] = "cannot allocate",
+                [SWAP_STEP_HEADER] = "cannot write the swap header of",
+                [SWAP_STEP_SWAPON] = "cannot enable",
+        };
+        char path[PATH_MAX], size[32];
+        struct sysinfo si;
+        enum swap_step step;
+        uint64_t bytes, ram = 0;
+        int r;
+
+        if (o->swap.bytes == 0 && o->swap.percent == 0)
+                return;
+        if (out->backing != BACKING_SCRATCH) {
+                (void) snprintf(out->swap_reason, sizeof(out->swap_reason), "%s",
+                                out->backing == BACKING_TMPFS ? "the overlay is on the tmpfs fallback"
+                                                              : "there is no overlay");
+                log_info("%s is set, but %s: no swap", opt_name(j, OPT_SWAP), out->swap_reason);
+                return;
+        }
+        if (sysinfo(&si) == 0)
+                ram = (uint64_t) si.totalram * si.mem_unit;
+        bytes = swap_bytes(&o->swap, ram, (uint64_t) sysconf(_SC_PAGESIZE));
+        if (bytes == 0) {
+                (void) snprintf(out->swap_reason, sizeof(out->swap_reason), "%s is less than two pages",
+                                opt_name(j, OPT_SWAP));
+                log_warning("%s", out->swap_reason);
+                return;
+        }
+        r = scratch_path(j->base, "scratch/" SWAP_FILE, path, sizeof(path));
+        if (r == 0)
+                r = swap_file_enable(path, bytes, &step);
+        else
+                step = SWAP_STEP_CREATE;
+        format_bytes(bytes, size, sizeof(size));
+        if (r < 0) {
+                (void) snprintf(out->swap_reason, sizeof(out->swap_reason), "%s the swap file %.128s (%s): %s",
+                                steps[step], path, size, strerror(-r));
+                log_warning("%s, going on without swap", out->swap_reason);
+                return;
+        }
+        out->swap_bytes = bytes;
+        log_info("swap on %s (%s)%s", path, size, out->mapped ? ", encrypted with the scratch disk" : "");
+}
+
 static void write_state(const struct job *j, const struct options *o, const struct outcome *out, uint64_t t0) {
         const char *what = j->instance ? "overlay" : "root overlay";
         char devno[32] = "", tmpfs_size[32] = "";
@@ -369,6 +503,9 @@ static void write_state(const struct job *j, const struct options *o, const stru
                 .volatile_ = out->backing != BACKING_NONE && !(out->dropped & MOUNT_DROPPED_VOLATILE),
                 .discard = scratch ? out->discard : "",
                 .format_ms = scratch ? out->format_ms : 0,
+                .encrypt = scratch && out->mapped ? CRYPT_SPEC : "",
+                .swap_bytes = out->swap_bytes,
+                .swap_reason = out->swap_reason,
         };
         int r;
 
@@ -441,6 +578,8 @@ int run_setup(const struct setup_args *a) {
                 if (r < 0)
                         log_warning_errno(r, "cannot make the filesystem at %s writable again: %m", a->newroot);
         }
+        if (ret == 0)
+                enable_swap(&j, &o, &out);
         write_state(&j, &o, &out, t0);
         return ret;
 }

@@ -43,7 +43,7 @@ static int put(char *buf, unsigned n, unsigned *o, const char *key, const char *
 }
 
 int state_format(const struct state *s, char *buf, unsigned n) {
-        char ms[32], fms[32] = "";
+        char ms[32], fms[32] = "", swap[32];
         const char *v[_STATE_KEY_MAX] = {};
         bool scratch = s->backing == BACKING_SCRATCH, tmpfs = s->backing == BACKING_TMPFS;
         unsigned o = 0;
@@ -61,6 +61,10 @@ int state_format(const struct state *s, char *buf, unsigned n) {
         v[STATE_KEY_tmpfs_size] = tmpfs ? s->tmpfs_size : "";
         v[STATE_KEY_volatile] = s->backing == BACKING_NONE ? "" : s->volatile_ ? "1" : "0";
         v[STATE_KEY_discard] = scratch ? s->discard : "";
+        v[STATE_KEY_encrypt] = scratch && s->encrypt ? s->encrypt : "";
+        (void) xsnprintf(swap, sizeof(swap), "%" PRIu64, s->swap_bytes);
+        v[STATE_KEY_swap] = swap;
+        v[STATE_KEY_swap_reason] = s->swap_reason;
         v[STATE_KEY_reason] = s->reason;
         v[STATE_KEY_source] = s->source;
         v[STATE_KEY_format_ms] = fms;

@@ -21,6 +21,9 @@ struct state {
         const char *reason;     /* why not the scratch disk, "" */
         const char *source;     /* where the options came from */
         const char *discard;    /* on|off|unsupported for the scratch ext4, "" otherwise */
+        const char *encrypt;    /* the dm-crypt cipher under the scratch ext4, "" when none */
+        uint64_t swap_bytes;    /* the swap file's size, 0 when none */
+        const char *swap_reason; /* why asked-for swap is not there, "" */
         bool volatile_;
         uint64_t format_ms;     /* how long mke2fs ran, 0 when it did not */
         uint64_t setup_ms;
@@ -39,6 +42,9 @@ struct state {
         X(tmpfs_size, STATE_VALUE_STRING)       \
         X(volatile, STATE_VALUE_BOOL)           \
         X(discard, STATE_VALUE_STRING)          \
+        X(encrypt, STATE_VALUE_STRING)          \
+        X(swap, STATE_VALUE_NUMBER)             \
+        X(swap_reason, STATE_VALUE_STRING)      \
         X(reason, STATE_VALUE_STRING)           \
         X(source, STATE_VALUE_STRING)           \
         X(format_ms, STATE_VALUE_NUMBER)        \

@@ -127,6 +127,16 @@ static void print_text(FILE *out, const struct kv *kv, unsigned n, const struct 
         }
         if (GET(discard)[0])
                 fprintf(out, "discard:  %s\n", GET(discard));
+        if (GET(encrypt)[0])
+                fprintf(out, "encrypt:  %s, a key of this boot only\n", GET(encrypt));
+        if (GET(swap)[0] && strcmp(GET(swap), "0") != 0) {
+                char size[32];
+
+                format_bytes(strtoull(GET(swap), NULL, 10), size, sizeof(size));
+                fprintf(out, "swap:     %s (%s bytes) on the scratch filesystem\n", size, GET(swap));
+        }
+        if (GET(swap_reason)[0])
+                fprintf(out, "swap:     none, %s\n", GET(swap_reason));
         if (GET(reason)[0])
                 fprintf(out, "reason:   %s\n", GET(reason));
         fprintf(out, "options:  from %s\n", GET(source));

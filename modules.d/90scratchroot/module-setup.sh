@@ -17,6 +17,15 @@ installkernel() {
     # The SCSI controllers and disks, virtio-blk disks, and what the
     # hypervisor tells the helper through: fw_cfg and the virtio-serial port.
     hostonly='' instmods overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk
+    # rd.scratch.encrypt: device-mapper's crypt target and its ciphers, only
+    # for a helper built with libcryptsetup (inst brings the library along).
+    if scratchroot_encrypts; then
+        hostonly='' instmods dm_crypt xts aesni_intel
+    fi
+}
+
+scratchroot_encrypts() {
+    LC_ALL=C ldd "${SCRATCHROOT_HELPER:-@SBINDIR@/scratchroot}" 2>/dev/null | grep -q 'libcryptsetup\.so'
 }
 
 install() {

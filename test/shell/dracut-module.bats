@@ -80,6 +80,24 @@ stub_dracut_lib() {
     [ "$(cat "$LOG")" = 'instmods hostonly= overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk' ]
 }
 
+@test "installkernel() adds dm_crypt and the ciphers exactly when the helper links libcryptsetup" {
+    local helper=${SR_BUILD:?}/src/scratchroot
+    stub_dracut_install
+    . "$MOD/module-setup.sh"
+    SCRATCHROOT_HELPER=$helper installkernel
+    if ldd "$helper" | grep -q 'libcryptsetup\.so'; then
+        grep -qx 'instmods hostonly= dm_crypt xts aesni_intel' "$LOG"
+    else
+        refute_log dm_crypt
+    fi
+    : >"$LOG"
+    # A helper without the library (a script): no device-mapper at all.
+    fake_helper 0
+    SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot installkernel
+    [ "$(wc -l <"$LOG")" -eq 1 ]
+    refute_log dm_crypt
+}
+
 @test "install() installs the helper at /usr/sbin, mke2fs by absolute path, and the pre-pivot hook" {
     stub_dracut_install
     . "$MOD/module-setup.sh"

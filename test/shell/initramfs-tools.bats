@@ -118,6 +118,20 @@ refute_log() {
     [ ! -e "$DESTDIR" ]
 }
 
+@test "hook: adds dm_crypt and the ciphers exactly when the helper links libcryptsetup" {
+    local helper=${SR_BUILD:?}/src/scratchroot target
+    stub_hook_functions lenient
+    make_destdir
+    target=$(mke2fs_target)
+    SCRATCHROOT_HELPER=$helper SCRATCHROOT_MKE2FS=$target run_hook
+    [ "$status" -eq 0 ]
+    if ldd "$helper" | grep -q 'libcryptsetup\.so'; then
+        [ "$(sed -n 's/^manual_add_modules //p' "$LOG" | tail -n 3 | tr '\n' ' ')" = 'dm_crypt xts aesni_intel ' ]
+    else
+        refute_log 'manual_add_modules dm_crypt'
+    fi
+}
+
 @test "hook: copies the helper to /usr/sbin, e2fsprogs' mke2fs to its absolute path, and the modules" {
     stub_hook_functions
     make_destdir

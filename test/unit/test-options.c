@@ -559,6 +559,69 @@ static void test_discard(void) {
         check_has(o.problems[o.first_invalid], "(from smbios)", "rd.scratch.discard=maybe: the problem names SMBIOS");
 }
 
+/* ---- rd.scratch.encrypt and rd.scratch.swap ------------------------------ */
+
+static void test_encrypt_swap(void) {
+        const char *bad_enc[] = { "", "aes", "2", "yes please" };
+        const char *bad_swap[] = { "", "x", "1x", "-1", "100", "4095", "0%", "101%", "1.5G" };
+        struct options o, w;
+        char cmd[96];
+
+        parse(&o, "rd.scratch.lun=1");
+        check(!o.encrypt && o.swap.bytes == 0 && o.swap.percent == 0, "defaults: no encryption, no swap");
+        parse(&o, "rd.scratch.encrypt=1");
+        check(o.encrypt && o.active && !o.invalid, "rd.scratch.encrypt=1: on, active");
+        parse(&o, "rd.scratch.encrypt");
+        check(o.encrypt && !o.invalid, "bare rd.scratch.encrypt: on");
+        parse(&o, "rd.scratch.encrypt=1 rd.scratch.encrypt=off");
+        check(!o.encrypt && !o.invalid, "rd.scratch.encrypt=1 then off: the last wins");
+        for (unsigned i = 0; i < sizeof(bad_enc) / sizeof(bad_enc[0]); i++) {
+                (void) snprintf(cmd, sizeof(cmd), "rd.scratch.lun=1 \"rd.scratch.encrypt=%s\"", bad_enc[i]);
+                parse(&o, cmd);
+                check(o.invalid && !o.encrypt, "rd.scratch.encrypt='%s': invalid, off", bad_enc[i]);
+                check(o.n_problems > 0 && strstr(o.problems[o.first_invalid], "rd.scratch.encrypt"),
+                      "rd.scratch.encrypt='%s': the problem names the option", bad_enc[i]);
+        }
+
+        parse(&o, "rd.scratch.swap=1G");
+        check(o.swap.bytes == (UINT64_C(1) << 30) && !o.swap.percent && !o.invalid, "rd.scratch.swap=1G: 1 GiB");
+        parse(&o, "rd.scratch.swap=512m");
+        check(o.swap.bytes == (UINT64_C(512) << 20) && !o.invalid, "rd.scratch.swap=512m: 512 MiB");
+        parse(&o, "rd.scratch.swap=50%");
+        check(o.swap.percent == 50 && !o.swap.bytes && !o.invalid, "rd.scratch.swap=50%%: half of RAM");
+        parse(&o, "rd.scratch.swap=1G rd.scratch.swap=0");
+        check(!o.swap.bytes && !o.swap.percent && !o.invalid, "rd.scratch.swap=0 after 1G: none");
+        for (unsigned i = 0; i < sizeof(bad_swap) / sizeof(bad_swap[0]); i++) {
+                (void) snprintf(cmd, sizeof(cmd), "rd.scratch.lun=1 rd.scratch.swap=%s", bad_swap[i]);
+                parse(&o, cmd);
+                if (!check(o.invalid && !o.swap.bytes && !o.swap.percent, "rd.scratch.swap='%s': invalid, none",
+                           bad_swap[i]))
+                        show_problems(&o);
+        }
+        check_int(parse_swap_size("0", &(struct size_spec) {}), 0, "parse_swap_size('0'): 0");
+
+        /* From every source, the command line first. */
+        for (enum source src = SOURCE_FWCFG; src < SOURCE_DEFAULT; src++) {
+                parse(&o, "rd.scratch.lun=1");
+                options_init(&w);
+                options_parse_source(&w, "rd.scratch.encrypt=1 rd.scratch.swap=2G", src);
+                options_merge(&o, &w);
+                check(o.encrypt && o.swap.bytes == (UINT64_C(2) << 30) && !o.invalid,
+                      "encrypt=1 swap=2G from %s: taken", source_to_string(src));
+                check(o.from[OPT_ENCRYPT] == src && o.from[OPT_SWAP] == src, "from %s: recorded", source_to_string(src));
+        }
+        parse(&o, "rd.scratch.lun=1 rd.scratch.encrypt=0 rd.scratch.swap=0");
+        options_init(&w);
+        options_parse_source(&w, "rd.scratch.encrypt=1 rd.scratch.swap=2G", SOURCE_CONFIG);
+        options_merge(&o, &w);
+        check(!o.encrypt && !o.swap.bytes, "encrypt=0 swap=0 on the command line win over the config file");
+
+        check_str(option_name(OPT_ENCRYPT), "rd.scratch.encrypt", "the name of OPT_ENCRYPT");
+        check_str(option_name(OPT_SWAP), "rd.scratch.swap", "the name of OPT_SWAP");
+        check(option_flag(OPT_ENCRYPT) == NULL && option_flag(OPT_SWAP) == NULL,
+              "neither is a flag of scratchroot run and mount (the boot's only)");
+}
+
 /* ---- parse_hctl return codes ------------------------------------------- */
 
 static void test_parse_hctl(void) {
@@ -594,6 +657,7 @@ int main(void) {
         test_fallback();
         test_bool_and_force();
         test_discard();
+        test_encrypt_swap();
         test_parse_hctl();
         return tap_done();
 }

@@ -330,7 +330,8 @@ static void probe(const char *name, uint64_t size, enum content want, const char
 }
 
 static void test_tools(void) {
-        const char *tools[] = { "mkfs.ext4", "mkfs.ext3", "mkfs.ext2", "mkfs.vfat", "mkswap", "sfdisk", "dd" };
+        const char *tools[] = { "mkfs.ext4", "mkfs.ext3", "mkfs.ext2", "mkfs.vfat", "mkswap", "sfdisk", "dd",
+                                "cryptsetup" };
 
         for (unsigned i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
                 check(sh("command -v %s >/dev/null 2>&1", tools[i]) == 0, "tool %s is installed", tools[i]);
@@ -378,6 +379,46 @@ static void probe_other_signatures(const char *mke2fs_quiet) {
                       sh("dd if='%s' of='%s' bs=512 count=1 conv=notrunc status=none", img("vfat"), img("ambi")) == 0,
               "ext4 labelled scratchroot plus a FAT boot sector made");
         probe("ambi", 0, CONTENT_FOREIGN, "ext4 labelled scratchroot plus a FAT boot sector", "conflicting", NULL);
+}
+
+/* rd.scratch.encrypt's stamp: a LUKS2 header labelled scratchroot, and
+ * nothing near it. cryptsetup writes a header into a file without
+ * device-mapper; a key slot (which ours never has) it cannot leave out, so
+ * the images carry one made as fast as it allows. */
+static void probe_luks(void) {
+        const char *fmt = "printf pw | cryptsetup luksFormat -q --batch-mode --pbkdf pbkdf2 --pbkdf-force-iterations 1000 "
+                          "--key-file - %s '%s' >/dev/null 2>&1";
+        const struct {
+                const char *name, *args;
+                enum content want;
+                const char *what, *needle;
+        } cases[] = {
+                { "luks2ours", "--type luks2 --label scratchroot", CONTENT_OURS, "LUKS2 labelled scratchroot",
+                  "LUKS2" },
+                { "luks2data", "--type luks2 --label data", CONTENT_FOREIGN, "LUKS2 labelled data", "crypto_LUKS" },
+                { "luks2none", "--type luks2", CONTENT_FOREIGN, "LUKS2 without label", "crypto_LUKS" },
+                { "luks2caps", "--type luks2 --label Scratchroot", CONTENT_FOREIGN, "LUKS2 labelled Scratchroot",
+                  "Scratchroot" },
+                { "luks2longer", "--type luks2 --label scratchroot2", CONTENT_FOREIGN, "LUKS2 labelled scratchroot2",
+                  "scratchroot2" },
+                { "luks2subsys", "--type luks2 --subsystem scratchroot", CONTENT_FOREIGN,
+                  "LUKS2 with subsystem scratchroot, no label", "crypto_LUKS" },
+                { "luks1", "--type luks1", CONTENT_FOREIGN, "LUKS1 (no label to carry)", "crypto_LUKS" },
+        };
+
+        for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                check(make_sparse(cases[i].name, IMAGE_SIZE) && sh(fmt, cases[i].args, img(cases[i].name)) == 0,
+                      "%s made", cases[i].what);
+                probe(cases[i].name, 0, cases[i].want, cases[i].what, cases[i].needle, NULL);
+        }
+
+        /* Our header with a partition table written over its first sector
+         * is not ours. */
+        check(make_sparse("luksdos", IMAGE_SIZE) && sh(fmt, "--type luks2 --label scratchroot", img("luksdos")) == 0 &&
+                      sh("printf 'label: dos\\n,32M,83\\n' | sfdisk -q --wipe never '%s' >/dev/null 2>&1",
+                         img("luksdos")) == 0,
+              "LUKS2 labelled scratchroot plus an MBR made");
+        probe("luksdos", 0, CONTENT_FOREIGN, "LUKS2 labelled scratchroot plus an MBR", "dos", NULL);
 }
 
 static void test_probe_filesystems(void) {
@@ -747,6 +788,7 @@ int main(void) {
         test_decide();
         test_tools();
         test_probe_filesystems();
+        probe_luks();
         test_probe_data();
         test_mountinfo();
         test_unescape();

@@ -53,6 +53,9 @@ static void test_scratch(void) {
                   "tmpfs_size=\n"
                   "volatile=1\n"
                   "discard=on\n"
+                  "encrypt=\n"
+                  "swap=0\n"
+                  "swap_reason=\n"
                   "reason=\n"
                   "source=cmdline\n"
                   "format_ms=\n"
@@ -73,6 +76,21 @@ static void test_scratch(void) {
                               strstr(buf, "\ndiscard=unsupported\n"),
                       "scratch without volatile: volatile=0, format=reused, format_ms=321, setup_ms=0, "
                       "discard=unsupported");
+        }
+        {
+                struct state t = s;
+
+                t.encrypt = "aes-xts-plain64";
+                t.swap_bytes = UINT64_C(1) << 30;
+                r = state_format(&t, buf, sizeof(buf));
+                check(r == 0 && strstr(buf, "\nencrypt=aes-xts-plain64\nswap=1073741824\nswap_reason=\n"),
+                      "encrypted scratch with 1 GiB of swap: encrypt=aes-xts-plain64, swap=1073741824");
+                t.backing = BACKING_TMPFS;
+                t.swap_bytes = 0;
+                t.swap_reason = "the overlay is on the tmpfs fallback";
+                r = state_format(&t, buf, sizeof(buf));
+                check(r == 0 && strstr(buf, "\nencrypt=\nswap=0\nswap_reason=the overlay is on the tmpfs fallback\n"),
+                      "tmpfs: no encrypt even when set, swap=0 with the reason");
         }
 }
 
@@ -105,6 +123,9 @@ static void test_tmpfs(void) {
                   "tmpfs_size=536870912\n"
                   "volatile=0\n"
                   "discard=\n"
+                  "encrypt=\n"
+                  "swap=0\n"
+                  "swap_reason=\n"
                   "reason=no disk at rd.scratch.lun=1 after 500 ms\n"
                   "source=cmdline\n"
                   "format_ms=\n"
@@ -142,6 +163,9 @@ static void test_none(void) {
                   "tmpfs_size=\n"
                   "volatile=\n"
                   "discard=\n"
+                  "encrypt=\n"
+                  "swap=0\n"
+                  "swap_reason=\n"
                   "reason=refusing sdb (2:0:3:1, 1.0 GiB): it holds a ext4 signature labelled 'data'\n"
                   "source=cmdline\n"
                   "format_ms=\n"
@@ -155,7 +179,7 @@ static void test_none(void) {
                 check_int(r, 0, "NULL strings: formatted");
                 check_str(buf,
                           "backing=none\ndevice=\ndevno=\nhctl=\nserial=\nformat=\nfs=\ntmpfs_size=\nvolatile=\ndiscard=\n"
-                          "reason=\nsource=\nformat_ms=\nsetup_ms=0\n",
+                          "encrypt=\nswap=0\nswap_reason=\nreason=\nsource=\nformat_ms=\nsetup_ms=0\n",
                           "NULL strings: empty values");
         }
 
@@ -182,7 +206,7 @@ static void test_sanitize(void) {
 
         r = state_format(&s, buf, sizeof(buf));
         check_int(r, 0, "control characters: formatted");
-        check_int(count_lines(buf), 14, "control characters: still 14 lines");
+        check_int(count_lines(buf), _STATE_KEY_MAX, "control characters: still one line a key");
         check_has(buf, "\nreason=first line?backing=scratch??tab ?[31mred? end ??\n",
                   "reason with newline, CR, tab, ESC, DEL and UTF-8: one ASCII line, each replaced by '?'");
         check_has(buf, "\ndevice=/dev/sd?b\n", "device with a newline: one line");

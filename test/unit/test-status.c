@@ -421,7 +421,7 @@ static void test_scratch(void) {
         check_str(out,
                   "{\"backing\":\"scratch\",\"device\":\"/dev/sdb\",\"devno\":\"8:16\",\"hctl\":\"0:0:0:1\","
                   "\"serial\":\"QM00005\",\"format\":\"blank\",\"fs\":\"ext4\",\"tmpfs_size\":null,"
-                  "\"volatile\":false,\"discard\":\"on\",\"reason\":null,\"source\":\"fw_cfg\",\"format_ms\":45,\"setup_ms\":123,"
+                  "\"volatile\":false,\"discard\":\"on\",\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":null,\"source\":\"fw_cfg\",\"format_ms\":45,\"setup_ms\":123,"
                   "\"size_bytes\":null,\"used_bytes\":null}\n",
                   "scratch, json: every key, null for empty values, numbers and booleans bare");
         check_json(out, "scratch, json: valid");
@@ -469,7 +469,7 @@ static void test_tmpfs_and_none(void) {
         check_str(out,
                   "{\"backing\":\"tmpfs\",\"device\":null,\"devno\":null,\"hctl\":null,\"serial\":null,"
                   "\"format\":null,\"fs\":\"tmpfs\",\"tmpfs_size\":\"25%\",\"volatile\":true,"
-                  "\"discard\":null,\"reason\":\"no disk at rd.scratch.lun=1 after 500 ms\",\"source\":\"default\","
+                  "\"discard\":null,\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":\"no disk at rd.scratch.lun=1 after 500 ms\",\"source\":\"default\","
                   "\"format_ms\":null,\"setup_ms\":510,\"size_bytes\":null,\"used_bytes\":null}\n",
                   "tmpfs, json");
         check_json(out, "tmpfs, json: valid");
@@ -495,7 +495,7 @@ static void test_tmpfs_and_none(void) {
         check_str(out,
                   "{\"backing\":\"none\",\"device\":null,\"devno\":null,\"hctl\":null,\"serial\":null,"
                   "\"format\":null,\"fs\":null,\"tmpfs_size\":null,\"volatile\":null,"
-                  "\"discard\":null,\"reason\":\"the tmpfs overlay failed too\",\"source\":\"default\","
+                  "\"discard\":null,\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":\"the tmpfs overlay failed too\",\"source\":\"default\","
                   "\"format_ms\":null,\"setup_ms\":510,\"size_bytes\":null,\"used_bytes\":null}\n",
                   "none, json: no filesystem looked at, volatile null");
         check_json(out, "none, json: valid");
@@ -642,6 +642,7 @@ static void test_every_key(void) {
         const struct state st = {
                 .backing = BACKING_SCRATCH, .device = "/run/scratchroot/dev/sdb", .devno = "8:16", .hctl = "0:0:0:1",
                 .serial = "S1", .format = "blank", .reason = "r", .source = "cmdline", .discard = "on",
+                .encrypt = "aes-xts-plain64", .swap_bytes = 1u << 30, .swap_reason = "s",
                 .volatile_ = true, .format_ms = 7, .setup_ms = 9,
         };
         char state[PATH_MAX], scratch[PATH_MAX], key[64];

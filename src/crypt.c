@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "crypt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "config.h"
+#include "safety.h"
+
+#if HAVE_LIBCRYPTSETUP
+#include <libcryptsetup.h>
+
+/* The header's areas are made as small as LUKS2 allows: every byte
+ * libcryptsetup wipes at format time is a byte the host allocates in a thin
+ * image, and with no key slot the key slots area holds nothing. */
+#define CRYPT_METADATA_BYTES (16u << 10)
+#define CRYPT_KEYSLOTS_BYTES (4u << 10)
+/* The data starts 64 KiB in, a multiple of the 4 KiB encryption sector. */
+#define CRYPT_DATA_ALIGN_SECTORS 128u
+
+bool crypt_supported(void) {
+        return true;
+}
+
+/* libcryptsetup prints to stderr by default; its messages are not ours to
+ * tell, the caller says what failed. */
+static void quiet_log(int level, const char *msg, void *usrptr) {
+        (void) level;
+        (void) msg;
+        (void) usrptr;
+}
+
+static int draw_key(unsigned char *key, size_t n) {
+        size_t got = 0;
+
+        /* Blocks until the kernel's pool is initialised, which a guest with
+         * virtio-rng or a CPU with RDRAND reaches early in the boot. */
+        while (got < n) {
+                ssize_t k = getrandom(key + got, n - got, 0);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                got += (size_t) k;
+        }
+        return 0;
+}
+
+int crypt_open_scratch(const char *node, const char *name, bool allow_discards, char *mapped, size_t n,
+                       enum crypt_step *ret_step) {
+        /* The header's digest of the volume key is made with PBKDF2, which
+         * libcryptsetup would time for 125 ms first; the key it guards is 512
+         * random bits that exist nowhere once the boot ends, so the fewest
+         * iterations do. */
+        const struct crypt_pbkdf_type pbkdf = {
+                .type = CRYPT_KDF_PBKDF2,
+                .hash = "sha256",
+                .iterations = 1000,
+                .flags = CRYPT_PBKDF_NO_BENCHMARK,
+        };
+        struct crypt_params_luks2 params = {
+                .pbkdf = &pbkdf,
+                .data_alignment = CRYPT_DATA_ALIGN_SECTORS,
+                .sector_size = 4096,
+                .label = SCRATCH_LABEL,
+        };
+        struct crypt_device *cd = NULL;
+        unsigned char key[CRYPT_KEY_BYTES];
+        enum crypt_step step = CRYPT_STEP_KEY;
+        int r;
+
+        r = snprintf(mapped, n, "/dev/mapper/%s", name);
+        if (r < 0 || (size_t) r >= n)
+                return -ENAMETOOLONG;
+
+        r = draw_key(key, sizeof(key));
+        if (r < 0)
+                goto out;
+
+        step = CRYPT_STEP_HEADER;
+        /* libdevmapper would otherwise wait for udev to confirm the new
+         * device, which an initrd's udev does only with device-mapper's
+         * rules installed; it makes /dev/mapper/NAME itself then. */
+        (void) setenv("DM_DISABLE_UDEV", "1", 1);
+        r = crypt_init(&cd, node);
+        if (r < 0)
+                goto out;
+        crypt_set_log_callback(cd, quiet_log, NULL);
+        /* The disk is ours alone (opened O_EXCL just before): no lock files
+         * under /run/cryptsetup. */
+        (void) crypt_metadata_locking(cd, 0);
+        r = crypt_set_metadata_size(cd, CRYPT_METADATA_BYTES, CRYPT_KEYSLOTS_BYTES);
+        if (r < 0)
+                goto out;
+        /* No key slot is ever added: the volume key lives in this boot's
+         * kernel only, and no PBKDF runs. */
+        r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, (const char *) key, sizeof(key), &params);
+        if (r < 0)
+                goto out;
+
+        step = CRYPT_STEP_ACTIVATE;
+        /* The key goes into the device-mapper table itself rather than the
+         * kernel keyring, where libcryptsetup would also leave a copy. */
+        (void) crypt_volume_key_keyring(cd, 0);
+        r = crypt_activate_by_volume_key(cd, name, (const char *) key, sizeof(key),
+                                         allow_discards ? CRYPT_ACTIVATE_ALLOW_DISCARDS : 0);
+out:
+        explicit_bzero(key, sizeof(key));
+        if (cd)
+                crypt_free(cd);
+        if (r < 0)
+                *ret_step = step;
+        return r < 0 ? r : 0;
+}
+
+int crypt_close_scratch(const char *name) {
+        struct crypt_device *cd = NULL;
+        int r;
+
+        r = crypt_init_by_name(&cd, name);
+        if (r < 0)
+                return r;
+        crypt_set_log_callback(cd, quiet_log, NULL);
+        r = crypt_deactivate(cd, name);
+        crypt_free(cd);
+        return r;
+}
+
+#else
+
+bool crypt_supported(void) {
+        return false;
+}
+
+int crypt_open_scratch(const char *node, const char *name, bool allow_discards, char *mapped, size_t n,
+                       enum crypt_step *ret_step) {
+        (void) node;
+        (void) name;
+        (void) allow_discards;
+        (void) mapped;
+        (void) n;
+        *ret_step = CRYPT_STEP_ACTIVATE;
+        return -EOPNOTSUPP;
+}
+
+int crypt_close_scratch(const char *name) {
+        (void) name;
+        return -EOPNOTSUPP;
+}
+
+#endif
