@@ -200,7 +200,10 @@ boot_stops() {
 # line's time less setup_ms).
 sc_late() {
     local uuid setup sent nth=1 delay=2 t_add t_end
-    [[ $PATH_NAME != dracut ]] || { nth=2; delay=4; }
+    # dracut's shell initrd mounts the root once (scratchroot's cmdline hook
+    # skips its fsck, which would mount it again), then runs its pre-pivot
+    # hooks a few seconds later.
+    [[ $PATH_NAME != dracut ]] || delay=4
     root_add 0
     uuid=$(img_uuid "$RUN/root.img")
     hotplug_start "$FAULT_ROOT_MOUNTED" "$nth" "$delay" late 64G 1
