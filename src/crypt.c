@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -83,10 +82,6 @@ int crypt_open_scratch(const char *node, const char *name, bool allow_discards, 
                 goto out;
 
         step = CRYPT_STEP_HEADER;
-        /* libdevmapper would otherwise wait for udev to confirm the new
-         * device, which an initrd's udev does only with device-mapper's
-         * rules installed; it makes /dev/mapper/NAME itself then. */
-        (void) setenv("DM_DISABLE_UDEV", "1", 1);
         r = crypt_init(&cd, node);
         if (r < 0)
                 goto out;

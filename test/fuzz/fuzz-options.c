@@ -117,6 +117,8 @@ static bool same_option(const struct options *a, const struct options *b, int i)
                 return a->tmpfs_size.bytes == b->tmpfs_size.bytes && a->tmpfs_size.percent == b->tmpfs_size.percent;
         case OPT_FORCE: return a->force == b->force;
         case OPT_DISCARD: return a->discard == b->discard;
+        case OPT_ENCRYPT: return a->encrypt == b->encrypt;
+        case OPT_SWAP: return a->swap.bytes == b->swap.bytes && a->swap.percent == b->swap.percent;
         }
         return false;
 }

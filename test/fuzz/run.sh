@@ -43,6 +43,11 @@ sources=()
 for f in "$source_root"/src/*.c; do
     [ "$(basename "$f")" = main.c ] || sources+=("$f")
 done
+# src/crypt.c calls libcryptsetup when the build found it.
+libs=(-lblkid)
+if grep -q '^#define HAVE_LIBCRYPTSETUP 1' "$build/config.h"; then
+    libs+=(-lcryptsetup)
+fi
 tmp=$(mktemp "$out/.fuzz-$target.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 "$cc" -std=c11 -D_GNU_SOURCE -g -O1 \
@@ -50,7 +55,7 @@ trap 'rm -f "$tmp"' EXIT
     -Wall -Wextra -Wno-unused-command-line-argument \
     -I "$source_root/src" -I "$build" -I /usr/include/blkid \
     "$here/fuzz-$target.c" "${sources[@]}" \
-    -lblkid -o "$tmp"
+    "${libs[@]}" -o "$tmp"
 mv -f "$tmp" "$bin"
 trap - EXIT
 
