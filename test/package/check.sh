@@ -111,6 +111,8 @@ must=(
     /usr/share/initramfs-tools/hooks/scratchroot
     /usr/share/initramfs-tools/scripts/local-bottom/scratchroot
     /usr/share/initramfs-tools/scripts/init-premount/scratchroot
+    /usr/lib/systemd/system/systemd-growfs@-.service.d/scratchroot.conf
+    /usr/lib/systemd/system/systemd-growfs-root.service.d/scratchroot.conf
     /usr/share/man/man8/scratchroot.8.gz
     /usr/share/man/man8/scratchroot-mkinitramfs.8.gz
     /usr/sbin/scratchroot-qemu
@@ -118,6 +120,7 @@ must=(
     /usr/share/doc/scratchroot/README.md.gz
     /usr/share/doc/scratchroot/docs/security.md.gz
     /usr/share/doc/scratchroot/docs/performance.md.gz
+    /usr/share/doc/scratchroot/docs/distros.md.gz
     /usr/share/doc/scratchroot/docs/memory-win.png
     /usr/share/doc/scratchroot/README.Debian
     /usr/share/doc/scratchroot/copyright
