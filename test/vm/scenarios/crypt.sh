@@ -62,6 +62,20 @@ for w in $cmdline; do
         sr.touch=*) touch=${w#sr.touch=} ;;
     esac
 done
+for w in $cmdline; do
+    case $w in
+        sr.wd=*)
+            # Write MiB into /, sync, delete, sync: what a thin disk keeps.
+            $bb dd if=/dev/urandom of=/sr-wd bs=1M count="${w#sr.wd=}" 2>/dev/null
+            $bb sync
+            echo "SR-WD written=$($bb stat -c %s /sr-wd 2>/dev/null)"
+            $bb rm -f /sr-wd
+            $bb sync
+            $bb sleep 2
+            echo "SR-WD deleted"
+            ;;
+    esac
+done
 if [ -n "$cm" ]; then
     $bb yes "$cm" | $bb head -c 67108864 >/sr-cmarker
     $bb sync
@@ -219,6 +233,26 @@ sc_encryptthin() {
     kib=$(du -k "$RUN/scratch.img" | cut -f1)
     note "64 GiB encrypted scratch after 30 s idle: $kib KiB on the host"
     check "at most 1 MiB allocated on the host ($kib KiB)" test "$kib" -le 1024
+}
+
+# rd.scratch.discard=1 with encryption: the mapping lets discards through,
+# and 512 MiB written and deleted goes back to the host.
+sc_encryptdiscard() {
+    local kib table
+    root_add 0
+    root_add_tools
+    disk_add scratch 64G 1
+    boot module "rd.scratch.lun=1 rd.scratch.encrypt=1 rd.scratch.discard=1 init=/sbin/sr-crypt sr.wd=512"
+    check_state encrypt aes-xts-plain64
+    check_state discard on
+    table=$(vm_lines "$LOG" SR-CRYPT-TABLE)
+    note "dm table: $table"
+    check "the table lets discards through" grep -q allow_discards <<<"$table"
+    check_eq "512 MiB written" "$(vm_lines "$LOG" SR-WD | head -n 1)" "written=536870912"
+    check "and deleted" vm_has "$LOG" "SR-WD deleted"
+    kib=$(du -k "$RUN/scratch.img" | cut -f1)
+    note "after writing and deleting 512 MiB: $kib KiB on the host"
+    check "at most 16 MiB stays allocated ($kib KiB)" test "$kib" -le $((16 * 1024))
 }
 
 sc_swapfile() {
