@@ -28,5 +28,10 @@ bool crypt_supported(void);
 int crypt_open_scratch(const char *node, const char *name, bool allow_discards, char *mapped, size_t n,
                        enum crypt_step *ret_step);
 
+/* How many key slots the LUKS2 header on the open disk fd has in use: 0 for
+ * a header crypt_open_scratch() wrote. -EOPNOTSUPP when the build has no
+ * libcryptsetup, another -errno when the header cannot be read. */
+int crypt_count_keyslots(int fd, unsigned *ret);
+
 /* Removes the mapping crypt_open_scratch() made. */
 int crypt_close_scratch(const char *name);

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "crypt.h"
 #include "macro.h"
 #include "mounts.h"
 #include "util.h"
@@ -188,6 +189,32 @@ static enum content describe(const char *type, const char *version, const char *
         return CONTENT_BLANK;
 }
 
+/* A LUKS2 header labelled as ours is the one rd.scratch.encrypt writes only
+ * when it has no key slot: with one, it is someone's volume that a key can
+ * still open, whatever its label. */
+static enum content luks_keyless(int fd, char *desc, size_t n) {
+        unsigned slots = 0;
+        int r;
+
+        r = crypt_count_keyslots(fd, &slots);
+        if (r == -EOPNOTSUPP) {
+                (void) snprintf(desc, n, "a LUKS2 header labelled '%s', whose key slots this build cannot count",
+                                SCRATCH_LABEL);
+                return CONTENT_UNKNOWN;
+        }
+        if (r < 0) {
+                (void) snprintf(desc, n, "a LUKS2 header labelled '%s' that libcryptsetup cannot load: %s",
+                                SCRATCH_LABEL, strerror(-r));
+                return CONTENT_UNKNOWN;
+        }
+        if (slots > 0) {
+                (void) snprintf(desc, n, "a LUKS2 header labelled '%s' with %u key slot%s in use", SCRATCH_LABEL,
+                                slots, slots == 1 ? "" : "s");
+                return CONTENT_FOREIGN;
+        }
+        return CONTENT_OURS;
+}
+
 int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, size_t n) {
         _cleanup_blkid_probe_ blkid_probe pr = NULL;
         const char *type = NULL, *version = NULL, *label = NULL, *pttype = NULL;
@@ -232,6 +259,8 @@ int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, s
                 (void) blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
         }
         *ret = describe(type, version, label, pttype, sample_err, nonzero, desc, n);
+        if (*ret == CONTENT_OURS && strcmp(type, "crypto_LUKS") == 0)
+                *ret = luks_keyless(fd, desc, n);
         return 0;
 }
 

@@ -7,6 +7,7 @@
 CASES+=(
     "c_encrypt|encrypt: LUKS2 header labelled scratchroot, mapped through dm-crypt or fallen back with the reason"
     "c_encrypt_fail|encrypt: without dm-crypt and fallback=fail, the boot stops"
+    "c_encrypt_keyslot|encrypt: a LUKS2 header labelled scratchroot with a key slot is someone's volume: refused"
     "c_swap|swap: a swap file of 64 MiB on the scratch, outside upper/, allocating next to nothing"
     "c_swap_tmpfs|swap: none on the tmpfs fallback, and the state says why"
 )
@@ -95,6 +96,24 @@ c_encrypt_fail() {
     expect_reason "cannot map through dm-crypt"
     expect_log stderr "rd.scratch.fallback=fail, stopping the boot"
     expect_plain_root
+}
+
+# A volume of the user's that bears scratchroot's label: its key slot still
+# opens its data, so the label alone does not make it ours.
+make_luks_keyslot() {
+    printf 'a passphrase' | cryptsetup luksFormat -q --type luks2 --label scratchroot --pbkdf pbkdf2 \
+        --pbkdf-force-iterations 1000 --key-file - "$1"
+}
+
+c_encrypt_keyslot() {
+    one_disk luksslot 128M make_luks_keyslot || return
+    [[ $(blkid -p -o value -s LABEL "$IMG") == scratchroot ]] || fail "the volume is not labelled scratchroot"
+    in_ns ns_run r "rd.scratch.lun=1"
+    if helper_encrypts; then
+        expect_refused "a LUKS2 header labelled 'scratchroot' with 1 key slot in use"
+    else
+        expect_refused "a LUKS2 header labelled 'scratchroot', whose key slots this build cannot count"
+    fi
 }
 
 # ns_swap TAG CMDLINE: a run, what /proc/swaps and the new root show, the
