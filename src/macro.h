@@ -72,3 +72,8 @@ DEFINE_CLEANUP_FUNC(blkid_probe, blkid_free_probep, blkid_free_probe)
         })
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The name of value i of an enum in a table indexed by the enum, "?" for a
+ * value the table does not name. */
+#define TABLE_STRING(table, i)                                                         \
+        ((unsigned) (i) < ELEMENTSOF(table) && (table)[(unsigned) (i)] ? (table)[(unsigned) (i)] : "?")

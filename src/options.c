@@ -170,25 +170,23 @@ int parse_bool(const char *s, bool *ret) {
         return -EINVAL;
 }
 
+static const char *const fallback_names[] = {
+        [FALLBACK_TMPFS] = "tmpfs",
+        [FALLBACK_NONE] = "none",
+        [FALLBACK_FAIL] = "fail",
+};
+
 int parse_fallback(const char *s, enum fallback *ret) {
-        if (strcmp(s, "tmpfs") == 0)
-                *ret = FALLBACK_TMPFS;
-        else if (strcmp(s, "none") == 0)
-                *ret = FALLBACK_NONE;
-        else if (strcmp(s, "fail") == 0)
-                *ret = FALLBACK_FAIL;
-        else
-                return -EINVAL;
-        return 0;
+        for (unsigned i = 0; i < ELEMENTSOF(fallback_names); i++)
+                if (strcmp(s, fallback_names[i]) == 0) {
+                        *ret = (enum fallback) i;
+                        return 0;
+                }
+        return -EINVAL;
 }
 
 const char *fallback_to_string(enum fallback f) {
-        switch (f) {
-        case FALLBACK_TMPFS: return "tmpfs";
-        case FALLBACK_NONE: return "none";
-        case FALLBACK_FAIL: return "fail";
-        }
-        return "?";
+        return TABLE_STRING(fallback_names, f);
 }
 
 void size_spec_format(const struct size_spec *s, char *buf, unsigned n) {
@@ -205,17 +203,17 @@ void hctl_format(const struct hctl *h, char *buf, unsigned n) {
                 (void) snprintf(buf, n, "%u:%u:%u:%" PRIu64, h->host, h->channel, h->target, h->lun);
 }
 
+static const char *const source_names[_SOURCE_MAX] = {
+        [SOURCE_CMDLINE] = "cmdline",
+        [SOURCE_FWCFG] = "fw_cfg",
+        [SOURCE_SMBIOS] = "smbios",
+        [SOURCE_VPORT] = "virtio-port",
+        [SOURCE_CONFIG] = "config",
+        [SOURCE_DEFAULT] = "default",
+};
+
 const char *source_to_string(enum source s) {
-        switch (s) {
-        case SOURCE_CMDLINE: return "cmdline";
-        case SOURCE_FWCFG: return "fw_cfg";
-        case SOURCE_SMBIOS: return "smbios";
-        case SOURCE_VPORT: return "virtio-port";
-        case SOURCE_CONFIG: return "config";
-        case SOURCE_DEFAULT: return "default";
-        case _SOURCE_MAX: break;
-        }
-        return "?";
+        return TABLE_STRING(source_names, s);
 }
 
 /* Serial numbers as hypervisors set them: printable, no blanks or quotes,
@@ -273,37 +271,29 @@ struct raw {
 
 _Static_assert(WORD_MAX > OPTIONS_MAX_VALUE + 64, "a word holds a key and any value taken");
 
-static const char *const option_names[_OPT_MAX] = {
-        [OPT_ENABLE] = "rd.scratch",
-        [OPT_LUN] = "rd.scratch.lun",
-        [OPT_SERIAL] = "rd.scratch.serial",
-        [OPT_TIMEOUT] = "rd.scratch.timeout",
-        [OPT_FALLBACK] = "rd.scratch.fallback",
-        [OPT_TMPFS_SIZE] = "rd.scratch.tmpfs.size",
-        [OPT_FORCE] = "rd.scratch.force",
-        [OPT_DISCARD] = "rd.scratch.discard",
-        [OPT_ENCRYPT] = "rd.scratch.encrypt",
-        [OPT_SWAP] = "rd.scratch.swap",
-};
-
-/* The same options as flags of scratchroot run and mount. */
-static const char *const flag_names[_OPT_MAX] = {
-        [OPT_LUN] = "--lun",
-        [OPT_SERIAL] = "--serial",
-        [OPT_TIMEOUT] = "--timeout",
-        [OPT_FALLBACK] = "--fallback",
-        [OPT_TMPFS_SIZE] = "--tmpfs-size",
-        [OPT_FORCE] = "--force",
-        [OPT_DISCARD] = "--discard",
-        /* Encryption and swap are the boot's only. */
+/* Each option as the boot's command line spells it, and as a flag of
+ * scratchroot run and mount (encryption and swap are the boot's only). */
+static const struct {
+        const char *key, *flag;
+} option_table[_OPT_MAX] = {
+        [OPT_ENABLE] = { "rd.scratch", NULL },
+        [OPT_LUN] = { "rd.scratch.lun", "--lun" },
+        [OPT_SERIAL] = { "rd.scratch.serial", "--serial" },
+        [OPT_TIMEOUT] = { "rd.scratch.timeout", "--timeout" },
+        [OPT_FALLBACK] = { "rd.scratch.fallback", "--fallback" },
+        [OPT_TMPFS_SIZE] = { "rd.scratch.tmpfs.size", "--tmpfs-size" },
+        [OPT_FORCE] = { "rd.scratch.force", "--force" },
+        [OPT_DISCARD] = { "rd.scratch.discard", "--discard" },
+        [OPT_ENCRYPT] = { "rd.scratch.encrypt", NULL },
+        [OPT_SWAP] = { "rd.scratch.swap", NULL },
 };
 
 const char *option_name(unsigned opt) {
-        return opt < _OPT_MAX ? option_names[opt] : NULL;
+        return opt < _OPT_MAX ? option_table[opt].key : NULL;
 }
 
 const char *option_flag(unsigned opt) {
-        return opt < _OPT_MAX ? flag_names[opt] : NULL;
+        return opt < _OPT_MAX ? option_table[opt].flag : NULL;
 }
 
 static void take(struct options *o, struct raw *raw, const char *tok, size_t len, enum source src) {
@@ -320,11 +310,12 @@ static void take(struct options *o, struct raw *raw, const char *tok, size_t len
 
         for (int i = 0; i < _OPT_MAX; i++) {
                 struct raw *r = &raw[i];
+                const char *name = option_table[i].key;
                 size_t vlen;
 
-                if (strlen(option_names[i]) != klen || strncmp(tok, option_names[i], klen) != 0)
+                if (strlen(name) != klen || strncmp(tok, name, klen) != 0)
                         continue;
-                r->key = option_names[i];
+                r->key = name;
                 r->set = true;
                 r->bare = !eq;
                 r->too_long = false;

@@ -6,19 +6,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "macro.h"
 #include "util.h"
 
 #define STATE_KEY_INFO(n, k) [STATE_KEY_##n] = { .name = #n, .kind = k },
 const struct state_key_info state_keys[_STATE_KEY_MAX] = { STATE_KEYS(STATE_KEY_INFO) };
 #undef STATE_KEY_INFO
 
+static const char *const backing_names[] = {
+        [BACKING_SCRATCH] = "scratch",
+        [BACKING_TMPFS] = "tmpfs",
+        [BACKING_NONE] = "none",
+};
+
 const char *backing_to_string(enum backing b) {
-        switch (b) {
-        case BACKING_SCRATCH: return "scratch";
-        case BACKING_TMPFS: return "tmpfs";
-        case BACKING_NONE: return "none";
-        }
-        return "?";
+        return TABLE_STRING(backing_names, b);
 }
 
 /* A value is one line of ASCII: anything that could start another line,
