@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "init.h"
 #include "instance.h"
 #include "log.h"
+#include "macro.h"
 #include "mounts.h"
 #include "options.h"
 #include "setup.h"
@@ -61,14 +63,6 @@ static int usage_error(const char *what) {
         return 2;
 }
 
-/* --mke2fs, of setup, run and mount: the program is run by absolute path. */
-static bool take_mke2fs(const char **ret) {
-        if (optarg[0] != '/')
-                return false;
-        *ret = optarg;
-        return true;
-}
-
 /* Not in --help: the option names, one a line, for the tests that check
  * the shell side against them. */
 static int list_options(void) {
@@ -77,30 +71,144 @@ static int list_options(void) {
         return 0;
 }
 
-static int cmd_status(int argc, char **argv) {
-        static const struct option longopts[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "json", no_argument, NULL, 'j' },
-                {},
-        };
-        char state[PATH_MAX] = STATE_FILE, scratch[PATH_MAX] = SCRATCH_DIR;
-        bool json = false;
-        int c, r;
+/* The options of setup, status, run and mount: each command's table names
+ * those it takes, one loop takes them all. */
+enum {
+        ARG_HELP = 'h',
+        ARG_JSON = 'j',
+        ARG_NEWROOT = 0x100,
+        ARG_CMDLINE,
+        ARG_CONFIG,
+        ARG_SYSFS,
+        ARG_MKE2FS,
+        ARG_NAME,
+        ARG_LOWER,
+        ARG_NOT_LOWER, /* --lower given to mount */
+        ARG_FLAG,      /* + OPT_*: an rd.scratch.* option as a flag of run and mount */
+};
 
+/* The options run and mount share. */
+#define INSTANCE_LONGOPTS                                                               \
+        { "help", no_argument, NULL, ARG_HELP },                                        \
+        { "name", required_argument, NULL, ARG_NAME },                                  \
+        { "sysfs", required_argument, NULL, ARG_SYSFS },                                \
+        { "mke2fs", required_argument, NULL, ARG_MKE2FS },                              \
+        { "lun", required_argument, NULL, ARG_FLAG + OPT_LUN },                         \
+        { "serial", required_argument, NULL, ARG_FLAG + OPT_SERIAL },                   \
+        { "timeout", required_argument, NULL, ARG_FLAG + OPT_TIMEOUT },                 \
+        { "fallback", required_argument, NULL, ARG_FLAG + OPT_FALLBACK },               \
+        { "tmpfs-size", required_argument, NULL, ARG_FLAG + OPT_TMPFS_SIZE },           \
+        { "discard", no_argument, NULL, ARG_FLAG + OPT_DISCARD },                       \
+        { "force", no_argument, NULL, ARG_FLAG + OPT_FORCE }
+
+struct args {
+        const char *newroot, *cmdline, *config; /* setup */
+        const char *name, *lower;               /* run and mount */
+        const char *sysfs, *mke2fs;             /* setup, run and mount */
+        bool json;                              /* status */
+        struct options o;                       /* run and mount */
+};
+
+static void args_init(struct args *a) {
+        *a = (struct args) {
+                .newroot = "/sysroot",
+                .lower = "/",
+                .sysfs = "/sys",
+                .mke2fs = MKE2FS_PATH,
+        };
+        options_init(&a->o);
+        a->o.active = true;
+}
+
+/* The options that take any string, and where they keep it. */
+static const struct {
+        int arg;
+        size_t offset;
+} string_args[] = {
+        { ARG_NEWROOT, offsetof(struct args, newroot) },
+        { ARG_CMDLINE, offsetof(struct args, cmdline) },
+        { ARG_CONFIG, offsetof(struct args, config) },
+        { ARG_SYSFS, offsetof(struct args, sysfs) },
+        { ARG_LOWER, offsetof(struct args, lower) },
+};
+
+static bool take_string(struct args *a, int c) {
+        for (size_t i = 0; i < ELEMENTSOF(string_args); i++)
+                if (string_args[i].arg == c) {
+                        *(const char **) ((char *) a + string_args[i].offset) = optarg;
+                        return true;
+                }
+        return false;
+}
+
+/* What a command takes: its options, and how many arguments after them. */
+struct command {
+        const char *shortopts;
+        const struct option *longopts;
+        int min_args, max_args;
+        const char *args_error; /* told when the count is not within them */
+};
+
+/* argv[0] is the command. Returns -1 when the command goes on with a and
+ * its arguments from argv[optind], else the exit code. */
+static int parse_args(int argc, char **argv, const struct command *cmd, struct args *a) {
+        char bad[64];
+        int c;
+
+        args_init(a);
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+hj", longopts, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, cmd->shortopts, cmd->longopts, NULL)) >= 0)
                 switch (c) {
-                case 'h':
+                case ARG_HELP:
                         help();
                         return 0;
-                case 'j':
-                        json = true;
+                case ARG_JSON:
+                        a->json = true;
                         break;
+                case ARG_MKE2FS:
+                        /* The program is run by absolute path. */
+                        if (optarg[0] != '/')
+                                return usage_error("--mke2fs takes an absolute path");
+                        a->mke2fs = optarg;
+                        break;
+                case ARG_NAME:
+                        if (!instance_name_valid(optarg))
+                                return usage_error("--name takes letters, digits, '.', '_' and '-', at most 64, "
+                                                   "not starting with '.', '_' or '-'");
+                        a->name = optarg;
+                        break;
+                case ARG_NOT_LOWER:
+                        return usage_error("mount takes LOWER as an argument, not --lower");
                 default:
-                        return usage_error("bad option to status");
+                        if (take_string(a, c))
+                                break;
+                        if (c >= ARG_FLAG && c < ARG_FLAG + _OPT_MAX) {
+                                if (options_set_flag(&a->o, c - ARG_FLAG, optarg) < 0)
+                                        return usage_error(a->o.problems[a->o.first_invalid]);
+                                break;
+                        }
+                        (void) snprintf(bad, sizeof(bad), "bad option to %s", argv[0]);
+                        return usage_error(bad);
                 }
-        if (optind + 1 < argc)
-                return usage_error("status takes at most one instance name");
+        if (argc - optind < cmd->min_args || argc - optind > cmd->max_args)
+                return usage_error(cmd->args_error);
+        return -1;
+}
+
+static int cmd_status(int argc, char **argv) {
+        static const struct option longopts[] = {
+                { "help", no_argument, NULL, ARG_HELP },
+                { "json", no_argument, NULL, ARG_JSON },
+                {},
+        };
+        static const struct command cmd = { "+hj", longopts, 0, 1, "status takes at most one instance name" };
+        char state[PATH_MAX] = STATE_FILE, scratch[PATH_MAX] = SCRATCH_DIR;
+        struct args a;
+        int r;
+
+        r = parse_args(argc, argv, &cmd, &a);
+        if (r >= 0)
+                return r;
         if (optind < argc) {
                 if (!instance_name_valid(argv[optind]))
                         return usage_error("bad instance name");
@@ -114,7 +222,7 @@ static int cmd_status(int argc, char **argv) {
                 }
         }
 
-        r = print_status(stdout, state, scratch, json);
+        r = print_status(stdout, state, scratch, a.json);
         if (r < 0) {
                 fprintf(stderr, "%s: cannot read %s: %s\n", program_invocation_short_name, state, strerror(-r));
                 return 1;
@@ -124,81 +232,40 @@ static int cmd_status(int argc, char **argv) {
 
 /* run and mount: the disk options, --name, --lower (run), --sysfs, --mke2fs. */
 static int cmd_instance(int argc, char **argv, bool run) {
-        enum { OPT_NAME = 0x100, OPT_LOWER, OPT_SYSFS, OPT_MKE2FS, OPT_FLAG };
-        static const struct option longopts[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "name", required_argument, NULL, OPT_NAME },
-                { "lower", required_argument, NULL, OPT_LOWER },
-                { "sysfs", required_argument, NULL, OPT_SYSFS },
-                { "mke2fs", required_argument, NULL, OPT_MKE2FS },
-                { "lun", required_argument, NULL, OPT_FLAG + OPT_LUN },
-                { "serial", required_argument, NULL, OPT_FLAG + OPT_SERIAL },
-                { "timeout", required_argument, NULL, OPT_FLAG + OPT_TIMEOUT },
-                { "fallback", required_argument, NULL, OPT_FLAG + OPT_FALLBACK },
-                { "tmpfs-size", required_argument, NULL, OPT_FLAG + OPT_TMPFS_SIZE },
-                { "discard", no_argument, NULL, OPT_FLAG + OPT_DISCARD },
-                { "force", no_argument, NULL, OPT_FLAG + OPT_FORCE },
+        static const struct option run_longopts[] = {
+                INSTANCE_LONGOPTS,
+                { "lower", required_argument, NULL, ARG_LOWER },
                 {},
         };
-        struct instance_args a = {
-                .lower = "/",
-                .sysfs = "/sys",
-                .mke2fs = MKE2FS_PATH,
+        static const struct option mount_longopts[] = {
+                INSTANCE_LONGOPTS,
+                { "lower", required_argument, NULL, ARG_NOT_LOWER },
+                {},
         };
-        struct options o;
+        static const struct command run_cmd = { "+h", run_longopts, 1, INT_MAX, "run needs a COMMAND (after --)" };
+        static const struct command mount_cmd = { "+h", mount_longopts, 2, 2, "mount takes LOWER and TARGET" };
         char name[INSTANCE_NAME_MAX + 1];
-        int c, r;
+        struct instance_args ia;
+        struct args a;
+        int r;
 
-        options_init(&o);
-        o.active = true;
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        help();
-                        return 0;
-                case OPT_NAME:
-                        if (!instance_name_valid(optarg))
-                                return usage_error("--name takes letters, digits, '.', '_' and '-', at most 64, "
-                                                   "not starting with '.', '_' or '-'");
-                        a.name = optarg;
-                        break;
-                case OPT_LOWER:
-                        if (!run)
-                                return usage_error("mount takes LOWER as an argument, not --lower");
-                        a.lower = optarg;
-                        break;
-                case OPT_SYSFS:
-                        a.sysfs = optarg;
-                        break;
-                case OPT_MKE2FS:
-                        if (!take_mke2fs(&a.mke2fs))
-                                return usage_error("--mke2fs takes an absolute path");
-                        break;
-                default:
-                        if (c < OPT_FLAG || c >= OPT_FLAG + _OPT_MAX)
-                                return usage_error(run ? "bad option to run" : "bad option to mount");
-                        if (options_set_flag(&o, c - OPT_FLAG, optarg) < 0)
-                                return usage_error(o.problems[o.first_invalid]);
-                }
-        if (run) {
-                if (optind >= argc)
-                        return usage_error("run needs a COMMAND (after --)");
-        } else {
-                if (argc - optind != 2)
-                        return usage_error("mount takes LOWER and TARGET");
-                a.lower = argv[optind];
-                a.target = argv[optind + 1];
+        r = parse_args(argc, argv, run ? &run_cmd : &mount_cmd, &a);
+        if (r >= 0)
+                return r;
+        ia = (struct instance_args) { .name = a.name, .lower = a.lower, .sysfs = a.sysfs, .mke2fs = a.mke2fs };
+        if (!run) {
+                ia.lower = argv[optind];
+                ia.target = argv[optind + 1];
         }
-        if (!a.name) {
-                r = instance_default_name(&o, name, sizeof(name));
+        if (!ia.name) {
+                r = instance_default_name(&a.o, name, sizeof(name));
                 if (r < 0)
                         return usage_error("give the instance a --name (it has neither --serial nor --lun)");
-                a.name = name;
+                ia.name = name;
         }
 
         log_open(0);
-        r = run ? instance_run(&a, &o, argv + optind) : instance_mount(&a, &o);
+        r = run ? instance_run(&ia, &a.o, argv + optind) : instance_mount(&ia, &a.o);
         log_close();
         return r;
 }
@@ -219,55 +286,33 @@ static int cmd_umount(int argc, char **argv) {
 }
 
 static int cmd_setup(int argc, char **argv) {
-        enum { OPT_NEWROOT = 0x100, OPT_CMDLINE, OPT_SYSFS, OPT_MKE2FS, OPT_CONFIG };
         static const struct option longopts[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "newroot", required_argument, NULL, OPT_NEWROOT },
-                { "cmdline", required_argument, NULL, OPT_CMDLINE },
-                { "sysfs", required_argument, NULL, OPT_SYSFS },
-                { "mke2fs", required_argument, NULL, OPT_MKE2FS },
-                { "config", required_argument, NULL, OPT_CONFIG },
+                { "help", no_argument, NULL, ARG_HELP },
+                { "newroot", required_argument, NULL, ARG_NEWROOT },
+                { "cmdline", required_argument, NULL, ARG_CMDLINE },
+                { "sysfs", required_argument, NULL, ARG_SYSFS },
+                { "mke2fs", required_argument, NULL, ARG_MKE2FS },
+                { "config", required_argument, NULL, ARG_CONFIG },
                 {},
         };
-        struct setup_args a = {
-                .newroot = "/sysroot",
-                .sysfs = "/sys",
-                .mke2fs = MKE2FS_PATH,
-        };
-        int c, r;
+        static const struct command cmd = { "+h", longopts, 0, 0, "setup takes no arguments" };
+        struct args a;
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        help();
-                        return 0;
-                case OPT_NEWROOT:
-                        a.newroot = optarg;
-                        break;
-                case OPT_CMDLINE:
-                        a.cmdline = optarg;
-                        break;
-                case OPT_SYSFS:
-                        a.sysfs = optarg;
-                        break;
-                case OPT_CONFIG:
-                        a.config = optarg;
-                        break;
-                case OPT_MKE2FS:
-                        if (!take_mke2fs(&a.mke2fs))
-                                return usage_error("--mke2fs takes an absolute path");
-                        break;
-                default:
-                        return usage_error("bad option to setup");
-                }
-        if (optind < argc)
-                return usage_error("setup takes no arguments");
+        r = parse_args(argc, argv, &cmd, &a);
+        if (r >= 0)
+                return r;
         if (a.newroot[0] != '/')
                 return usage_error("--newroot takes an absolute path");
 
         log_open(1);
-        r = run_setup(&a);
+        r = run_setup(&(const struct setup_args) {
+                .newroot = a.newroot,
+                .sysfs = a.sysfs,
+                .cmdline = a.cmdline,
+                .mke2fs = a.mke2fs,
+                .config = a.config,
+        });
         log_close();
         return r;
 }
