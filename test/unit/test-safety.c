@@ -381,10 +381,10 @@ static void probe_other_signatures(const char *mke2fs_quiet) {
         probe("ambi", 0, CONTENT_FOREIGN, "ext4 labelled scratchroot plus a FAT boot sector", "conflicting", NULL);
 }
 
-/* rd.scratch.encrypt's stamp: a LUKS2 header labelled scratchroot, and
- * nothing near it. cryptsetup writes a header into a file without
- * device-mapper; a key slot (which ours never has) it cannot leave out, so
- * the images carry one made as fast as it allows. */
+/* rd.scratch.encrypt's stamp: a LUKS2 header labelled scratchroot with no
+ * key slot, and nothing near it. cryptsetup writes a header into a file
+ * without device-mapper; a key slot it cannot leave out, so the images carry
+ * one made as fast as it allows, erased where the case needs none. */
 static void probe_luks(void) {
         const char *fmt = "printf pw | cryptsetup luksFormat -q --batch-mode --pbkdf pbkdf2 --pbkdf-force-iterations 1000 "
                           "--key-file - %s '%s' >/dev/null 2>&1";
@@ -393,8 +393,8 @@ static void probe_luks(void) {
                 enum content want;
                 const char *what, *needle;
         } cases[] = {
-                { "luks2ours", "--type luks2 --label scratchroot", CONTENT_OURS, "LUKS2 labelled scratchroot",
-                  "LUKS2" },
+                { "luks2slot", "--type luks2 --label scratchroot", CONTENT_FOREIGN,
+                  "LUKS2 labelled scratchroot with a key slot", "1 key slot in use" },
                 { "luks2data", "--type luks2 --label data", CONTENT_FOREIGN, "LUKS2 labelled data", "crypto_LUKS" },
                 { "luks2none", "--type luks2", CONTENT_FOREIGN, "LUKS2 without label", "crypto_LUKS" },
                 { "luks2caps", "--type luks2 --label Scratchroot", CONTENT_FOREIGN, "LUKS2 labelled Scratchroot",
@@ -411,6 +411,14 @@ static void probe_luks(void) {
                       "%s made", cases[i].what);
                 probe(cases[i].name, 0, cases[i].want, cases[i].what, cases[i].needle, NULL);
         }
+
+        /* Ours: the same header with its key slot erased, so that nothing
+         * opens what the disk held. */
+        check(make_sparse("luks2ours", IMAGE_SIZE) &&
+                      sh(fmt, "--type luks2 --label scratchroot", img("luks2ours")) == 0 &&
+                      sh("cryptsetup luksErase -q '%s' >/dev/null 2>&1", img("luks2ours")) == 0,
+              "LUKS2 labelled scratchroot without a key slot made");
+        probe("luks2ours", 0, CONTENT_OURS, "LUKS2 labelled scratchroot without a key slot", "LUKS2", NULL);
 
         /* Our header with a partition table written over its first sector
          * is not ours. */
