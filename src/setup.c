@@ -73,6 +73,23 @@ struct job {
         const char *leave;      /* what fallback=none does */
 };
 
+/* The one way to make a job: what a failure stops or leaves follows from
+ * whether it is the boot's or an instance's. */
+static struct job job_make(bool instance, const char *sysfs, const char *mke2fs, const char *base,
+                           const char *lower, const char *target, const char *state_file) {
+        return (struct job) {
+                .sysfs = sysfs,
+                .mke2fs = mke2fs,
+                .base = base,
+                .lower = lower,
+                .target = target,
+                .state_file = state_file,
+                .instance = instance,
+                .stop = instance ? "not starting the instance" : "stopping the boot",
+                .leave = instance ? "no overlay" : "leaving the root as it is",
+        };
+}
+
 static const char *opt_name(const struct job *j, unsigned opt) {
         return j->instance ? option_flag(opt) : option_name(opt);
 }
@@ -527,16 +544,7 @@ static void write_state(const struct job *j, const struct options *o, const stru
 
 int run_setup(const struct setup_args *a) {
         const struct gather_args g = { .cmdline = a->cmdline, .sysfs = a->sysfs, .config = a->config };
-        const struct job j = {
-                .sysfs = a->sysfs,
-                .mke2fs = a->mke2fs,
-                .base = RUN_DIR,
-                .lower = a->newroot,
-                .target = a->newroot,
-                .state_file = STATE_FILE,
-                .stop = "stopping the boot",
-                .leave = "leaving the root as it is",
-        };
+        const struct job j = job_make(false, a->sysfs, a->mke2fs, RUN_DIR, a->newroot, a->newroot, STATE_FILE);
         uint64_t t0 = now_ms();
         struct options o;
         struct outcome out = { .backing = BACKING_NONE };
@@ -586,17 +594,7 @@ int run_setup(const struct setup_args *a) {
 
 int setup_instance(const struct instance_args *a, const struct options *o, enum backing *ret_backing) {
         char base[PATH_MAX], state[PATH_MAX];
-        const struct job j = {
-                .sysfs = a->sysfs,
-                .mke2fs = a->mke2fs,
-                .base = base,
-                .lower = a->lower,
-                .target = a->target,
-                .state_file = state,
-                .instance = true,
-                .stop = "not starting the instance",
-                .leave = "no overlay",
-        };
+        const struct job j = job_make(true, a->sysfs, a->mke2fs, base, a->lower, a->target, state);
         uint64_t t0 = now_ms();
         struct outcome out = { .backing = BACKING_NONE };
         int r, ret;
