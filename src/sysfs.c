@@ -72,6 +72,42 @@ static int open_listing(const char *sysfs, const char *sub, char *path, size_t n
         return 0;
 }
 
+/* Searches the entries of sysfs/sub for the one disk that match() takes,
+ * with what it fills in: -ENOENT when none is, -ENOTUNIQ when more are,
+ * each then named in ambiguous. ret is set only on success. */
+static int find_one(const char *sysfs, const char *sub,
+                    bool (*match)(const char *sysfs, const char *name, const void *want, struct disk *ret),
+                    const void *want, struct disk *ret, char *ambiguous, size_t n) {
+        _cleanup_closedir_ DIR *d = NULL;
+        char path[PATH_MAX];
+        struct dirent *de;
+        struct disk found = {};
+        unsigned matches = 0;
+        int r;
+
+        r = open_listing(sysfs, sub, path, sizeof(path), &d, ambiguous, n);
+        if (r < 0)
+                return r;
+        while ((de = readdir(d))) {
+                struct disk disk = {};
+                bool both;
+
+                if (!match(sysfs, de->d_name, want, &disk))
+                        continue;
+                matches++;
+                /* "sdb (0:0:0:1)", or what the disk has of the two. */
+                both = disk.name[0] && disk.hctl[0];
+                list_append(ambiguous, n, "%s%s%s%s", disk.name, both ? " (" : "", disk.hctl, both ? ")" : "");
+                found = disk;
+        }
+        if (matches == 0)
+                return -ENOENT;
+        if (matches > 1)
+                return -ENOTUNIQ;
+        *ret = found;
+        return 0;
+}
+
 static int block_of(const char *devdir, struct disk *ret) {
         _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX];
@@ -112,45 +148,34 @@ static int block_of(const char *devdir, struct disk *ret) {
         return r == -ENOENT ? -ENODEV : r;
 }
 
+/* The matcher of sysfs_find_disk: a SCSI device named by an address that
+ * want matches. The block device is found for the one match only. */
+static bool match_hctl(const char *sysfs, const char *name, const void *want, struct disk *ret) {
+        struct hctl have;
+
+        (void) sysfs;
+        if (!parse_sysfs_hctl(name, &have) || !hctl_matches(want, &have))
+                return false;
+        (void) xsnprintf(ret->hctl, sizeof(ret->hctl), "%s", name);
+        return true;
+}
+
 int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret,
                     char *ambiguous, size_t n) {
-        _cleanup_closedir_ DIR *d = NULL;
-        char path[PATH_MAX], match[64] = "";
-        struct dirent *de;
-        unsigned matches = 0;
+        struct disk disk = {};
+        char devdir[PATH_MAX];
         int r;
 
-        r = open_listing(sysfs, "bus/scsi/devices", path, sizeof(path), &d, ambiguous, n);
+        r = find_one(sysfs, "bus/scsi/devices", match_hctl, want, &disk, ambiguous, n);
         if (r < 0)
                 return r;
-        while ((de = readdir(d))) {
-                struct hctl have;
-
-                if (!parse_sysfs_hctl(de->d_name, &have) || !hctl_matches(want, &have))
-                        continue;
-                matches++;
-                list_append(ambiguous, n, "%s", de->d_name);
-                (void) xsnprintf(match, sizeof(match), "%s", de->d_name);
-        }
-
-        if (matches == 0)
-                return -ENOENT;
-        if (matches > 1)
-                return -ENOTUNIQ;
-
-        {
-                struct disk disk = {};
-                char devdir[PATH_MAX];
-
-                r = xsnprintf(devdir, sizeof(devdir), "%s/%s", path, match);
-                if (r < 0)
-                        return r;
-                r = block_of(devdir, &disk);
-                if (r < 0)
-                        return r;
-                strcpy(disk.hctl, match);
-                *ret = disk;
-        }
+        r = xsnprintf(devdir, sizeof(devdir), "%s/bus/scsi/devices/%s", sysfs, disk.hctl);
+        if (r < 0)
+                return r;
+        r = block_of(devdir, &disk);
+        if (r < 0)
+                return r;
+        *ret = disk;
         return 0;
 }
 
@@ -239,38 +264,20 @@ static int disk_from_class(const char *sysfs, const char *name, struct disk *ret
         return 0;
 }
 
+/* The matcher of sysfs_find_serial: a disk of class/block whose serial
+ * number is want. */
+static bool match_serial(const char *sysfs, const char *name, const void *want, struct disk *ret) {
+        char s[OPTIONS_MAX_SERIAL * 4];
+
+        if (name[0] == '.')
+                return false;
+        if (disk_from_class(sysfs, name, ret) < 0)
+                return false;
+        return sysfs_disk_serial(ret, s, sizeof(s)) == 0 && strcmp(s, want) == 0;
+}
+
 int sysfs_find_serial(const char *sysfs, const char *serial, struct disk *ret, char *ambiguous, size_t n) {
-        _cleanup_closedir_ DIR *d = NULL;
-        char dir[PATH_MAX];
-        struct dirent *de;
-        struct disk found = {};
-        unsigned matches = 0;
-        int r;
-
-        r = open_listing(sysfs, "class/block", dir, sizeof(dir), &d, ambiguous, n);
-        if (r < 0)
-                return r;
-        while ((de = readdir(d))) {
-                struct disk disk;
-                char s[OPTIONS_MAX_SERIAL * 4];
-
-                if (de->d_name[0] == '.')
-                        continue;
-                if (disk_from_class(sysfs, de->d_name, &disk) < 0)
-                        continue;
-                if (sysfs_disk_serial(&disk, s, sizeof(s)) < 0 || strcmp(s, serial) != 0)
-                        continue;
-                matches++;
-                list_append(ambiguous, n, "%s%s%s%s", disk.name, disk.hctl[0] ? " (" : "", disk.hctl,
-                            disk.hctl[0] ? ")" : "");
-                found = disk;
-        }
-        if (matches == 0)
-                return -ENOENT;
-        if (matches > 1)
-                return -ENOTUNIQ;
-        *ret = found;
-        return 0;
+        return find_one(sysfs, "class/block", match_serial, serial, ret, ambiguous, n);
 }
 
 static int find_selected(const char *sysfs, const struct selector *sel, struct disk *ret, char *ambiguous,
@@ -425,11 +432,30 @@ static int set_add(dev_t dev, dev_t *set, unsigned *n, unsigned max) {
         return 0;
 }
 
+static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max, unsigned depth);
+
+/* The device whose sysfs directory is dir is one the disk is built on, and
+ * so are those it is built on. */
+static int add_backing(const char *dir, dev_t *set, unsigned *n, unsigned max, unsigned depth) {
+        char path[PATH_MAX];
+        dev_t dev;
+        int r;
+
+        if (xsnprintf(path, sizeof(path), "%s/dev", dir) < 0)
+                return -ENAMETOOLONG;
+        r = read_devno(path, &dev);
+        if (r < 0)
+                return r;
+        r = set_add(dev, set, n, max);
+        if (r < 0)
+                return r;
+        return backing_of_dir(dir, set, n, max, depth);
+}
+
 static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max, unsigned depth) {
         _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX];
         struct dirent *de;
-        dev_t parent;
         int r;
 
         if (depth > 8)
@@ -440,16 +466,8 @@ static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max
         if (xsnprintf(path, sizeof(path), "%s/partition", dir) < 0)
                 return -ENAMETOOLONG;
         if (access(path, F_OK) == 0) {
-                if (xsnprintf(path, sizeof(path), "%s/../dev", dir) < 0)
-                        return -ENAMETOOLONG;
-                r = read_devno(path, &parent);
-                if (r < 0)
-                        return r;
-                r = set_add(parent, set, n, max);
-                if (r < 0)
-                        return r;
                 (void) xsnprintf(path, sizeof(path), "%s/..", dir);
-                r = backing_of_dir(path, set, n, max, depth + 1);
+                r = add_backing(path, set, n, max, depth + 1);
                 if (r < 0)
                         return r;
         }
@@ -460,21 +478,13 @@ static int backing_of_dir(const char *dir, dev_t *set, unsigned *n, unsigned max
         if (!d)
                 return 0;
         while ((de = readdir(d))) {
-                char sub[PATH_MAX], devp[PATH_MAX];
-                dev_t s;
+                char sub[PATH_MAX];
 
                 if (de->d_name[0] == '.')
                         continue;
-                if (xsnprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < 0 ||
-                    xsnprintf(devp, sizeof(devp), "%s/dev", sub) < 0)
+                if (xsnprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < 0)
                         return -ENAMETOOLONG;
-                r = read_devno(devp, &s);
-                if (r < 0)
-                        return r;
-                r = set_add(s, set, n, max);
-                if (r < 0)
-                        return r;
-                r = backing_of_dir(sub, set, n, max, depth + 1);
+                r = add_backing(sub, set, n, max, depth + 1);
                 if (r < 0)
                         return r;
         }
