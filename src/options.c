@@ -388,18 +388,6 @@ static void parse_value(struct options *o, int i, const struct raw *v, enum sour
                 if (r == 0)
                         o->disabled = !b;
                 break;
-        case OPT_FORCE:
-                r = parse_flag(v, &o->force);
-                break;
-        case OPT_DISCARD:
-                r = parse_flag(v, &o->discard);
-                break;
-        case OPT_ENCRYPT:
-                r = parse_flag(v, &o->encrypt);
-                break;
-        case OPT_SWAP:
-                r = parse_swap_size(v->value, &o->swap);
-                break;
         case OPT_LUN:
                 r = parse_hctl(v->value, &o->lun);
                 o->have_lun = r == 0;
@@ -408,17 +396,14 @@ static void parse_value(struct options *o, int i, const struct raw *v, enum sour
                 r = parse_serial(v->value, o->serial, sizeof(o->serial));
                 o->have_serial = r == 0;
                 break;
-        case OPT_TIMEOUT:
-                r = parse_timeout_ms(v->value, &o->timeout_ms);
-                break;
-        case OPT_FALLBACK:
-                r = parse_fallback(v->value, &o->fallback);
-                break;
-        case OPT_TMPFS_SIZE:
-                r = parse_size(v->value, &o->tmpfs_size);
-                break;
-        default:
-                r = 0;
+        case OPT_TIMEOUT: r = parse_timeout_ms(v->value, &o->timeout_ms); break;
+        case OPT_FALLBACK: r = parse_fallback(v->value, &o->fallback); break;
+        case OPT_TMPFS_SIZE: r = parse_size(v->value, &o->tmpfs_size); break;
+        case OPT_FORCE: r = parse_flag(v, &o->force); break;
+        case OPT_DISCARD: r = parse_flag(v, &o->discard); break;
+        case OPT_ENCRYPT: r = parse_flag(v, &o->encrypt); break;
+        case OPT_SWAP: r = parse_swap_size(v->value, &o->swap); break;
+        default: r = 0;
         }
         if (r < 0) {
                 o->bad |= 1u << i;
