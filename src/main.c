@@ -87,10 +87,11 @@ enum {
         ARG_FLAG,      /* + OPT_*: an rd.scratch.* option as a flag of run and mount */
 };
 
-/* The options run and mount share. */
-#define INSTANCE_LONGOPTS                                                               \
+/* The options of run and mount: --lower is taken by run only. */
+#define INSTANCE_LONGOPTS(lower)                                                        \
         { "help", no_argument, NULL, ARG_HELP },                                        \
         { "name", required_argument, NULL, ARG_NAME },                                  \
+        { "lower", required_argument, NULL, lower },                                    \
         { "sysfs", required_argument, NULL, ARG_SYSFS },                                \
         { "mke2fs", required_argument, NULL, ARG_MKE2FS },                              \
         { "lun", required_argument, NULL, ARG_FLAG + OPT_LUN },                         \
@@ -233,13 +234,11 @@ static int cmd_status(int argc, char **argv) {
 /* run and mount: the disk options, --name, --lower (run), --sysfs, --mke2fs. */
 static int cmd_instance(int argc, char **argv, bool run) {
         static const struct option run_longopts[] = {
-                INSTANCE_LONGOPTS,
-                { "lower", required_argument, NULL, ARG_LOWER },
+                INSTANCE_LONGOPTS(ARG_LOWER),
                 {},
         };
         static const struct option mount_longopts[] = {
-                INSTANCE_LONGOPTS,
-                { "lower", required_argument, NULL, ARG_NOT_LOWER },
+                INSTANCE_LONGOPTS(ARG_NOT_LOWER),
                 {},
         };
         static const struct command run_cmd = { "+h", run_longopts, 1, INT_MAX, "run needs a COMMAND (after --)" };
