@@ -122,7 +122,7 @@ must=(
     /usr/share/doc/scratchroot/docs/performance.md.gz
     /usr/share/doc/scratchroot/docs/distros.md.gz
     /usr/share/doc/scratchroot/docs/memory-win.png
-    /usr/share/doc/scratchroot/README.Debian
+    /usr/share/doc/scratchroot/README.Debian.gz
     /usr/share/doc/scratchroot/copyright
 )
 executables=(
