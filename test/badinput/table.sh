@@ -31,8 +31,8 @@ SOURCES=(cmdline fw_cfg smbios virtio-port config)
 if [[ -n ${BADINPUT_SOURCES:-} ]]; then
     read -r -a SOURCES <<<"$BADINPUT_SOURCES"
 fi
-# Every option the parser knows, in its order: read from its table of names.
-mapfile -t OPTIONS < <(sed -n 's/^ *\[OPT_[A-Z_]*\] = "\(rd\.scratch[a-z.]*\)",$/\1/p' "$SR_SOURCE/src/options.c")
+# Every option the parser knows, in its order, as the helper lists them.
+mapfile -t OPTIONS < <("$SR_HELPER" --list-options 2>/dev/null)
 INPUTS=(empty bare huge negative word overlong dquoted squoted nul nonascii control repeat repeat-bad)
 OVERLONG=5000
 
@@ -312,7 +312,7 @@ main() {
         *) bail "usage: $0 --write|--check FILE" ;;
     esac
     need losetup cc od awk
-    ((${#OPTIONS[@]} >= 7)) || bail "cannot read the option names from $SR_SOURCE/src/options.c"
+    ((${#OPTIONS[@]} >= 7)) || bail "cannot read the option names from $SR_HELPER --list-options"
 
     make_tmp badinput
     printf '#!/bin/sh\necho "$*" >>"%s/mke2fs.calls"\nexit 1\n' "$T" >"$T/mke2fs"
