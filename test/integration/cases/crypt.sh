@@ -12,8 +12,10 @@ CASES+=(
     "c_swap_tmpfs|swap: none on the tmpfs fallback, and the state says why"
 )
 
+# Not "ldd | grep -q": under pipefail, grep leaving at the first match can
+# kill ldd with SIGPIPE, and the long list of a sanitized build did.
 helper_encrypts() {
-    LC_ALL=C ldd "$SR_HELPER" 2>/dev/null | grep -q 'libcryptsetup\.so'
+    [[ $(LC_ALL=C ldd "$SR_HELPER" 2>/dev/null) == *libcryptsetup.so* ]]
 }
 
 host_has_dm_crypt() {
