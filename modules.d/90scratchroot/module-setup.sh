@@ -14,9 +14,11 @@ depends() {
 }
 
 installkernel() {
-    # The SCSI controllers and disks, virtio-blk disks, and what the
-    # hypervisor tells the helper through: fw_cfg and the virtio-serial port.
-    hostonly='' instmods overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk
+    # The SCSI controllers and disks, virtio-blk and NVMe disks (a cloud's
+    # instance storage; a host-only initrd of a machine without NVMe would
+    # leave the driver out), and what the hypervisor tells the helper
+    # through: fw_cfg and the virtio-serial port.
+    hostonly='' instmods overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk nvme
     # rd.scratch.encrypt: device-mapper's crypt target and its ciphers, only
     # for a helper built with libcryptsetup (inst brings the library along).
     if scratchroot_encrypts; then

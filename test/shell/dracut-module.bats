@@ -72,12 +72,12 @@ stub_dracut_lib() {
     [ "$output" = base ]
 }
 
-@test "installkernel() installs the controller, disk, overlay and hypervisor channel modules regardless of hostonly" {
+@test "installkernel() installs the controller, disk (SCSI, virtio-blk, NVMe), overlay and hypervisor channel modules regardless of hostonly" {
     stub_dracut_install
     hostonly=yes
     . "$MOD/module-setup.sh"
     installkernel
-    [ "$(cat "$LOG")" = 'instmods hostonly= overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk' ]
+    [ "$(cat "$LOG")" = 'instmods hostonly= overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk nvme' ]
 }
 
 @test "installkernel() adds dm_crypt and the ciphers exactly when the helper links libcryptsetup" {

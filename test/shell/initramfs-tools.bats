@@ -143,7 +143,7 @@ refute_log() {
     grep -qx "copy_exec $BATS_TEST_TMPDIR/bin/scratchroot /usr/sbin/scratchroot" "$LOG"
     grep -qx "copy_exec $target $target" "$LOG"
     [ "$(sed -n 's/^manual_add_modules //p' "$LOG" | tr '\n' ' ')" = \
-        'overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk ' ]
+        'overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk nvme ' ]
     if [ -e /etc/mke2fs.conf ]; then
         grep -qx 'copy_file config /etc/mke2fs.conf /etc/mke2fs.conf' "$LOG"
     fi
