@@ -175,6 +175,7 @@ int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret
         r = block_of(devdir, &disk);
         if (r < 0)
                 return r;
+        sysfs_disk_identify(&disk, devdir);
         *ret = disk;
         return 0;
 }
@@ -188,6 +189,24 @@ static void trim(char *s) {
         while (s[start] == ' ')
                 start++;
         memmove(s, s + start, len - start + 1);
+}
+
+/* A text attribute at path, trimmed: -ENOENT when absent or blank,
+ * -EBADMSG when it holds an unprintable byte. */
+static int read_text_attr(const char *path, char *buf, size_t n) {
+        if (read_line(path, buf, n) < 0)
+                return -ENOENT;
+        for (char *c = buf; *c; c++)
+                if (!isprint((unsigned char) *c))
+                        return -EBADMSG;
+        trim(buf);
+        return buf[0] ? 0 : -ENOENT;
+}
+
+/* The kernel names NVMe namespaces nvme<ctrl>n<ns> (nvme<subsys>c<ctrl>n<ns>
+ * for a path hidden behind native multipath). */
+static bool is_nvme_name(const char *name) {
+        return strncmp(name, "nvme", 4) == 0 && name[4] >= '0' && name[4] <= '9';
 }
 
 int sysfs_disk_serial(const struct disk *d, char *buf, size_t n) {
@@ -221,15 +240,75 @@ int sysfs_disk_serial(const struct disk *d, char *buf, size_t n) {
                 trim(buf);
                 return buf[0] ? 0 : -ENOENT;
         }
+        /* NVMe: the serial is the controller's (identify controller SN, blank
+         * padded), in the directory the namespace's device link points to:
+         * the controller, or the subsystem under native multipath. */
+        if (is_nvme_name(d->name)) {
+                if (xsnprintf(path, sizeof(path), "%s/device/serial", d->blockdir) < 0)
+                        return -ENAMETOOLONG;
+                return read_text_attr(path, buf, n);
+        }
         if (xsnprintf(path, sizeof(path), "%s/serial", d->blockdir) < 0)
                 return -ENAMETOOLONG;
-        if (read_line(path, buf, n) < 0)
-                return -ENOENT;
-        for (char *c = buf; *c; c++)
-                if (!isprint((unsigned char) *c))
-                        return -EBADMSG;
-        trim(buf);
-        return buf[0] ? 0 : -ENOENT;
+        return read_text_attr(path, buf, n);
+}
+
+static const char *const bus_names[] = {
+        [BUS_SCSI] = "scsi",
+        [BUS_VIRTIO] = "virtio",
+        [BUS_NVME] = "nvme",
+        [BUS_OTHER] = "other",
+};
+
+const char *disk_bus_to_string(enum disk_bus b) {
+        return TABLE_STRING(bus_names, b);
+}
+
+/* The bus from what sysfs shows: a SCSI address, a virtio device
+ * ("virtio<N>", which virtio-blk disks hang off), an NVMe namespace. */
+static enum disk_bus bus_of(const struct disk *d, const char *devdir) {
+        char link[PATH_MAX];
+        struct hctl h;
+
+        if (d->hctl[0])
+                return BUS_SCSI;
+        if (is_nvme_name(d->name))
+                return BUS_NVME;
+        if (realpath(devdir, link)) {
+                const char *base = strrchr(link, '/');
+                unsigned k;
+                char tail;
+
+                base = base ? base + 1 : link;
+                if (parse_sysfs_hctl(base, &h))
+                        return BUS_SCSI;
+                if (sscanf(base, "virtio%u%c", &k, &tail) == 1)
+                        return BUS_VIRTIO;
+        }
+        return BUS_OTHER;
+}
+
+void sysfs_disk_identify(struct disk *d, const char *devdir) {
+        char dev[PATH_MAX], path[PATH_MAX];
+
+        d->model[0] = d->vendor[0] = d->serial[0] = '\0';
+        if (devdir)
+                (void) xsnprintf(dev, sizeof(dev), "%s", devdir);
+        else if (xsnprintf(dev, sizeof(dev), "%s/device", d->blockdir) < 0)
+                dev[0] = '\0';
+        d->bus = bus_of(d, dev);
+
+        /* SCSI: INQUIRY's vendor (8 bytes) and product (16 bytes), blank
+         * padded. NVMe: the controller's model number (40 bytes, blank
+         * padded); NVMe has no vendor string. virtio-blk: neither. */
+        if (d->bus == BUS_SCSI && xsnprintf(path, sizeof(path), "%s/vendor", dev) == 0 &&
+            read_text_attr(path, d->vendor, sizeof(d->vendor)) < 0)
+                d->vendor[0] = '\0';
+        if ((d->bus == BUS_SCSI || d->bus == BUS_NVME) && xsnprintf(path, sizeof(path), "%s/model", dev) == 0 &&
+            read_text_attr(path, d->model, sizeof(d->model)) < 0)
+                d->model[0] = '\0';
+        if (sysfs_disk_serial(d, d->serial, sizeof(d->serial)) < 0)
+                d->serial[0] = '\0';
 }
 
 /* A whole disk under class/block: its address when it is a SCSI disk. */
@@ -260,6 +339,7 @@ static int disk_from_class(const char *sysfs, const char *name, struct disk *ret
                 if (parse_sysfs_hctl(base, &h) && strlen(base) < sizeof(d.hctl))
                         strcpy(d.hctl, base);
         }
+        sysfs_disk_identify(&d, NULL);
         *ret = d;
         return 0;
 }

@@ -11,11 +11,23 @@
 #define SYSFS_MAX_PARTS 64
 #define SYSFS_MAX_BACKING 32
 
+enum disk_bus {
+        BUS_SCSI,
+        BUS_VIRTIO,             /* virtio-blk */
+        BUS_NVME,
+        BUS_OTHER,
+};
+
 struct disk {
         char hctl[64];          /* H:C:T:L as sysfs names it */
         char name[64];          /* kernel name, e.g. sdb */
         dev_t devno;
         char blockdir[PATH_MAX];
+        /* What the disk says it is, trimmed of blanks; "" when the bus has
+         * none (virtio-blk has no model, NVMe no vendor string). */
+        char model[64], vendor[64], serial[128];
+        enum disk_bus bus;
+        bool azure_resource;    /* selected as Azure's SCSI resource disk by rd.scratch.cloud */
 };
 
 struct disk_attrs {
@@ -39,8 +51,15 @@ int sysfs_find_disk(const char *sysfs, const struct hctl *want, struct disk *ret
 
 int sysfs_disk_attrs(const struct disk *d, struct disk_attrs *ret);
 
-/* The disk's serial number: the SCSI unit serial number (VPD page 0x80) or
- * a virtio-blk disk's serial. -ENOENT when it has none. */
+/* Fills in d's bus, vendor, model and serial from sysfs; every disk the
+ * finders return has them. devdir is the device directory when the caller
+ * knows it (a SCSI device found by address), NULL for blockdir/device. */
+void sysfs_disk_identify(struct disk *d, const char *devdir);
+
+const char *disk_bus_to_string(enum disk_bus b);
+
+/* The disk's serial number: the SCSI unit serial number (VPD page 0x80), a
+ * virtio-blk disk's serial or an NVMe controller's. -ENOENT when it has none. */
 int sysfs_disk_serial(const struct disk *d, char *buf, size_t n);
 
 /* Finds the whole disk whose serial is serial, among every block device.
