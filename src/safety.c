@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "azure.h"
 #include "crypt.h"
 #include "macro.h"
 #include "mounts.h"
@@ -25,6 +26,7 @@ const char *verdict_to_string(enum verdict v) {
         case VERDICT_FORMAT_BLANK: return "blank";
         case VERDICT_FORMAT_OURS: return "reused";
         case VERDICT_FORMAT_FORCED: return "forced";
+        case VERDICT_FORMAT_PLATFORM: return "platform";
         }
         return "?";
 }
@@ -78,9 +80,20 @@ enum verdict safety_decide(const struct disk_facts *f, bool force, char *why, si
                 return VERDICT_REFUSE;
         }
 
+        /* Azure's resource disk comes formatted NTFS: it is reformatted
+         * only when it is exactly what Azure's own agents reformat. */
+        if (f->platform == PLATFORM_REFORMATTABLE && f->content == CONTENT_FOREIGN) {
+                (void) snprintf(why, n, "it is Azure's resource disk as delivered (%s)", f->platform_desc);
+                return VERDICT_FORMAT_PLATFORM;
+        }
         if (force) {
                 (void) snprintf(why, n, "it holds %s, formatted anyway as rd.scratch.force asks", found);
                 return VERDICT_FORMAT_FORCED;
+        }
+        if (f->platform == PLATFORM_NOT_AS_DELIVERED) {
+                (void) snprintf(why, n, "it holds %s, and is not Azure's resource disk as delivered: %s", found,
+                                f->platform_desc);
+                return VERDICT_REFUSE;
         }
         (void) snprintf(why, n, "it holds %s", found);
         return VERDICT_REFUSE;
@@ -448,6 +461,14 @@ int safety_gather(const char *sysfs, const struct disk *d, int fd, bool busy, co
         } else {
                 f.content = CONTENT_UNKNOWN;
                 (void) snprintf(f.content_desc, sizeof(f.content_desc), "not opened");
+        }
+
+        if (d->azure_resource && fd >= 0 && f.content == CONTENT_FOREIGN) {
+                r = azure_resource_fd_reformattable(fd, f.platform_desc, sizeof(f.platform_desc));
+                if (r < 0)
+                        (void) snprintf(f.platform_desc, sizeof(f.platform_desc), "cannot be read: %s",
+                                        strerror(-r));
+                f.platform = r > 0 ? PLATFORM_REFORMATTABLE : PLATFORM_NOT_AS_DELIVERED;
         }
 
         *ret = f;

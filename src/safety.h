@@ -29,6 +29,15 @@ struct disk_facts {
         bool root_unknown;      /* what backs the root could not be worked out */
         enum content content;
         char content_desc[160];
+        /* Only for a foreign disk selected as Azure's resource disk:
+         * whether it is what Azure delivers and its agents reformat
+         * (azure.h), the reason in platform_desc. */
+        enum platform_check {
+                PLATFORM_NOT_ASKED,
+                PLATFORM_REFORMATTABLE,
+                PLATFORM_NOT_AS_DELIVERED,
+        } platform;
+        char platform_desc[160];
 };
 
 enum verdict {
@@ -36,6 +45,7 @@ enum verdict {
         VERDICT_FORMAT_BLANK,
         VERDICT_FORMAT_OURS,
         VERDICT_FORMAT_FORCED,
+        VERDICT_FORMAT_PLATFORM,        /* Azure's resource disk as delivered */
 };
 
 enum verdict safety_decide(const struct disk_facts *f, bool force, char *why, size_t n);

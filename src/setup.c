@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "azure.h"
 #include "crypt.h"
 
 #include "devnode.h"
@@ -284,6 +285,16 @@ static int format_disk(const struct job *a, const struct options *o, struct outc
                 return fail(out, -EPERM, "refusing %s (%s, %s): %s", d->name, out->where, size, why);
         log_info("formatting %s (%s, %u:%u, %s): %s", d->name, out->where, major(d->devno), minor(d->devno), size,
                  why);
+        /* The partition table goes first: an mke2fs that leaves the sector
+         * of an MBR (or GPT's backup header at the end) would have the next
+         * boot find the disk foreign, and the kernel keeps the partitions
+         * it read until it is told to read the table again. */
+        if (out->verdict == VERDICT_FORMAT_PLATFORM) {
+                r = azure_wipe_partition_table(out->node);
+                if (r < 0)
+                        return fail(out, r, "cannot erase the partition table of %s (%s): %s", d->name, out->where,
+                                    strerror(-r));
+        }
 
         /* A disk kept from an earlier boot is discarded so a thin host image
          * gives back what the last boot wrote; a blank one has nothing to

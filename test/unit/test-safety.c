@@ -44,6 +44,7 @@ static const char *verdict_name(enum verdict v) {
         case VERDICT_FORMAT_BLANK: return "FORMAT_BLANK";
         case VERDICT_FORMAT_OURS: return "FORMAT_OURS";
         case VERDICT_FORMAT_FORCED: return "FORMAT_FORCED";
+        case VERDICT_FORMAT_PLATFORM: return "FORMAT_PLATFORM";
         }
         return "?";
 }
