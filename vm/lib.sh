@@ -823,10 +823,22 @@ vm_disk() {
 #               default) or pvscsi (VMware PVSCSI, which has LUN 0 only: put
 #               its disks on targets instead); the disks of one bus must not
 #               disagree
+#   vendor=V    the SCSI disk's INQUIRY vendor (at most 8 characters;
+#               QEMU's default is QEMU)
+#   product=P   its INQUIRY product, which Linux shows as the model (at
+#               most 16 characters; blanks allowed, e.g. product=Virtual Disk)
 #   blk         a virtio-blk disk instead of a SCSI one; its LUN is "-"
 #               (a number is accepted and means nothing)
-# Guest memory: VM_MEM (QEMU -m, default 1024). Extra QEMU arguments: the
-# array VM_EXTRA_ARGS, then SR_QEMU_ARGS (split on
+#   nvme        an NVMe disk instead, on an NVMe controller of its own (the
+#               namespace nvmeXn1 in the guest, model "QEMU NVMe Ctrl");
+#               its LUN is "-"; serial= is the controller's serial (at most
+#               20 characters; default srnvme<N>, N the disk's place in the
+#               list)
+# Guest memory: VM_MEM (QEMU -m, default 1024). SMBIOS strings: the array
+# VM_SMBIOS, entries TYPE:KEY=VALUE for QEMU's -smbios type=TYPE (0 to 3),
+# e.g. (1:manufacturer=Microsoft Corporation "1:product=Virtual Machine"
+# 3:asset=...); a comma in VALUE is doubled for QEMU. Extra QEMU arguments:
+# the array VM_EXTRA_ARGS, then SR_QEMU_ARGS (split on
 # blanks). With VM_VPORT_TEXT set, the VM gets a virtio-serial port named
 # VM_VPORT_NAME (default org.scratchroot.options) whose host side holds
 # VM_VPORT_TEXT, as given (a line needs its newline), ready for the guest to
@@ -836,8 +848,9 @@ vm_run() {
     local log=${1:?usage: vm_run LOG CMDLINE DISKSPEC...} cmdline=${2-}
     shift 2
     local -a args parts qextra ctrls=() dargs=()
-    local spec file lun opt target serial ro bus blk ctrl n=0 maxbus=0 b start
-    local -A busctrl=()
+    local spec file lun opt target serial ro bus blk nvme ctrl vendor product n=0 maxbus=0 b start
+    local sm type kv
+    local -A busctrl=() smbios=()
     local vport="" vfd=""
     vm_kernel || return 1
     [[ -n ${INITRD:-} && -f $INITRD ]] || { vm_die "INITRD is not set to an initrd file"; return 1; }
@@ -853,7 +866,7 @@ vm_run() {
         IFS=: read -r -a parts <<<"$spec"
         file=${parts[0]:-}
         lun=${parts[1]:-}
-        target=0 serial="" ro="" bus=0 blk=0 ctrl=""
+        target=0 serial="" ro="" bus=0 blk=0 nvme=0 ctrl="" vendor="" product=""
         [[ -f $file ]] || { vm_die "disk image $file not found"; return 1; }
         [[ $file != *,* ]] || { vm_die "no commas in disk paths, please: $file"; return 1; }
         for opt in "${parts[@]:2}"; do
@@ -863,12 +876,33 @@ vm_run() {
                 target=*) target=${opt#target=} ;;
                 bus=*) bus=${opt#bus=} ;;
                 blk) blk=1 ;;
+                nvme) nvme=1 ;;
                 ctrl=*) ctrl=${opt#ctrl=} ;;
+                vendor=?*) vendor=${opt#vendor=} ;;
+                product=?*) product=${opt#product=} ;;
                 *) vm_die "unknown option $opt in disk spec $spec"; return 1 ;;
             esac
         done
         [[ ${serial#,serial=} != *,* ]] || { vm_die "no commas in serial numbers, please: $spec"; return 1; }
-        if [[ $blk == 1 ]]; then
+        [[ $vendor$product != *,* ]] || { vm_die "no commas in vendor or product, please: $spec"; return 1; }
+        ((${#vendor} <= 8 && ${#product} <= 16)) ||
+            { vm_die "a SCSI vendor has at most 8 characters, a product 16: $spec"; return 1; }
+        [[ $blk == 0 || $nvme == 0 ]] || { vm_die "a disk is blk or nvme, not both: $spec"; return 1; }
+        [[ ($blk == 0 && $nvme == 0) || -z $vendor$product ]] ||
+            { vm_die "vendor= and product= are for SCSI disks: $spec"; return 1; }
+        if [[ $nvme == 1 ]]; then
+            [[ $lun == - || $lun =~ ^[0-9]+$ ]] || { vm_die "bad LUN in disk spec $spec (- for nvme)"; return 1; }
+            [[ $target == 0 && $bus == 0 && -z $ctrl ]] ||
+                { vm_die "target=, bus= and ctrl= are for SCSI disks, not nvme: $spec"; return 1; }
+            # QEMU's NVMe controller cannot do without a serial, and keeps 20
+            # characters of it (the identify data's SN field).
+            serial=${serial:-,serial=srnvme$n}
+            ((${#serial} - 8 <= 20)) || { vm_die "an NVMe serial has at most 20 characters: $spec"; return 1; }
+            dargs+=(
+                -drive "if=none,id=d$n,file=$file,format=raw,discard=unmap$ro"
+                -device "nvme,id=nvme$n,drive=d$n$serial"
+            )
+        elif [[ $blk == 1 ]]; then
             [[ $lun == - || $lun =~ ^[0-9]+$ ]] || { vm_die "bad LUN in disk spec $spec (- for blk)"; return 1; }
             [[ $target == 0 && $bus == 0 && -z $ctrl ]] ||
                 { vm_die "target=, bus= and ctrl= are for SCSI disks, not blk: $spec"; return 1; }
@@ -891,7 +925,7 @@ vm_run() {
             fi
             dargs+=(
                 -drive "if=none,id=d$n,file=$file,format=raw,discard=unmap$ro"
-                -device "scsi-hd,drive=d$n,bus=scsi$bus.0,channel=0,scsi-id=$target,lun=$lun$serial"
+                -device "scsi-hd,drive=d$n,bus=scsi$bus.0,channel=0,scsi-id=$target,lun=$lun$serial${vendor:+,vendor=$vendor}${product:+,product=$product}"
             )
         fi
         n=$((n + 1))
@@ -904,6 +938,16 @@ vm_run() {
         esac
     done
     args+=("${ctrls[@]}" "${dargs[@]}")
+    for sm in ${VM_SMBIOS[@]+"${VM_SMBIOS[@]}"}; do
+        type=${sm%%:*}
+        kv=${sm#*:}
+        [[ $type =~ ^[0-3]$ && $sm == *:* && $kv =~ ^[a-z_]+=. ]] ||
+            { vm_die "VM_SMBIOS entries are TYPE:KEY=VALUE with TYPE 0 to 3: '$sm'"; return 1; }
+        smbios[$type]+=",${kv//,/,,}"
+    done
+    for type in "${!smbios[@]}"; do
+        args+=(-smbios "type=$type${smbios[$type]}")
+    done
     if [[ -n ${VM_VPORT_TEXT+set} ]]; then
         # A pipe chardev on a pair of FIFOs that QEMU opens read-write: the
         # text waits in the FIFO until the guest opens its port (QEMU 7.2's
