@@ -11,17 +11,17 @@ FIG_BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fig_sizes() {
     if [[ $1 == smoke ]]; then
         MEMWIN_MIB=256 RT_MIB=32 RT_FILES=200 RT_REPS=1 OVL_DIRS=4 OVL_FILES=4 OVL_KIB=64
-        THIN_MIB=64 THIN_PAUSE=2 FIG_TIMEOUT=900
+        THIN_MIB=64 THIN_PAUSE=2 THIN_FILES=500 FIG_TIMEOUT=900
     else
         MEMWIN_MIB=2048 RT_MIB=256 RT_FILES=2000 RT_REPS=3 OVL_DIRS=16 OVL_FILES=16 OVL_KIB=512
-        THIN_MIB=512 THIN_PAUSE=4 FIG_TIMEOUT=2400
+        THIN_MIB=512 THIN_PAUSE=4 THIN_FILES=20000 FIG_TIMEOUT=2400
     fi
     # Overrides from the environment (a loaded machine takes long for the
     # full sizes): BENCH_MEMWIN_MIB, BENCH_RT_MIB, BENCH_RT_FILES,
     # BENCH_RT_REPS, BENCH_OVL_DIRS, BENCH_OVL_FILES, BENCH_OVL_KIB,
-    # BENCH_THIN_MIB.
+    # BENCH_THIN_MIB, BENCH_THIN_FILES.
     local v n
-    for v in MEMWIN_MIB RT_MIB RT_FILES RT_REPS OVL_DIRS OVL_FILES OVL_KIB THIN_MIB; do
+    for v in MEMWIN_MIB RT_MIB RT_FILES RT_REPS OVL_DIRS OVL_FILES OVL_KIB THIN_MIB THIN_FILES; do
         n=BENCH_$v
         [[ -n ${!n:-} ]] || continue
         [[ ${!n} =~ ^[1-9][0-9]{0,5}$ ]] || die "$n takes a number, 1..999999"
@@ -32,6 +32,7 @@ fig_sizes() {
     GOAL_SEQ_RATIO=0.95
     GOAL_FSYNC_RATIO=3
     GOAL_THIN_KIB=$((16 * 1024))
+    GOAL_DELETE_RATIO=1.1
 }
 
 # alloc_kib IMAGE: the blocks IMAGE holds on the host, KiB.
@@ -130,10 +131,12 @@ fig_logs() {
         LOG_MEMWIN_SCRATCH=$RUN/fig-scratch/console.log
         LOG_RUNTIME=$LOG_MEMWIN_SCRATCH
         FIG_THIN1=scratch
+        FIG_TRIM="thin-discard0"
     else
         LOG_MEMWIN_SCRATCH=$RUN/fig-memwin-scratch/console.log
         LOG_RUNTIME=$RUN/fig-runtime/console.log
         FIG_THIN1="thin-discard1"
+        FIG_TRIM="thin-trim"
     fi
     LOG_MEMWIN_TMPFS=$RUN/fig-memwin-tmpfs/console.log
 }
@@ -146,18 +149,24 @@ fig_run() {
     local mw="sr.memwin.mib=$MEMWIN_MIB"
     local rt="sr.rt.mib=$RT_MIB sr.rt.files=$RT_FILES sr.rt.reps=$RT_REPS"
     local ovl="sr.ovl.dirs=$OVL_DIRS sr.ovl.files=$OVL_FILES sr.ovl.kib=$OVL_KIB"
-    local thin="sr.thin.mib=$THIN_MIB sr.thin.pause=$THIN_PAUSE"
+    local thin="sr.thin.mib=$THIN_MIB sr.thin.pause=$THIN_PAUSE sr.thin.files=$THIN_FILES"
+    # The periodic trim (scratchroot-trim.timer's fstrim) on the default
+    # discard=0; --smoke does it in the discard=0 boot, a full run in a boot
+    # of its own so that the reused disk below still holds its leftovers.
+    local trim=""
     fig_logs "$1"
     if [[ $1 == smoke ]]; then
+        trim=" sr.thin.trim=1"
         fig_boot scratch "$MEMWIN_MEM" fresh \
             "$base $mw $rt $ovl $thin rd.scratch.discard=1 sr.work=memwin,runtime,ovlopts,thin" || true
     else
         fig_boot memwin-scratch "$MEMWIN_MEM" fresh "$base $mw sr.work=memwin" || true
         fig_boot runtime 1024 fresh "$base $rt $ovl sr.work=runtime,ovlopts" || true
         fig_boot thin-discard1 1024 fresh "$base $thin rd.scratch.discard=1 sr.work=thin" || true
+        fig_boot thin-trim 1024 fresh "$base $thin rd.scratch.discard=0 sr.thin.trim=1 sr.work=thin" || true
     fi
     fig_boot memwin-tmpfs "$MEMWIN_MEM" none "$base $mw sr.work=memwin" || true
-    fig_boot thin-discard0 1024 fresh "$base $thin rd.scratch.discard=0 sr.work=thin" || true
+    fig_boot thin-discard0 1024 fresh "$base $thin rd.scratch.discard=0$trim sr.work=thin" || true
     # The disk of the discard=0 boot once more: the deleted data is still
     # allocated on the host; the helper finds its own filesystem of the last
     # boot and formats it again, discarding what it held.
@@ -335,4 +344,37 @@ fig_rows() {
         "$(awk -v x="$w" -v g="$d1" 'BEGIN {print (x == "" ? "n/a" : (x <= g ? "PASS" : "FAIL"))}')"
     row "  reused disk: allocation at the 2nd boot's start, after the helper's format (MiB)" \
         "$(fmt %.1f "$(calc %.4f div "$(fig_alloc reuse start)" 1024)")" "-" "-" "-" "info"
+    fig_trim_rows
+}
+
+# fig_trim_rows: the default discard=0 with the periodic trim against online
+# discard: the space given back, and what each costs the deletes.
+fig_trim_rows() {
+    local tlog="$RUN/fig-$FIG_TRIM/console.log" s t tm f1 f0 ratio
+    s=$(fig_alloc "$FIG_TRIM" start)
+    t=$(fig_alloc "$FIG_TRIM" trimmed)
+    tm=$(fig_kv "$tlog" SR-THIN "phase=trimmed" trim_ms | head -n 1)
+    FIG[trim.left]="$(calc %.1f div "$(calc %d sub "$t" "$s")" 1024)"
+    local d1
+    d1=$(calc %.1f div "$((GOAL_THIN_KIB))" 1024)
+    row "**periodic trim** (scratchroot-trim.timer's fstrim, default rd.scratch.discard=0): $THIN_MIB MiB written and deleted, then one fstrim: host allocation above the start (MiB; 2nd: the fstrim's ms)" \
+        "$(fmt %.1f "${FIG[trim.left]-}")" "$(fmt %d "$tm")" "-" "<= $d1 MiB" \
+        "$(awk -v x="${FIG[trim.left]-}" -v g="$d1" 'BEGIN {print (x == "" ? "n/a" : (x <= g ? "PASS" : "FAIL"))}')"
+    local fn
+    f1=$(fig_kv "$RUN/fig-$FIG_THIN1/console.log" SR-THIN-FILES "" delete_ms | head -n 1)
+    f0=$(fig_kv "$RUN/fig-thin-discard0/console.log" SR-THIN-FILES "" delete_ms | head -n 1)
+    fn=$(fig_kv "$tlog" SR-THIN-FILES "" delete_ms | head -n 1)
+    [[ $f1 =~ ^[0-9]+$ ]] || f1=""
+    [[ $f0 =~ ^[0-9]+$ ]] || f0=""
+    [[ $fn =~ ^[0-9]+$ ]] || fn=""
+    ratio=$(calc %.3g divpos "$fn" "$f0")
+    row "  deleting $THIN_FILES files of 8 KiB, rm -rf + sync (ms; columns: discard=0 with the periodic trim; discard=0 without it)" \
+        "$(fmt %d "$fn")" "$(fmt %d "$f0")" "$(fmt %.3g "$ratio")" "<= $GOAL_DELETE_RATIO" \
+        "$(awk -v x="$ratio" -v g="$GOAL_DELETE_RATIO" 'BEGIN {print (x == "" ? "n/a" : (x <= g ? "PASS" : "FAIL"))}')"
+    row "  the same deletes under online discard (ms; columns: rd.scratch.discard=1; discard=0)" \
+        "$(fmt %d "$f1")" "$(fmt %d "$f0")" "$(fmt %.3g "$(calc %.3g divpos "$f1" "$f0")")" "-" "info"
+    tm=$(fig_kv "$tlog" SR-THIN-FILES "" trim_ms | head -n 1)
+    [[ $tm =~ ^[0-9]+$ ]] || tm=""
+    row "  the fstrim after those deletes (ms), paid by the timer, not by the deletes" \
+        "$(fmt %d "$tm")" "-" "-" "-" "info"
 }

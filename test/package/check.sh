@@ -113,6 +113,9 @@ must=(
     /usr/share/initramfs-tools/scripts/init-premount/scratchroot
     /usr/lib/systemd/system/systemd-growfs@-.service.d/scratchroot.conf
     /usr/lib/systemd/system/systemd-growfs-root.service.d/scratchroot.conf
+    /usr/lib/systemd/system/scratchroot-trim.service
+    /usr/lib/systemd/system/scratchroot-trim.timer
+    /usr/lib/systemd/system/timers.target.wants/scratchroot-trim.timer
     /usr/share/man/man8/scratchroot.8.gz
     /usr/share/man/man8/scratchroot-mkinitramfs.8.gz
     /usr/sbin/scratchroot-qemu

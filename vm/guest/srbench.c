@@ -155,6 +155,48 @@ fail_tmp:
         return fail("writing", tmp);
 }
 
+/* N files of BYTES each in DIR, without fsync, then one sync(2): the
+ * small files whose deletion the thin workload times. */
+static int files(const char *dir, unsigned long n, unsigned long bytes) {
+        unsigned char *buf;
+        char path[4096];
+        uint64_t t0;
+        int fd;
+
+        buf = malloc(bytes);
+        if (!buf) {
+                fprintf(stderr, "srbench: out of memory\n");
+                return 1;
+        }
+        fill(buf, bytes, 11);
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                free(buf);
+                return fail("mkdir", dir);
+        }
+        t0 = now_ms();
+        for (unsigned long i = 0; i < n; i++) {
+                (void) snprintf(path, sizeof(path), "%s/f%lu", dir, i);
+                fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        break;
+                buf[0] = (unsigned char) i;
+                if (write_all(fd, buf, bytes) < 0) {
+                        (void) close(fd);
+                        break;
+                }
+                if (close(fd) < 0)
+                        break;
+                if (i + 1 == n) {
+                        free(buf);
+                        sync();
+                        printf("total_ms=%" PRIu64 "\n", now_ms() - t0);
+                        return 0;
+                }
+        }
+        free(buf);
+        return n == 0 ? 0 : fail("writing", path);
+}
+
 int main(int argc, char **argv) {
         unsigned long a, b;
 
@@ -172,6 +214,11 @@ int main(int argc, char **argv) {
                         return 2;
                 return fsyncfiles(argv[2], a, b);
         }
-        fprintf(stderr, "usage: srbench ms | seqwrite FILE MIB | fsyncfiles DIR N BYTES\n");
+        if (argc == 5 && strcmp(argv[1], "files") == 0) {
+                if (parse_u(argv[3], 1000000ul, &a) < 0 || parse_u(argv[4], 64ul << 20, &b) < 0)
+                        return 2;
+                return files(argv[2], a, b);
+        }
+        fprintf(stderr, "usage: srbench ms | seqwrite FILE MIB | fsyncfiles DIR N BYTES | files DIR N BYTES\n");
         return 2;
 }
