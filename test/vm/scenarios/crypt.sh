@@ -19,8 +19,7 @@
 # init=/sbin/sr-crypt) that reports SR-CRYPT-*, SR-STATUS, SR-TOUCH and
 # SR-SWAP lines before it runs the test init, put into the run's root image.
 root_add_tools() {
-    local cmds=$RUN/debugfs.cmds wrapper=$RUN/sr-crypt touch=$RUN/sr-touch dmsetup lib d
-    local -A dirs=() files=()
+    local wrapper=$RUN/sr-crypt touch=$RUN/sr-touch dmsetup
     dmsetup=$(PATH=/usr/sbin:/sbin:$PATH command -v dmsetup) || fatal "no dmsetup on the host (package dmsetup)"
     cat >"$RUN/sr-touch.c" <<'EOS'
 #include <stdio.h>
@@ -111,32 +110,8 @@ $bb sed 1d /proc/swaps | while read -r f _; do echo "SR-SWAP file=$f"; done
 exec /sbin/init "$@"
 EOS
     chmod 0755 "$wrapper"
-    : >"$cmds"
-    : >"$cmds.files"
-    while read -r lib; do
-        [[ -z ${files[$lib]:-} ]] || continue
-        files[$lib]=1
-        d=${lib%/*}
-        while [[ -n $d && -z ${dirs[$d]:-} ]]; do
-            dirs[$d]=1
-            d=${d%/*}
-        done
-        echo "write $(readlink -f "$lib") $lib" >>"$cmds.files"
-    done < <(LC_ALL=C ldd "$SR_HELPER" "$dmsetup" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
-    {
-        printf '%s\n' "${!dirs[@]}" | awk '{print length, "mkdir " $0}' | sort -n | cut -d' ' -f2-
-        cat "$cmds.files"
-        echo "write $(readlink -f "$SR_HELPER") /usr/sbin/scratchroot"
-        echo "write $(readlink -f "$dmsetup") /usr/sbin/dmsetup"
-        echo "write $touch /usr/sbin/sr-touch"
-        echo "write $wrapper /sbin/sr-crypt"
-    } >>"$cmds"
-    debugfs -w -f "$cmds" "$RUN/root.img" >"$RUN/debugfs.log" 2>&1 ||
-        fatal "put the tools into the root image (see $RUN/debugfs.log)"
-    local f
-    for f in /usr/sbin/scratchroot /usr/sbin/dmsetup /usr/sbin/sr-touch /sbin/sr-crypt; do
-        img_has "$RUN/root.img" "$f" || fatal "put $f into the root image (see $RUN/debugfs.log)"
-    done
+    img_install "$RUN/root.img" "prog:$SR_HELPER=/usr/sbin/scratchroot" "prog:$dmsetup=/usr/sbin/dmsetup" \
+        "$touch=/usr/sbin/sr-touch" "$wrapper=/sbin/sr-crypt"
 }
 
 # lacks WORD TEXT: TEXT does not contain WORD.

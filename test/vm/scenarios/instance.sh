@@ -137,30 +137,10 @@ EOS
 # _inst_root: the helper, mke2fs (and their libraries) and /sbin/sr-instance
 # in the run's root image.
 _inst_root() {
-    local cmds=$RUN/inst.debugfs prog lib d
-    local -A dirs=() files=()
     _inst_guest >"$RUN/sr-instance"
     chmod 0755 "$RUN/sr-instance"
-    for prog in "$SR_HELPER" /usr/sbin/mke2fs; do
-        while read -r lib; do
-            files[$lib]=$(readlink -f "$lib")
-        done < <(LC_ALL=C ldd "$prog" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
-    done
-    for lib in "${!files[@]}"; do
-        d=${lib%/*}
-        while [[ -n $d ]]; do dirs[$d]=1; d=${d%/*}; done
-    done
-    {
-        printf '%s\n' "${!dirs[@]}" | awk '{print length, "mkdir " $0}' | sort -n | cut -d' ' -f2-
-        for lib in "${!files[@]}"; do echo "write ${files[$lib]} $lib"; done
-        echo "write $(readlink -f "$SR_HELPER") /usr/sbin/scratchroot"
-        echo "write /usr/sbin/mke2fs /usr/sbin/mke2fs"
-        echo "write $RUN/sr-instance /sbin/sr-instance"
-    } >"$cmds"
-    if ! debugfs -w -f "$cmds" "$RUN/root.img" >"$RUN/inst.debugfs.log" 2>&1 ||
-        ! img_has "$RUN/root.img" /usr/sbin/mke2fs || ! img_has "$RUN/root.img" /sbin/sr-instance; then
-        fatal "put the helper, mke2fs and sr-instance into the root image (see $RUN/inst.debugfs.log)"
-    fi
+    img_install "$RUN/root.img" "prog:$SR_HELPER=/usr/sbin/scratchroot" "prog:/usr/sbin/mke2fs=/usr/sbin/mke2fs" \
+        "$RUN/sr-instance=/sbin/sr-instance"
 }
 
 # _inst_host LOG: the host's side, in the background: answers each

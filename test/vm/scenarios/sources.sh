@@ -26,8 +26,7 @@ hctl_hosts() {
 # that prints "scratchroot status" as SR-STATUS lines and "status --json"
 # as an SR-STATUS-JSON line before it runs the test init.
 root_add_status() {
-    local cmds=$RUN/debugfs.cmds wrapper=$RUN/sr-status lib d
-    local -A dirs=()
+    local wrapper=$RUN/sr-status
     cat >"$wrapper" <<'EOS'
 #!/bin/busybox sh
 # What "scratchroot status" says in the booted system, then the test init.
@@ -41,28 +40,7 @@ echo "SR-STATUS-JSON $(/usr/sbin/scratchroot status --json 2>&1)"
 exec /sbin/init "$@"
 EOS
     chmod 0755 "$wrapper"
-    : >"$cmds"
-    : >"$cmds.files"
-    while read -r lib; do
-        d=${lib%/*}
-        while [[ -n $d && -z ${dirs[$d]:-} ]]; do
-            dirs[$d]=1
-            d=${d%/*}
-        done
-        echo "write $(readlink -f "$lib") $lib" >>"$cmds.files"
-    done < <(LC_ALL=C ldd "$SR_HELPER" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
-    {
-        # Parents first.
-        printf '%s\n' "${!dirs[@]}" | awk '{print length, "mkdir " $0}' | sort -n | cut -d' ' -f2-
-        cat "$cmds.files"
-        echo "write $(readlink -f "$SR_HELPER") /usr/sbin/scratchroot"
-        echo "write $wrapper /sbin/sr-status"
-    } >>"$cmds"
-    debugfs -w -f "$cmds" "$RUN/root.img" >"$RUN/debugfs.log" 2>&1 ||
-        fatal "put the helper into the root image (see $RUN/debugfs.log)"
-    if ! img_has "$RUN/root.img" /usr/sbin/scratchroot || ! img_has "$RUN/root.img" /sbin/sr-status; then
-        fatal "put the helper into the root image (see $RUN/debugfs.log)"
-    fi
+    img_install "$RUN/root.img" "prog:$SR_HELPER=/usr/sbin/scratchroot" "$wrapper=/sbin/sr-status"
 }
 
 # note_status: show what "scratchroot status" said in the guest.
