@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define FORMAT_TIMEOUT_MS (120u * 1000u)
@@ -11,6 +12,10 @@
  * killed), -EIO with the exit status in ret_status, or the -errno of a
  * failed exec. */
 int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned timeout_ms, int *ret_status);
+/* The same for a device striped over members (> 1) in chunks of
+ * chunk_bytes: 4 KiB blocks, and -E stride=,stripe_width= to match. */
+int format_scratch_striped(const char *mke2fs, const char *node, bool discard, unsigned members,
+                           uint32_t chunk_bytes, unsigned timeout_ms, int *ret_status);
 
 /* Waits up to timeout_ms for the child pid to exit, reaping it, and kills
  * it then. Sleeps on a pidfd unless use_pidfd is false or the kernel has no

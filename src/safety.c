@@ -16,6 +16,7 @@
 #include "crypt.h"
 #include "macro.h"
 #include "mounts.h"
+#include "stripe.h"
 #include "util.h"
 
 #define SAMPLE_BYTES (1024 * 1024)
@@ -161,7 +162,8 @@ static int sample_ends(int fd, uint64_t size, int *ret_nonzero) {
 
 /* What libblkid found, or the samples when it found no signature. */
 static enum content describe(const char *type, const char *version, const char *label, const char *pttype,
-                             int sample_err, int nonzero, char *desc, size_t n) {
+                             const struct stripe_member *member, int sample_err, int nonzero, char *desc,
+                             size_t n) {
         bool ours_label = type && !pttype && label && strcmp(label, SCRATCH_LABEL) == 0;
 
         if (ours_label && strcmp(type, "ext4") == 0) {
@@ -192,6 +194,13 @@ static enum content describe(const char *type, const char *version, const char *
         if (sample_err < 0) {
                 (void) snprintf(desc, n, "read error: %s", strerror(-sample_err));
                 return CONTENT_UNKNOWN;
+        }
+        /* Several disks striped: each starts with our member header, and
+         * holds no signature of its own (stripe.c says why). */
+        if (member) {
+                (void) snprintf(desc, n, "a %s stripe member (%" PRIu32 " of %" PRIu32 ")", SCRATCH_LABEL,
+                                member->index + 1, member->count);
+                return CONTENT_OURS;
         }
         if (nonzero >= 0) {
                 (void) snprintf(desc, n, "data without a known signature in its %s MiB",
@@ -231,6 +240,8 @@ static enum content luks_keyless(int fd, char *desc, size_t n) {
 int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, size_t n) {
         _cleanup_blkid_probe_ blkid_probe pr = NULL;
         const char *type = NULL, *version = NULL, *label = NULL, *pttype = NULL;
+        struct stripe_member member;
+        bool have_member = false;
         int sample_err, nonzero = -1, r;
 
         /* The first and last MiB are read before libblkid looks: two large
@@ -271,8 +282,14 @@ int safety_probe_content(int fd, uint64_t size, enum content *ret, char *desc, s
                 (void) blkid_probe_lookup_value(pr, "VERSION", &version, NULL);
                 (void) blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
         }
-        *ret = describe(type, version, label, pttype, sample_err, nonzero, desc, n);
-        if (*ret == CONTENT_OURS && strcmp(type, "crypto_LUKS") == 0)
+        if (!type && !pttype && nonzero == 0) {
+                r = stripe_member_read(fd, &member);
+                if (r < 0)
+                        sample_err = r;
+                have_member = r > 0;
+        }
+        *ret = describe(type, version, label, pttype, have_member ? &member : NULL, sample_err, nonzero, desc, n);
+        if (*ret == CONTENT_OURS && type && strcmp(type, "crypto_LUKS") == 0)
                 *ret = luks_keyless(fd, desc, n);
         return 0;
 }

@@ -79,6 +79,21 @@ static void test_arguments(void) {
         check_err(r, 0, "discard: formatted");
         check_has(slurp(out), "\nlazy_itable_init=1,num_backup_sb=0,discard\n/dev/sdz\n",
                   "discard asked: -E ...,discard");
+
+        r = format_scratch_striped(prog, "/dev/mapper/x", false, 3, 512u << 10, 10000, &status);
+        check_err(r, 0, "striped over 3: formatted");
+        check_has(slurp(out), "\n-G\n512\n-b\n4096\n-E\n"
+                              "lazy_itable_init=1,num_backup_sb=0,nodiscard,stride=128,stripe_width=384\n"
+                              "/dev/mapper/x\n",
+                  "striped over 3 in 512 KiB chunks: 4 KiB blocks, stride=128, stripe_width=384");
+        r = format_scratch_striped(prog, "/dev/mapper/x", true, 2, 64u << 10, 10000, &status);
+        check_err(r, 0, "striped over 2: formatted");
+        check_has(slurp(out), "\n-E\nlazy_itable_init=1,num_backup_sb=0,discard,stride=16,stripe_width=32\n",
+                  "striped over 2 in 64 KiB chunks, discard: stride=16, stripe_width=32");
+        r = format_scratch_striped(prog, "/dev/sdz", false, 1, 512u << 10, 10000, &status);
+        check_err(r, 0, "one member: formatted");
+        check(strstr(slurp(out), "stride") == NULL && strstr(slurp(out), "\n-b\n") == NULL,
+              "one member: neither stride nor -b, as format_scratch");
 }
 
 static void test_failures(void) {

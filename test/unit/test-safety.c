@@ -22,6 +22,7 @@
 
 #include "fixture.h"
 #include "safety.h"
+#include "stripe.h"
 #include "util.h"
 
 #define MiB (UINT64_C(1) << 20)
@@ -538,6 +539,83 @@ static void test_probe_data(void) {
         }
 }
 
+/* A member header (index of count) at offset 0; flip: one byte of it
+ * changed after the checksum, version: the version field set to this. */
+static bool write_member(const char *name, uint32_t index, uint32_t count, bool flip, uint32_t version) {
+        struct stripe_member m = {
+                .index = index,
+                .count = count,
+                .chunk_bytes = STRIPE_CHUNK_BYTES,
+                .data_offset = STRIPE_DATA_OFFSET,
+                .data_bytes = (IMAGE_SIZE - STRIPE_DATA_OFFSET) / STRIPE_CHUNK_BYTES * STRIPE_CHUNK_BYTES,
+        };
+        uint8_t buf[STRIPE_HEADER_BYTES];
+        int fd;
+        bool ok;
+
+        memset(m.set_id, 0x5a, sizeof(m.set_id));
+        stripe_header_encode(&m, buf);
+        if (flip)
+                buf[57] ^= 0x01;
+        if (version)
+                buf[32] = (uint8_t) version;
+        fd = open(img(name), O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ok = pwrite(fd, buf, sizeof(buf), 0) == (ssize_t) sizeof(buf);
+        (void) close(fd);
+        return ok;
+}
+
+/* Several disks striped: members 2..n hold chunks of the filesystem and no
+ * signature; the member header is what makes them ours. */
+static void test_probe_stripe(void) {
+        struct disk_facts f;
+
+        check(make_sparse("member2", IMAGE_SIZE) && write_member("member2", 1, 3, false, 0) &&
+                      write_pattern("member2", 2 * MiB, 4096) && write_pattern("member2", IMAGE_SIZE - 4096, 4096),
+              "a member header (2 of 3) over data made");
+        probe("member2", 0, CONTENT_OURS, "member header, 2 of 3, data after it", "scratchroot stripe member (2 of 3)",
+              NULL);
+
+        /* The first member as the stripe leaves it: our ext4 starts at the
+         * data offset, where libblkid does not look on the whole disk. */
+        check(make_sparse("member1", IMAGE_SIZE) &&
+                      sh("mkfs.ext4 -q -F -L scratchroot -E offset=%llu '%s' %llu >/dev/null 2>&1 </dev/null",
+                         (unsigned long long) STRIPE_DATA_OFFSET, img("member1"),
+                         (unsigned long long) ((IMAGE_SIZE - STRIPE_DATA_OFFSET) / 1024)) == 0 &&
+                      write_member("member1", 0, 2, false, 0),
+              "ext4 at 1 MiB and a member header (1 of 2) made");
+        probe("member1", 0, CONTENT_OURS, "member header, 1 of 2, our ext4 at 1 MiB", "stripe member (1 of 2)", NULL);
+
+        check(make_sparse("memberflip", IMAGE_SIZE) && write_member("memberflip", 1, 2, true, 0),
+              "a member header with a byte changed made");
+        probe("memberflip", 0, CONTENT_DATA, "member header failing its checksum: data", "first", NULL);
+
+        check(make_sparse("memberv2", IMAGE_SIZE) && write_member("memberv2", 1, 2, false, 2),
+              "a member header of version 2 made");
+        probe("memberv2", 0, CONTENT_DATA, "member header of another version: data", "first", NULL);
+
+        /* A header never outranks a signature libblkid finds. */
+        check(make_sparse("memberswap", IMAGE_SIZE) && sh("mkswap '%s' >/dev/null 2>&1", img("memberswap")) == 0 &&
+                      write_member("memberswap", 0, 2, false, 0),
+              "swap with a member header over its first sector made");
+        probe("memberswap", 0, CONTENT_FOREIGN, "member header plus a swap signature", "swap", NULL);
+
+        check(make_sparse("memberdos", IMAGE_SIZE) && write_member("memberdos", 0, 2, false, 0) &&
+                      sh("printf 'label: dos\\n,32M,83\\n' | sfdisk -q --wipe never '%s' >/dev/null 2>&1",
+                         img("memberdos")) == 0,
+              "a member header with an MBR written over it made");
+        probe("memberdos", 0, CONTENT_FOREIGN, "member header plus an MBR", "dos", NULL);
+
+        f = blank_disk();
+        f.content = CONTENT_OURS;
+        (void) snprintf(f.content_desc, sizeof(f.content_desc), "a scratchroot stripe member (2 of 3)");
+        check_verdict(&f, false, VERDICT_FORMAT_OURS, "stripe member (2 of 3)", "a stripe member");
+        r_one_part(&f);
+        check_verdict(&f, false, VERDICT_REFUSE, "1 partition", "a stripe member with a partition the kernel knows");
+}
+
 /* ---- mountinfo_find_dev -------------------------------------------------- */
 
 static bool write_text(const char *name, const char *text) {
@@ -799,6 +877,7 @@ int main(void) {
         test_probe_filesystems();
         probe_luks();
         test_probe_data();
+        test_probe_stripe();
         test_mountinfo();
         test_unescape();
         test_mounts_at();
