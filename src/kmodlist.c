@@ -128,6 +128,17 @@ static bool bus_has_device(const char *sysfs, char *const *aliases, size_t n) {
         char dir[PATH_MAX], path[PATH_MAX], modalias[4096];
         struct dirent *de;
 
+        /* The CPUs' modalias (their features, which aesni_intel's alias
+         * asks for) is the cpu subsystem's own file, not each CPU's. */
+        if (bus_len(aliases[0]) == 3 && strncmp(aliases[0], "cpu", 3) == 0) {
+                if (xsnprintf(path, sizeof(path), "%s/devices/system/cpu/modalias", sysfs) < 0 ||
+                    read_line(path, modalias, sizeof(modalias)) < 0)
+                        return false;
+                for (size_t j = 0; j < n; j++)
+                        if (same_bus(aliases[j], aliases[0]) && fnmatch(aliases[j], modalias, 0) == 0)
+                                return true;
+                return false;
+        }
         if (xsnprintf(dir, sizeof(dir), "%s/bus/%.*s/devices", sysfs, (int) bus_len(aliases[0]), aliases[0]) < 0)
                 return false;
         d = opendir(dir);

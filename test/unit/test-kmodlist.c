@@ -133,6 +133,23 @@ static void test_present(void) {
         check(!PRESENT("fs-overlay", "block-major-8-*", "devname:fuse"), "aliases that name no bus match nothing");
         check(!PRESENT(":x", "*:x"), "an alias with an empty bus matches nothing");
 
+        /* The CPU features are in /sys/devices/system/cpu/modalias. */
+        check(!PRESENT("cpu:type:x86,ven*fam*mod*:feature:*0099*"), "no CPU modalias: nothing for aesni_intel");
+        {
+                char cdir[PATH_MAX * 2], cpath[PATH_MAX * 3];
+
+                (void) snprintf(cdir, sizeof(cdir), "%s/devices/system/cpu", tree);
+                (void) snprintf(cpath, sizeof(cpath), "%s/modalias", cdir);
+                r = mkdir_p(cdir, 0755);
+                if (r == 0)
+                        r = write_file_atomic(cpath, "cpu:type:x86,ven0000fam0006mod003F:feature:,0000,0001,0099,00E5\n",
+                                              0644);
+                if (check(r == 0, "present: a CPU modalias"))
+                        check(PRESENT("cpu:type:x86,ven*fam*mod*:feature:*0099*"),
+                              "a CPU with AES (feature 0x99) matches aesni_intel");
+                check(!PRESENT("cpu:type:x86,ven*fam*mod*:feature:*0098*"), "a feature the CPU lacks matches nothing");
+        }
+
         r = add_device("scsi", "0:0:0:1", "scsi:t-0x00");
         if (check(r == 0, "present: a disk appears"))
                 check(PRESENT("scsi:t-0x14*", "scsi:t-0x0e*", "scsi:t-0x07*", "scsi:t-0x00*"),
