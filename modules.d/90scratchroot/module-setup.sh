@@ -19,11 +19,20 @@ installkernel() {
     # leave the driver out), and what the hypervisor tells the helper
     # through: fw_cfg and the virtio-serial port.
     hostonly='' instmods overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk nvme
+    # Several scratch disks: device-mapper, whose striped target is part of
+    # dm_mod, for a helper built with libdevmapper (inst brings it along).
+    if scratchroot_stripes; then
+        hostonly='' instmods dm_mod
+    fi
     # rd.scratch.encrypt: device-mapper's crypt target and its ciphers, only
     # for a helper built with libcryptsetup (inst brings the library along).
     if scratchroot_encrypts; then
         hostonly='' instmods dm_crypt xts aesni_intel
     fi
+}
+
+scratchroot_stripes() {
+    LC_ALL=C ldd "${SCRATCHROOT_HELPER:-@SBINDIR@/scratchroot}" 2>/dev/null | grep -q 'libdevmapper\.so'
 }
 
 scratchroot_encrypts() {

@@ -80,6 +80,22 @@ stub_dracut_lib() {
     [ "$(cat "$LOG")" = 'instmods hostonly= overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk nvme' ]
 }
 
+@test "installkernel() adds dm_mod (the striped target) exactly when the helper links libdevmapper" {
+    local helper=${SR_BUILD:?}/src/scratchroot
+    stub_dracut_install
+    . "$MOD/module-setup.sh"
+    SCRATCHROOT_HELPER=$helper installkernel
+    if [[ $(ldd "$helper") == *libdevmapper.so* ]]; then
+        grep -qx 'instmods hostonly= dm_mod' "$LOG"
+    else
+        refute_log dm_mod
+    fi
+    : >"$LOG"
+    fake_helper 0
+    SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot installkernel
+    refute_log dm_mod
+}
+
 @test "installkernel() adds dm_crypt and the ciphers exactly when the helper links libcryptsetup" {
     local helper=${SR_BUILD:?}/src/scratchroot
     stub_dracut_install

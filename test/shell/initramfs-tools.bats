@@ -132,6 +132,20 @@ refute_log() {
     fi
 }
 
+@test "hook: adds dm_mod (the striped target) exactly when the helper links libdevmapper" {
+    local helper=${SR_BUILD:?}/src/scratchroot target
+    stub_hook_functions lenient
+    make_destdir
+    target=$(mke2fs_target)
+    SCRATCHROOT_HELPER=$helper SCRATCHROOT_MKE2FS=$target run_hook
+    [ "$status" -eq 0 ]
+    if [[ $(ldd "$helper") == *libdevmapper.so* ]]; then
+        grep -qx 'manual_add_modules dm_mod' "$LOG"
+    else
+        refute_log 'manual_add_modules dm_mod'
+    fi
+}
+
 @test "hook: copies the helper to /usr/sbin, e2fsprogs' mke2fs to its absolute path, and the modules" {
     stub_hook_functions
     make_destdir
