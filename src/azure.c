@@ -54,7 +54,8 @@ bool azure_ntfs_supported(void) {
  * first of two, which cloud-init does not look at). */
 static int find_candidate(int fd, struct candidate *ret, char *why, size_t n) {
         _cleanup_blkid_probe_ blkid_probe pr = NULL;
-        const char *pttype = NULL, *type = NULL;
+        const char *v = NULL, *type = NULL;
+        char pttype[16] = "";
         blkid_partlist ls;
         blkid_partition last;
         uint64_t disk_bytes;
@@ -78,10 +79,13 @@ static int find_candidate(int fd, struct candidate *ret, char *why, size_t n) {
         if (r < 0)
                 return -EIO;
         if (r == 0) {
-                (void) blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
+                /* Copied: the partition list below reuses the probe's
+                 * buffers. */
+                if (blkid_probe_lookup_value(pr, "PTTYPE", &v, NULL) == 0)
+                        (void) snprintf(pttype, sizeof(pttype), "%s", v);
                 (void) blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
         }
-        if (!pttype) {
+        if (!pttype[0]) {
                 (void) snprintf(why, n, "the disk has no partition table");
                 return 0;
         }
