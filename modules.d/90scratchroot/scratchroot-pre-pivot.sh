@@ -13,9 +13,11 @@ modprobe -q -a qemu_fw_cfg virtio_console >/dev/null 2>&1
 
 # The helper reads the options itself and does nothing without them. It
 # exits non-zero only when rd.scratch.fallback=fail asks to stop the boot.
-# DM_DISABLE_UDEV: with rd.scratch.encrypt, libdevmapper would otherwise
-# wait for udev to confirm the dm-crypt device, which udev does only with
-# device-mapper's rules, not in this initrd; read when the library loads.
+# DM_DISABLE_UDEV: with rd.scratch.encrypt or several disks striped,
+# libdevmapper would otherwise wait for udev to confirm the device-mapper
+# device, which udev does only with device-mapper's rules, not in this
+# initrd; it then makes /dev/mapper's node itself. Read when the library
+# loads.
 if ! DM_DISABLE_UDEV=1 scratchroot setup --newroot "${NEWROOT:-/sysroot}"; then
     die "scratchroot: the root overlay could not be set up and rd.scratch.fallback=fail stops the boot"
 fi
