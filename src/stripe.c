@@ -183,24 +183,6 @@ static int read_full(int fd, void *buf, size_t n, uint64_t off) {
         return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t n, uint64_t off) {
-        size_t done = 0;
-
-        while (done < n) {
-                ssize_t k = pwrite(fd, (const uint8_t *) buf + done, n - done, (off_t) (off + done));
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO;
-                done += (size_t) k;
-        }
-        return 0;
-}
-
 int stripe_member_read(int fd, struct stripe_member *ret) {
         uint8_t buf[STRIPE_HEADER_BYTES];
         struct stripe_member m;
@@ -223,6 +205,27 @@ int stripe_member_header(int fd) {
         struct stripe_member m;
 
         return stripe_member_read(fd, &m);
+}
+
+#if HAVE_LIBDEVMAPPER
+#include <libdevmapper.h>
+
+static int write_full(int fd, const void *buf, size_t n, uint64_t off) {
+        size_t done = 0;
+
+        while (done < n) {
+                ssize_t k = pwrite(fd, (const uint8_t *) buf + done, n - done, (off_t) (off + done));
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO;
+                done += (size_t) k;
+        }
+        return 0;
 }
 
 /* The header block at 0, and zeros over whatever else the first MiB held:
@@ -295,59 +298,70 @@ static int open_member(const char *node, int *ret_fd, char dev[24], uint64_t *re
         return 0;
 }
 
-/* Opens every member, measures it, writes the headers. The members' devno
- * go out as "maj:min", which the kernel resolves without a node in its
- * mount namespace. */
-static int write_headers(const char *const *nodes, unsigned n, char devs[][24], uint64_t *ret_member_bytes,
-                         int *ret_member) {
+struct members {
+        unsigned n;
         int fds[STRIPE_MAX_MEMBERS];
-        uint64_t sizes[STRIPE_MAX_MEMBERS], member_bytes;
-        struct stripe_member m = {
-                .count = n,
-                .chunk_bytes = STRIPE_CHUNK_BYTES,
-                .data_offset = STRIPE_DATA_OFFSET,
-        };
-        unsigned opened = 0;
-        int r = 0;
+        char devs[STRIPE_MAX_MEMBERS][24];      /* "maj:min" */
+        uint64_t sizes[STRIPE_MAX_MEMBERS];
+        uint64_t member_bytes;                  /* each one's share of the stripe */
+};
 
-        *ret_member = -1;
-        for (; opened < n; opened++) {
-                r = open_member(nodes[opened], &fds[opened], devs[opened], &sizes[opened]);
-                if (r < 0) {
-                        *ret_member = (int) opened;
-                        goto out;
-                }
-        }
-
-        member_bytes = stripe_member_bytes(sizes, n, m.chunk_bytes);
-        if (member_bytes == 0) {
-                r = -ENOSPC;
-                for (unsigned i = 0; i < n; i++)
-                        if (sizes[i] < STRIPE_DATA_OFFSET + m.chunk_bytes)
-                                *ret_member = (int) i;
-                goto out;
-        }
-        m.data_bytes = member_bytes;
-        r = draw_id(m.set_id, sizeof(m.set_id));
-        if (r < 0)
-                goto out;
-        for (unsigned i = 0; i < n; i++) {
-                m.index = i;
-                r = write_member(fds[i], &m);
-                if (r < 0) {
-                        *ret_member = (int) i;
-                        goto out;
-                }
-        }
-        *ret_member_bytes = member_bytes;
-out:
-        for (unsigned i = 0; i < opened; i++)
-                (void) close(fds[i]);
-        return r;
+static void members_close(struct members *s) {
+        for (unsigned i = 0; i < s->n; i++)
+                (void) close(s->fds[i]);
+        s->n = 0;
 }
 
-#if HAVE_LIBDEVMAPPER
-#include <libdevmapper.h>
+/* Opens and measures every member, writing nothing. The members go into
+ * the table by number, which the kernel resolves without a node in its
+ * mount namespace. */
+static int members_open(const char *const *nodes, unsigned n, struct members *s, int *ret_member) {
+        int r;
+
+        s->n = 0;
+        for (unsigned i = 0; i < n; i++) {
+                r = open_member(nodes[i], &s->fds[i], s->devs[i], &s->sizes[i]);
+                if (r < 0) {
+                        *ret_member = (int) i;
+                        members_close(s);
+                        return r;
+                }
+                s->n = i + 1;
+        }
+        s->member_bytes = stripe_member_bytes(s->sizes, n, STRIPE_CHUNK_BYTES);
+        if (s->member_bytes == 0) {
+                for (unsigned i = 0; i < n; i++)
+                        if (s->sizes[i] < STRIPE_DATA_OFFSET + STRIPE_CHUNK_BYTES)
+                                *ret_member = (int) i;
+                members_close(s);
+                return -ENOSPC;
+        }
+        return 0;
+}
+
+static int members_write(const struct members *s, int *ret_member) {
+        struct stripe_member m = {
+                .count = s->n,
+                .chunk_bytes = STRIPE_CHUNK_BYTES,
+                .data_offset = STRIPE_DATA_OFFSET,
+                .data_bytes = s->member_bytes,
+        };
+        int r;
+
+        r = draw_id(m.set_id, sizeof(m.set_id));
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < s->n; i++) {
+                m.index = i;
+                r = write_member(s->fds[i], &m);
+                if (r < 0) {
+                        *ret_member = (int) i;
+                        return r;
+                }
+        }
+        return 0;
+}
+
 
 bool stripe_supported(void) {
         return true;
@@ -411,11 +425,19 @@ out:
         return r;
 }
 
+/* Whether the kernel has device-mapper: opening its control node loads
+ * dm_mod where a module loader can. */
+static bool dm_available(void) {
+        char v[64];
+
+        return dm_driver_version(v, sizeof(v)) != 0;
+}
+
 int stripe_open(const char *const *nodes, unsigned n, const char *name, char *mapped, size_t len,
                 int *ret_member) {
-        char devs[STRIPE_MAX_MEMBERS][24], table[64 + STRIPE_MAX_MEMBERS * 48];
+        struct members s = {};
+        char table[64 + STRIPE_MAX_MEMBERS * 48];
         const char *devp[STRIPE_MAX_MEMBERS];
-        uint64_t member_bytes = 0;
         struct dm_info info;
         int r;
 
@@ -426,22 +448,34 @@ int stripe_open(const char *const *nodes, unsigned n, const char *name, char *ma
         if (r < 0 || (size_t) r >= len)
                 return -ENAMETOOLONG;
 
-        r = write_headers(nodes, n, devs, &member_bytes, ret_member);
+        r = members_open(nodes, n, &s, ret_member);
         if (r < 0)
                 return r;
         for (unsigned i = 0; i < n; i++)
-                devp[i] = devs[i];
+                devp[i] = s.devs[i];
         r = stripe_table(devp, n, STRIPE_CHUNK_BYTES, STRIPE_DATA_OFFSET, table, sizeof(table));
         if (r < 0)
-                return r;
+                goto out;
 
+        /* No header is written where no mapping can follow. */
         dm_log_with_errno_init(quiet_log);
-        r = dm_create(name, member_bytes / 512 * n, table, &info);
+        if (!dm_available()) {
+                r = -ENODEV;
+                goto out;
+        }
+        r = members_write(&s, ret_member);
+        members_close(&s);
+        if (r < 0)
+                goto out;
+
+        r = dm_create(name, s.member_bytes / 512 * n, table, &info);
         if (r == 0) {
                 r = ensure_node(mapped, info.major, info.minor);
                 if (r < 0)
                         (void) stripe_close(name);
         }
+out:
+        members_close(&s);
         dm_lib_release();
         return r;
 }
@@ -479,7 +513,6 @@ int stripe_open(const char *const *nodes, unsigned n, const char *name, char *ma
         (void) name;
         (void) mapped;
         (void) len;
-        (void) write_headers;
         *ret_member = -1;
         return -EOPNOTSUPP;
 }
