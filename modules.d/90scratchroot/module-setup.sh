@@ -31,12 +31,22 @@ installkernel() {
     fi
 }
 
+# Whether the helper links the library $1. ldd's whole output is read:
+# dracut runs this under pipefail, where "ldd | grep -q" fails whenever grep
+# leaves at the first match and ldd dies of SIGPIPE.
+scratchroot_links() {
+    case $(LC_ALL=C ldd "${SCRATCHROOT_HELPER:-@SBINDIR@/scratchroot}" 2>/dev/null) in
+        *"$1"*) return 0 ;;
+    esac
+    return 1
+}
+
 scratchroot_stripes() {
-    LC_ALL=C ldd "${SCRATCHROOT_HELPER:-@SBINDIR@/scratchroot}" 2>/dev/null | grep -q 'libdevmapper\.so'
+    scratchroot_links libdevmapper.so
 }
 
 scratchroot_encrypts() {
-    LC_ALL=C ldd "${SCRATCHROOT_HELPER:-@SBINDIR@/scratchroot}" 2>/dev/null | grep -q 'libcryptsetup\.so'
+    scratchroot_links libcryptsetup.so
 }
 
 install() {
