@@ -31,14 +31,6 @@
  * a resource disk larger than 2 TiB (cloud-init, LP #1686514). */
 #define GPT_TYPE_MSR "e3c9e316-0b5c-4db8-817d-f92df00215ae"
 
-/* What may be in the root of the delivered NTFS: Azure's warning and the
- * directory Windows makes on any volume it has seen. Compared without case,
- * as cloud-init and azure-vm-utils do. */
-static const char *const allowed_names[] = {
-        "DATALOSS_WARNING_README.txt",
-        "System Volume Information",
-};
-
 struct candidate {
         int partno;
         uint64_t offset, size;  /* bytes */
@@ -167,6 +159,14 @@ static int check_signature(int fd, const struct candidate *c, char *why, size_t 
 }
 
 #if HAVE_LIBNTFS_3G
+
+/* What may be in the root of the delivered NTFS: Azure's warning and the
+ * directory Windows makes on any volume it has seen. Compared without case,
+ * as cloud-init and azure-vm-utils do. */
+static const char *const allowed_names[] = {
+        "DATALOSS_WARNING_README.txt",
+        "System Volume Information",
+};
 
 /* libntfs-3g reads the partition through these, as a window onto the disk
  * open on fd: no partition node, no kernel driver, and no write reaches the

@@ -5,7 +5,7 @@
 # as it was. Images from test/fixtures/ntfs-image.sh.
 
 CASES+=(
-    "c_azure_delivered|azure: the resource disk as delivered is reformatted, no partition table left"
+    "c_azure_delivered|azure: the resource disk as delivered is reformatted, no partition table left (refused without libntfs-3g)"
     "c_azure_extra_file|azure: one more file on its NTFS: refused"
     "c_azure_three_parts|azure: three partitions: refused"
     "c_azure_not_ntfs|azure: vfat instead of NTFS: refused"
@@ -49,9 +49,19 @@ azure_refused() {
     [[ -b ${LOOP}p1 ]] || fail "the kernel lost ${LOOP}p1 of a refused disk"
 }
 
+helper_lists_ntfs() {
+    [[ $(LC_ALL=C ldd "$SR_HELPER" 2>/dev/null) == *libntfs-3g.so* ]]
+}
+
 c_azure_delivered() {
     local pt
     azure_disk warning || return
+    if ! helper_lists_ntfs; then
+        # Built without libntfs-3g: never formatted on a guess.
+        in_ns ns_run r "rd.scratch.cloud=azure"
+        expect_refused "cannot be listed: built without libntfs-3g"
+        return
+    fi
     # libntfs-3g reads the disk inside the helper: under valgrind, as the
     # helper's own code is (check_valgrind: memory.sh).
     sanitized || VG=1
@@ -68,8 +78,10 @@ c_azure_delivered() {
 }
 
 c_azure_extra_file() {
+    local why="holds 'notes.txt'"
+    helper_lists_ntfs || why="built without libntfs-3g"
     sanitized || VG=1
-    azure_refused extra "holds 'notes.txt'"
+    azure_refused extra "$why"
     check_valgrind
 }
 
