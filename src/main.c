@@ -42,8 +42,12 @@ static void help(void) {
                "      --config PATH  the image's defaults (default /etc/scratchroot.conf)\n"
                "\n"
                "Disk options of run and mount (as rd.scratch.* at boot):\n"
-               "      --lun N|H:C:T:L      the disk's SCSI address\n"
-               "      --serial SERIAL      the disk's serial number\n"
+               "      --lun N|H:C:T:L[,...]  the disks' SCSI addresses\n"
+               "      --serial SERIAL[,...]  the disks' serial numbers\n"
+               "      --model GLOB         the disks whose model matches\n"
+               "      --vendor GLOB        the disks whose vendor matches\n"
+               "      --cloud auto|azure|aws|gcp\n"
+               "                           the platform's ephemeral disks\n"
                "      --timeout SECONDS    how long to wait for the disk (default 0.5)\n"
                "      --fallback tmpfs|none|fail\n"
                "                           without a usable disk (default tmpfs)\n"
@@ -96,6 +100,9 @@ enum {
         { "mke2fs", required_argument, NULL, ARG_MKE2FS },                              \
         { "lun", required_argument, NULL, ARG_FLAG + OPT_LUN },                         \
         { "serial", required_argument, NULL, ARG_FLAG + OPT_SERIAL },                   \
+        { "model", required_argument, NULL, ARG_FLAG + OPT_MODEL },                     \
+        { "vendor", required_argument, NULL, ARG_FLAG + OPT_VENDOR },                   \
+        { "cloud", required_argument, NULL, ARG_FLAG + OPT_CLOUD },                     \
         { "timeout", required_argument, NULL, ARG_FLAG + OPT_TIMEOUT },                 \
         { "fallback", required_argument, NULL, ARG_FLAG + OPT_FALLBACK },               \
         { "tmpfs-size", required_argument, NULL, ARG_FLAG + OPT_TMPFS_SIZE },           \

@@ -232,6 +232,136 @@ int parse_serial(const char *s, char *ret, size_t n) {
         return 0;
 }
 
+/* Calls parse_one on each comma-separated member of s, the member's index
+ * given; an empty member is malformed, more than max out of range. */
+static int parse_list(const char *s, unsigned max, int (*parse_one)(const char *m, unsigned i, void *userdata),
+                      void *userdata, unsigned *ret_n) {
+        unsigned n = 0;
+        const char *p = s;
+        int r;
+
+        for (;;) {
+                const char *comma = strchr(p, ',');
+                size_t len = comma ? (size_t) (comma - p) : strlen(p);
+                char m[OPTIONS_MAX_VALUE + 1];
+
+                if (len == 0 || len > OPTIONS_MAX_VALUE)
+                        return -EINVAL;
+                if (n == max)
+                        return -ERANGE;
+                memcpy(m, p, len);
+                m[len] = '\0';
+                r = parse_one(m, n, userdata);
+                if (r < 0)
+                        return r;
+                n++;
+                if (!comma)
+                        break;
+                p = comma + 1;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+static bool hctl_equal(const struct hctl *a, const struct hctl *b) {
+        return a->lun_only == b->lun_only && a->lun == b->lun &&
+               (a->lun_only || (a->host == b->host && a->channel == b->channel && a->target == b->target));
+}
+
+static int parse_hctl_member(const char *m, unsigned i, void *userdata) {
+        struct hctl *set = userdata;
+        int r;
+
+        r = parse_hctl(m, &set[i]);
+        if (r < 0)
+                return r;
+        for (unsigned k = 0; k < i; k++)
+                if (hctl_equal(&set[k], &set[i]))
+                        return -EINVAL;
+        return 0;
+}
+
+int parse_hctl_list(const char *s, struct hctl *ret, unsigned *ret_n) {
+        struct hctl set[OPTIONS_MAX_DISKS];
+        unsigned n;
+        int r;
+
+        r = parse_list(s, OPTIONS_MAX_DISKS, parse_hctl_member, set, &n);
+        if (r < 0)
+                return r;
+        memcpy(ret, set, n * sizeof(set[0]));
+        *ret_n = n;
+        return 0;
+}
+
+static int parse_serial_member(const char *m, unsigned i, void *userdata) {
+        char (*set)[OPTIONS_MAX_SERIAL + 1] = userdata;
+        int r;
+
+        r = parse_serial(m, set[i], sizeof(set[i]));
+        if (r < 0)
+                return r;
+        for (unsigned k = 0; k < i; k++)
+                if (strcmp(set[k], set[i]) == 0)
+                        return -EINVAL;
+        return 0;
+}
+
+int parse_serial_list(const char *s, char (*ret)[OPTIONS_MAX_SERIAL + 1], unsigned *ret_n) {
+        char set[OPTIONS_MAX_DISKS][OPTIONS_MAX_SERIAL + 1];
+        unsigned n;
+        int r;
+
+        r = parse_list(s, OPTIONS_MAX_DISKS, parse_serial_member, set, &n);
+        if (r < 0)
+                return r;
+        memcpy(ret, set, n * sizeof(set[0]));
+        *ret_n = n;
+        return 0;
+}
+
+int parse_glob(const char *s, char *ret, size_t n) {
+        size_t len = strlen(s);
+
+        if (len == 0)
+                return -EINVAL;
+        if (len > OPTIONS_MAX_GLOB || len >= n)
+                return -ERANGE;
+        for (size_t i = 0; i < len; i++)
+                if (s[i] < ' ' || s[i] > '~')
+                        return -EINVAL;
+        memcpy(ret, s, len + 1);
+        return 0;
+}
+
+static const char *const cloud_names[] = {
+        [CLOUD_NONE] = "none",
+        [CLOUD_AUTO] = "auto",
+        [CLOUD_AZURE] = "azure",
+        [CLOUD_AWS] = "aws",
+        [CLOUD_GCP] = "gcp",
+};
+
+int parse_cloud(const char *s, enum cloud *ret) {
+        bool b;
+
+        /* 0, off, no and the other words parse_bool takes as no: none. */
+        if (parse_bool(s, &b) == 0 && !b) {
+                *ret = CLOUD_NONE;
+                return 0;
+        }
+        for (unsigned i = 0; i < ELEMENTSOF(cloud_names); i++)
+                if (strcmp(s, cloud_names[i]) == 0) {
+                        *ret = (enum cloud) i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *cloud_to_string(enum cloud c) {
+        return TABLE_STRING(cloud_names, c);
+}
+
 /* A slot for one more problem. When the list is full a bad value, which
  * decides the fallback's reason, takes the place of the last warning. */
 static int problem_slot(struct options *o, int opt) {
@@ -286,6 +416,9 @@ static const struct {
         [OPT_DISCARD] = { "rd.scratch.discard", "--discard" },
         [OPT_ENCRYPT] = { "rd.scratch.encrypt", NULL },
         [OPT_SWAP] = { "rd.scratch.swap", NULL },
+        [OPT_MODEL] = { "rd.scratch.model", "--model" },
+        [OPT_VENDOR] = { "rd.scratch.vendor", "--vendor" },
+        [OPT_CLOUD] = { "rd.scratch.cloud", "--cloud" },
 };
 
 const char *option_name(unsigned opt) {
@@ -389,12 +522,20 @@ static void parse_value(struct options *o, int i, const struct raw *v, enum sour
                         o->disabled = !b;
                 break;
         case OPT_LUN:
-                r = parse_hctl(v->value, &o->lun);
-                o->have_lun = r == 0;
+                r = parse_hctl_list(v->value, o->luns, &o->n_luns);
+                if (r < 0)
+                        o->n_luns = 0;
+                o->have_lun = o->n_luns > 0;
+                if (o->have_lun)
+                        o->lun = o->luns[0];
                 break;
         case OPT_SERIAL:
-                r = parse_serial(v->value, o->serial, sizeof(o->serial));
-                o->have_serial = r == 0;
+                r = parse_serial_list(v->value, o->serials, &o->n_serials);
+                if (r < 0)
+                        o->n_serials = 0;
+                o->have_serial = o->n_serials > 0;
+                if (o->have_serial)
+                        memcpy(o->serial, o->serials[0], sizeof(o->serial));
                 break;
         case OPT_TIMEOUT: r = parse_timeout_ms(v->value, &o->timeout_ms); break;
         case OPT_FALLBACK: r = parse_fallback(v->value, &o->fallback); break;
@@ -403,6 +544,9 @@ static void parse_value(struct options *o, int i, const struct raw *v, enum sour
         case OPT_DISCARD: r = parse_flag(v, &o->discard); break;
         case OPT_ENCRYPT: r = parse_flag(v, &o->encrypt); break;
         case OPT_SWAP: r = parse_swap_size(v->value, &o->swap); break;
+        case OPT_MODEL: r = parse_glob(v->value, o->model, sizeof(o->model)); break;
+        case OPT_VENDOR: r = parse_glob(v->value, o->vendor, sizeof(o->vendor)); break;
+        case OPT_CLOUD: r = parse_cloud(v->value, &o->cloud); break;
         default: r = 0;
         }
         if (r < 0) {
@@ -478,10 +622,14 @@ void options_merge(struct options *strong, const struct options *weak) {
                 case OPT_LUN:
                         strong->have_lun = weak->have_lun;
                         strong->lun = weak->lun;
+                        strong->n_luns = weak->n_luns;
+                        memcpy(strong->luns, weak->luns, sizeof(strong->luns));
                         break;
                 case OPT_SERIAL:
                         strong->have_serial = weak->have_serial;
                         memcpy(strong->serial, weak->serial, sizeof(strong->serial));
+                        strong->n_serials = weak->n_serials;
+                        memcpy(strong->serials, weak->serials, sizeof(strong->serials));
                         break;
                 case OPT_TIMEOUT: strong->timeout_ms = weak->timeout_ms; break;
                 case OPT_FALLBACK: strong->fallback = weak->fallback; break;
@@ -490,6 +638,9 @@ void options_merge(struct options *strong, const struct options *weak) {
                 case OPT_DISCARD: strong->discard = weak->discard; break;
                 case OPT_ENCRYPT: strong->encrypt = weak->encrypt; break;
                 case OPT_SWAP: strong->swap = weak->swap; break;
+                case OPT_MODEL: memcpy(strong->model, weak->model, sizeof(strong->model)); break;
+                case OPT_VENDOR: memcpy(strong->vendor, weak->vendor, sizeof(strong->vendor)); break;
+                case OPT_CLOUD: strong->cloud = weak->cloud; break;
                 }
         }
         /* Problems of the weaker source are told only for what it set: an
@@ -525,9 +676,14 @@ void options_source_problem(struct options *o, enum source src, const char *what
 }
 
 enum source options_disk_source(const struct options *o) {
-        if (o->set & (1u << OPT_LUN))
-                return o->from[OPT_LUN];
-        if (o->set & (1u << OPT_SERIAL))
-                return o->from[OPT_SERIAL];
+        static const unsigned selecting[] = { OPT_LUN, OPT_SERIAL, OPT_MODEL, OPT_VENDOR, OPT_CLOUD };
+
+        for (unsigned i = 0; i < ELEMENTSOF(selecting); i++)
+                if (o->set & (1u << selecting[i]))
+                        return o->from[selecting[i]];
         return o->refused;
+}
+
+bool options_select_disks(const struct options *o) {
+        return o->have_lun || o->have_serial || o->model[0] || o->vendor[0] || o->cloud != CLOUD_NONE;
 }

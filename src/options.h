@@ -56,18 +56,46 @@ enum {
         OPT_DISCARD,
         OPT_ENCRYPT,
         OPT_SWAP,
+        OPT_MODEL,
+        OPT_VENDOR,
+        OPT_CLOUD,
         _OPT_MAX,
 };
 
 #define OPTIONS_MAX_SERIAL 64
+/* How many disks rd.scratch.lun= and rd.scratch.serial= may list: the
+ * members a stripe takes (STRIPE_MAX_MEMBERS). */
+#define OPTIONS_MAX_DISKS 32
+/* A model or vendor glob: longer than any string a disk reports. */
+#define OPTIONS_MAX_GLOB 128
+
+/* rd.scratch.cloud: the platform whose ephemeral disks are the scratch. */
+enum cloud {
+        CLOUD_NONE,             /* not asked (0, none, off), or an unknown platform */
+        CLOUD_AUTO,             /* told from DMI */
+        CLOUD_AZURE,
+        CLOUD_AWS,
+        CLOUD_GCP,
+        _CLOUD_MAX,
+};
 
 struct options {
         bool active;          /* some rd.scratch option is present and not rd.scratch=0 */
         bool disabled;        /* rd.scratch=0 */
         bool have_lun;
-        struct hctl lun;
+        struct hctl lun;        /* luns[0] */
         bool have_serial;
-        char serial[OPTIONS_MAX_SERIAL + 1];
+        char serial[OPTIONS_MAX_SERIAL + 1];    /* serials[0] */
+        /* rd.scratch.lun= and rd.scratch.serial= as lists: each listed disk
+         * is a member of the set. */
+        unsigned n_luns, n_serials;
+        struct hctl luns[OPTIONS_MAX_DISKS];
+        char serials[OPTIONS_MAX_DISKS][OPTIONS_MAX_SERIAL + 1];
+        /* fnmatch(3) globs on the disk's trimmed model and vendor, "" when
+         * not given. */
+        char model[OPTIONS_MAX_GLOB + 1];
+        char vendor[OPTIONS_MAX_GLOB + 1];
+        enum cloud cloud;
         unsigned timeout_ms;
         enum fallback fallback;
         struct size_spec tmpfs_size;
@@ -126,12 +154,24 @@ const char *option_flag(unsigned opt);
 int options_set_flag(struct options *o, unsigned opt, const char *value);
 
 const char *source_to_string(enum source s);
-/* The source that selected the disk (rd.scratch.lun or rd.scratch.serial),
- * else the strongest source that was refused whole. */
+/* The source that selected the disk (rd.scratch.lun, serial, model,
+ * vendor or cloud), else the strongest source that was refused whole. */
 enum source options_disk_source(const struct options *o);
+
+/* Whether any option selects disks: a lun, a serial, a model or vendor
+ * glob, a cloud. */
+bool options_select_disks(const struct options *o);
 
 int parse_serial(const char *s, char *ret, size_t n);
 int parse_hctl(const char *s, struct hctl *ret);
+/* Comma-separated lists of at most OPTIONS_MAX_DISKS: -EINVAL for an empty
+ * or repeated member, -ERANGE for too many or one out of range. */
+int parse_hctl_list(const char *s, struct hctl *ret, unsigned *ret_n);
+int parse_serial_list(const char *s, char (*ret)[OPTIONS_MAX_SERIAL + 1], unsigned *ret_n);
+/* A glob for fnmatch(3): printable ASCII, blanks allowed, not empty. */
+int parse_glob(const char *s, char *ret, size_t n);
+int parse_cloud(const char *s, enum cloud *ret);
+const char *cloud_to_string(enum cloud c);
 int parse_timeout_ms(const char *s, unsigned *ret);
 int parse_size(const char *s, struct size_spec *ret);
 /* A size as parse_size() takes it, or "0" for none. */

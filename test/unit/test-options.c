@@ -91,7 +91,15 @@ static void test_lun_malformed(void) {
                 { "rd.scratch.lun=:0:0:1", "':0:0:1'", "malformed" },
                 { "rd.scratch.lun=1::2:3", "'1::2:3'", "malformed" },
                 { "rd.scratch.lun=\"1 2\"", "'1 2'", "malformed" },
-                { "rd.scratch.lun=1,2", "'1,2'", "malformed" },
+                { "rd.scratch.lun=1,,2", "'1,,2'", "malformed" },
+                { "rd.scratch.lun=1,", "'1,'", "malformed" },
+                { "rd.scratch.lun=,1", "',1'", "malformed" },
+                { "rd.scratch.lun=1,1", "'1,1'", "malformed" },
+                { "rd.scratch.lun=0:0:0:1,0:0:0:1", "'0:0:0:1,0:0:0:1'", "malformed" },
+                { "rd.scratch.lun=1,abc", "'1,abc'", "malformed" },
+                { "rd.scratch.lun=1,0:0:0:18446744073709551616", "'1,0:0:0:18446744073709551616'", "out of range" },
+                { "rd.scratch.lun=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32",
+                  "'0,1,2,", "out of range" },
                 { "rd.scratch.lun=0:0:0:1a", "'0:0:0:1a'", "malformed" },
                 { long_cmd, long_shown, "longer than 256" },
         };
@@ -1106,8 +1114,182 @@ static void test_syntax(void) {
               "config: lun=bad then lun=7: 7, nothing reported");
 }
 
+/* ---- lists, globs and the cloud ---------------------------------------- */
+
+static void test_lists(void) {
+        char cmd[512];
+        struct options o;
+
+        parse(&o, "rd.scratch.lun=1,0:0:0:2,3");
+        check(!o.invalid && o.n_luns == 3, "lun list of 3: taken");
+        check(o.have_lun && o.lun.lun == 1 && o.lun.lun_only, "lun list: lun is the first");
+        check(o.luns[1].lun == 2 && !o.luns[1].lun_only && o.luns[2].lun == 3 && o.luns[2].lun_only,
+              "lun list: the others in order");
+        /* A bare LUN and a full address may name the same disk: that is
+         * found out when the disks are, not here. */
+        parse(&o, "rd.scratch.lun=1,0:0:0:1");
+        check(!o.invalid && o.n_luns == 2, "lun 1 and 0:0:0:1: two members");
+
+        strcpy(cmd, "rd.scratch.lun=0");
+        for (unsigned i = 1; i < OPTIONS_MAX_DISKS; i++)
+                (void) snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), ",%u", i);
+        parse(&o, cmd);
+        check(!o.invalid && o.n_luns == OPTIONS_MAX_DISKS, "lun list of 32: taken");
+        check(o.luns[31].lun == 31, "lun list of 32: the last");
+
+        parse(&o, "rd.scratch.serial=AA,BB,CC");
+        check(!o.invalid && o.n_serials == 3, "serial list of 3: taken");
+        check_str(o.serial, "AA", "serial list: serial is the first");
+        check(strcmp(o.serials[1], "BB") == 0 && strcmp(o.serials[2], "CC") == 0, "serial list: in order");
+
+        strcpy(cmd, "rd.scratch.serial=s0");
+        for (unsigned i = 1; i <= OPTIONS_MAX_DISKS; i++)
+                (void) snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), ",s%u", i);
+        parse(&o, cmd);
+        check(o.invalid && !o.have_serial && o.n_serials == 0, "serial list of 33: invalid, none taken");
+        check_has(o.problems[0], "rd.scratch.serial", "serial list of 33: names the option");
+        check_has(o.problems[0], "out of range", "serial list of 33: out of range");
+
+        {
+                static const char *const bad[] = {
+                        "rd.scratch.serial=AA,,BB", "rd.scratch.serial=AA,", "rd.scratch.serial=,AA",
+                        "rd.scratch.serial=AA,AA", "rd.scratch.serial=AA,\"B B\"", "rd.scratch.serial=AA,B'B",
+                };
+
+                for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                        parse(&o, bad[i]);
+                        check(o.invalid && !o.have_serial && o.n_serials == 0, "%s: invalid, none taken", bad[i]);
+                        check_has(o.problems[0], "rd.scratch.serial=", "%s: names the option", bad[i]);
+                        check_has(o.problems[0], "malformed", "%s: malformed", bad[i]);
+                }
+        }
+
+        /* A weaker source's list is taken whole. */
+        options_init(&o);
+        options_parse_cmdline(&o, "rd.scratch.timeout=1");
+        {
+                struct options w;
+
+                options_init(&w);
+                options_parse_source(&w, "rd.scratch.serial=X1,X2 rd.scratch.lun=4,5", SOURCE_CONFIG);
+                options_merge(&o, &w);
+        }
+        check(o.n_serials == 2 && strcmp(o.serials[1], "X2") == 0 && strcmp(o.serial, "X1") == 0,
+              "merge: the serial list of config");
+        check(o.n_luns == 2 && o.luns[1].lun == 5 && o.lun.lun == 4, "merge: the lun list of config");
+
+        /* The flags of run and mount take lists too. */
+        options_init(&o);
+        check_int(options_set_flag(&o, OPT_SERIAL, "F1,F2"), 0, "--serial F1,F2: taken");
+        check(o.n_serials == 2, "--serial F1,F2: two");
+        check_int(options_set_flag(&o, OPT_LUN, "1,1"), -EINVAL, "--lun 1,1: refused");
+}
+
+static void test_globs(void) {
+        static const struct {
+                const char *cmdline, *model, *vendor;
+        } good[] = {
+                { "rd.scratch.model=\"Amazon EC2 NVMe Instance Storage\"", "Amazon EC2 NVMe Instance Storage", "" },
+                { "rd.scratch.model=nvme_card", "nvme_card", "" },
+                { "rd.scratch.model=\"Microsoft NVMe Direct Disk*\"", "Microsoft NVMe Direct Disk*", "" },
+                { "rd.scratch.vendor=Msft rd.scratch.model=Virtual?Disk", "Virtual?Disk", "Msft" },
+                { "rd.scratch.model=[Qq]EMU*", "[Qq]EMU*", "" },
+                { "rd.scratch.vendor=*", "", "*" },
+        };
+        static const struct {
+                const char *cmdline, *opt, *kind;
+        } bad[] = {
+                { "rd.scratch.model=", "rd.scratch.model=''", "malformed" },
+                { "rd.scratch.model", "rd.scratch.model=''", "malformed" },
+                { "rd.scratch.vendor=", "rd.scratch.vendor=''", "malformed" },
+                { "rd.scratch.model=\"a\tb\"", "rd.scratch.model=", "malformed" },
+                { "rd.scratch.vendor=\xc3\xa9", "rd.scratch.vendor=", "malformed" },
+                { "rd.scratch.model=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                  "rd.scratch.model=", "out of range" },
+        };
+        struct options o;
+
+        for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                parse(&o, good[i].cmdline);
+                check(!o.invalid && o.active, "%s: taken", good[i].cmdline);
+                check_str(o.model, good[i].model, "%s: model glob", good[i].cmdline);
+                check_str(o.vendor, good[i].vendor, "%s: vendor glob", good[i].cmdline);
+                check(options_select_disks(&o), "%s: selects disks", good[i].cmdline);
+        }
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                parse(&o, bad[i].cmdline);
+                check(o.invalid && o.active, "bad glob %u: invalid, falls back", i);
+                check(!o.model[0] && !o.vendor[0], "bad glob %u: nothing taken", i);
+                check_has(o.problems[0], bad[i].opt, "bad glob %u: names the option", i);
+                check_has(o.problems[0], bad[i].kind, "bad glob %u: %s", i, bad[i].kind);
+        }
+        options_init(&o);
+        check_int(options_set_flag(&o, OPT_MODEL, "QEMU NVMe Ctrl"), 0, "--model with blanks: taken");
+        check_str(o.model, "QEMU NVMe Ctrl", "--model: the glob");
+        check_int(options_set_flag(&o, OPT_VENDOR, ""), -EINVAL, "--vendor '': refused");
+        check_str(option_flag(OPT_MODEL), "--model", "flag --model");
+        check_str(option_flag(OPT_VENDOR), "--vendor", "flag --vendor");
+        check_str(option_flag(OPT_CLOUD), "--cloud", "flag --cloud");
+        check_str(option_name(OPT_CLOUD), "rd.scratch.cloud", "name rd.scratch.cloud");
+}
+
+static void test_cloud(void) {
+        static const struct {
+                const char *value;
+                enum cloud want;
+        } good[] = {
+                { "auto", CLOUD_AUTO }, { "azure", CLOUD_AZURE }, { "aws", CLOUD_AWS }, { "gcp", CLOUD_GCP },
+                { "0", CLOUD_NONE }, { "none", CLOUD_NONE }, { "off", CLOUD_NONE }, { "no", CLOUD_NONE },
+        };
+        static const char *const bad[] = { "", "1", "yes", "Azure", "AWS", "ec2", "google", "auto,aws", " aws" };
+        struct options o;
+        char cmd[128];
+
+        for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                (void) snprintf(cmd, sizeof(cmd), "rd.scratch.cloud=%s", good[i].value);
+                parse(&o, cmd);
+                check(!o.invalid && o.active, "%s: taken", cmd);
+                check_int(o.cloud, good[i].want, "%s: %s", cmd, cloud_to_string(good[i].want));
+                check(options_select_disks(&o) == (good[i].want != CLOUD_NONE), "%s: %s disks", cmd,
+                      good[i].want != CLOUD_NONE ? "selects" : "selects no");
+        }
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                (void) snprintf(cmd, sizeof(cmd), "rd.scratch.cloud=\"%s\"", bad[i]);
+                parse(&o, cmd);
+                check(o.invalid && o.cloud == CLOUD_NONE, "%s: invalid, no cloud", cmd);
+                check_has(o.problems[0], "rd.scratch.cloud=", "%s: names the option", cmd);
+                check_has(o.problems[0], "malformed", "%s: malformed", cmd);
+        }
+        parse(&o, "rd.scratch.lun=2");
+        check_str(cloud_to_string(o.cloud), "none", "no rd.scratch.cloud: none");
+
+        /* The source of the selection: the first of lun, serial, model,
+         * vendor, cloud that is set. */
+        options_init(&o);
+        options_parse_source(&o, "rd.scratch.cloud=auto", SOURCE_SMBIOS);
+        check_int(options_disk_source(&o), SOURCE_SMBIOS, "cloud from smbios: the disk's source");
+        options_init(&o);
+        options_parse_source(&o, "rd.scratch.model=x*", SOURCE_FWCFG);
+        check_int(options_disk_source(&o), SOURCE_FWCFG, "model from fw_cfg: the disk's source");
+
+        /* Merged from a weaker source. */
+        parse(&o, "rd.scratch.timeout=1");
+        {
+                struct options w;
+
+                options_init(&w);
+                options_parse_source(&w, "rd.scratch.cloud=gcp rd.scratch.model=nvme* rd.scratch.vendor=V", SOURCE_CONFIG);
+                options_merge(&o, &w);
+        }
+        check(o.cloud == CLOUD_GCP && strcmp(o.model, "nvme*") == 0 && strcmp(o.vendor, "V") == 0,
+              "merge: cloud, model and vendor of config");
+}
+
 int main(void) {
         test_defaults();
+        test_lists();
+        test_globs();
+        test_cloud();
         test_lun_malformed();
         test_lun_overlong_token();
         test_lun_valid();
