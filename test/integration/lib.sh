@@ -512,7 +512,7 @@ expect_scratch_run() {
 preflight() {
     local n
     need losetup findmnt mount mkswap mkfs.ext4 dumpe2fs debugfs sfdisk mkfs.vfat \
-        valgrind sha256sum cmp awk sed stat truncate dd
+        valgrind sha256sum cmp awk sed stat truncate dd partx mkntfs ntfscp ntfs-3g setfattr
     [[ -f $SR_MOUNTFAULT_SO ]] || bail "no mount(2) shim at $SR_MOUNTFAULT_SO (ninja -C build)"
     SR_HAS_CONFIG=
     if "$SR_HELPER" --help 2>/dev/null | grep -q -- --config; then

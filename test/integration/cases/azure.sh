@@ -6,7 +6,9 @@
 
 CASES+=(
     "c_azure_delivered|azure: the resource disk as delivered is reformatted, no partition table left (refused without libntfs-3g)"
+    "c_azure_windows|azure: as Windows leaves it (8.3 names, a System Volume Information directory): reformatted"
     "c_azure_extra_file|azure: one more file on its NTFS: refused"
+    "c_azure_recycle|azure: a \$RECYCLE.BIN directory on its NTFS: refused"
     "c_azure_three_parts|azure: three partitions: refused"
     "c_azure_not_ntfs|azure: vfat instead of NTFS: refused"
     "c_azure_label|azure: NTFS labelled otherwise: refused"
@@ -75,6 +77,25 @@ c_azure_delivered() {
     [[ -z $pt ]] || fail "a $pt partition table is left on the image"
     [[ $(blkid -p -s LABEL -o value "$IMG") == "$STAMP" ]] || fail "the next probe does not find our ext4"
     [[ ! -e ${LOOP}p1 ]] || fail "the kernel still shows ${LOOP}p1 after the table was erased"
+}
+
+# The 8.3 names Windows adds are the long names again, not more files.
+c_azure_windows() {
+    azure_disk windows || return
+    in_ns ns_run r "rd.scratch.cloud=azure"
+    use r || return
+    if helper_lists_ntfs; then
+        expect_scratch_run format=platform hctl=0:0:0:1 "devno=$DEVNO"
+        expect_scratch_fs "$IMG"
+    else
+        expect_tmpfs_run -- "built without libntfs-3g"
+    fi
+}
+
+c_azure_recycle() {
+    local why="holds '\$RECYCLE.BIN'"
+    helper_lists_ntfs || why="built without libntfs-3g"
+    azure_refused recycle "$why"
 }
 
 c_azure_extra_file() {
