@@ -15,7 +15,8 @@
 #   SR_HELPER=build/src/scratchroot bash test/integration/loop.sh
 #
 # Needs root, loop devices, util-linux (unshare, losetup, findmnt, mkswap),
-# e2fsprogs, fdisk (sfdisk), dosfstools (mkfs.vfat) and valgrind. A missing
+# e2fsprogs, fdisk (sfdisk), dosfstools (mkfs.vfat), ntfs-3g (mkntfs, ntfscp,
+# ntfs-3g with /dev/fuse), attr (setfattr) and valgrind. A missing
 # tool fails the run ("Bail out!"), it never skips.
 
 # shellcheck source=test/integration/preamble.sh
