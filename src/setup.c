@@ -18,7 +18,6 @@
 
 #include "azure.h"
 #include "crypt.h"
-
 #include "devnode.h"
 #include "format.h"
 #include "log.h"
@@ -26,11 +25,15 @@
 #include "mounts.h"
 #include "options.h"
 #include "safety.h"
+#include "select.h"
 #include "sources.h"
 #include "state.h"
+#include "stripe.h"
 #include "swap.h"
 #include "sysfs.h"
 #include "util.h"
+
+_Static_assert(OPTIONS_MAX_DISKS == STRIPE_MAX_MEMBERS, "a list names at most the members a stripe takes");
 
 /* How long a disk sysfs shows may answer ENXIO to open() while the kernel
  * finishes adding it. */
@@ -39,9 +42,14 @@
 struct outcome {
         enum backing backing;
         bool have_disk;
-        struct disk disk;
+        struct disk disk;       /* the selected disk, the first of several */
         const char *where;      /* the disk's SCSI address, for messages */
         char node[PATH_MAX];
+        struct disk_set *set;   /* every selected disk */
+        char names[OPTIONS_MAX_DISKS * 66];     /* their kernel names, comma-separated */
+        const char *platform;   /* rd.scratch.cloud as resolved, "" */
+        bool striped;           /* the disks are mapped as STRIPE_NAME */
+        char stripe_node[PATH_MAX];
         enum verdict verdict;
         bool root_made_ro;      /* undone when no overlay is mounted */
         unsigned dropped;       /* MOUNT_DROPPED_*: options the kernel refused */
@@ -139,50 +147,40 @@ static int prepare_root(const char *newroot, struct outcome *out) {
         return 0;
 }
 
-static int find_disk(const struct job *j, const struct options *o, struct outcome *out) {
-        char want[160], lun[64] = "", amb[256], nodedir[PATH_MAX];
+/* A node for the disk under the job's own directory, so that an instance's
+ * unmount takes the node's tmpfs too; RUN_NODE_DIR for the root. */
+static int disk_node(const struct job *j, const struct disk *d, char *node, size_t n) {
+        char nodedir[PATH_MAX];
         const struct node_dirs dirs = { .devdir = "/dev", .nodedir = nodedir, .mount_nodedir = true };
-        struct selector sel = {
-                .have_lun = o->have_lun,
-                .lun = o->lun,
-                .serial = o->have_serial ? o->serial : NULL,
-        };
+        int r;
+
+        r = scratch_path(j->base, "dev", nodedir, sizeof(nodedir));
+        if (r < 0)
+                return r;
+        return device_node_in(&dirs, d->name, S_IFBLK, d->devno, node, n);
+}
+
+static int find_disk(const struct job *j, const struct options *o, struct outcome *out) {
         struct disk *d = &out->disk;
         int r;
 
-        if (o->have_lun) {
-                hctl_format(&o->lun, lun, sizeof(lun));
-                (void) snprintf(want, sizeof(want), "%s=%s%s%s%s%s", opt_name(j, OPT_LUN), lun, o->have_serial ? " " : "",
-                                o->have_serial ? opt_name(j, OPT_SERIAL) : "", o->have_serial ? "=" : "",
-                                o->have_serial ? o->serial : "");
-        } else
-                (void) snprintf(want, sizeof(want), "%s=%s", opt_name(j, OPT_SERIAL), o->serial);
-
-        r = sysfs_wait_selected(j->sysfs, &sel, o->timeout_ms, d, amb, sizeof(amb));
-        if (r == -ENOENT)
-                return fail(out, r, "no disk at %s after %u ms", want, o->timeout_ms);
-        if (r == -ENODEV)
-                return fail(out, r, "the SCSI device at %s has no block device after %u ms", want, o->timeout_ms);
-        if (r == -ENOTUNIQ)
-                return fail(out, r, "%s is ambiguous, it matches %s; %s", want, amb,
-                            o->have_lun ? "give H:C:T:L" : "serial numbers must be unique");
-        if (r == -EMLINK)
-                return fail(out, r, "the SCSI device at %s has more than one block device", want);
-        if (r == -EBADSLT)
-                return fail(out, r, "the disk at %s=%s carries serial %s, not %s", opt_name(j, OPT_LUN), lun, amb,
-                            o->serial);
+        out->set = calloc(1, sizeof(*out->set));
+        if (!out->set)
+                return fail(out, -ENOMEM, "cannot select the disks: %s", strerror(ENOMEM));
+        r = select_disks(j->sysfs, o, j->instance ? option_flag : option_name, out->set, out->reason,
+                         sizeof(out->reason));
+        out->platform = out->set->platform != CLOUD_NONE ? cloud_to_string(out->set->platform) : "";
         if (r < 0)
-                return fail(out, r, "cannot look up %s in %s: %s", want, j->sysfs, strerror(-r));
+                return r;
+        *d = out->set->disks[0];
         out->have_disk = true;
         out->where = d->hctl[0] ? d->hctl : "no SCSI address";
-        if (sysfs_disk_serial(d, out->serial, sizeof(out->serial)) < 0)
-                out->serial[0] = '\0';
+        (void) snprintf(out->serial, sizeof(out->serial), "%s", d->serial);
+        disk_set_names(out->set, out->names, sizeof(out->names));
+        if (out->set->n > 1)
+                log_info("%u disks selected: %s", out->set->n, out->names);
 
-        /* Under the instance's own directory, so that its unmount takes the
-         * node's tmpfs too; RUN_NODE_DIR for the root. */
-        r = scratch_path(j->base, "dev", nodedir, sizeof(nodedir));
-        if (r == 0)
-                r = device_node_in(&dirs, d->name, S_IFBLK, d->devno, out->node, sizeof(out->node));
+        r = disk_node(j, d, out->node, sizeof(out->node));
         if (r < 0)
                 return fail(out, r, "cannot make a node for %s (%s, %u:%u): %s", d->name, out->where,
                             major(d->devno), minor(d->devno), strerror(-r));
@@ -194,25 +192,41 @@ static int find_disk(const struct job *j, const struct options *o, struct outcom
  * A disk being hot-plugged shows its block device in sysfs a moment before
  * the kernel lets it be opened: ENXIO until then, so it is tried again for
  * a while. */
-static int open_disk(struct outcome *out, int *ret_fd) {
+static int open_disk(struct outcome *out, const char *node, const char *where, int *ret_fd) {
         uint64_t waited;
         int fd;
 
-        fd = open_grace(out->node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY, OPEN_GRACE_MS, &waited);
+        fd = open_grace(node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY, OPEN_GRACE_MS, &waited);
         if (fd == -EBUSY) {
                 *ret_fd = -1;
                 return 0;
         }
         if (fd == -ENXIO)
-                return fail(out, fd, "cannot open %s (%s): %s for %u ms, it was not added in time", out->node,
-                            out->where, strerror(ENXIO), OPEN_GRACE_MS);
+                return fail(out, fd, "cannot open %s (%s): %s for %u ms, it was not added in time", node, where,
+                            strerror(ENXIO), OPEN_GRACE_MS);
         if (fd < 0)
-                return fail(out, fd, "cannot open %s (%s): %s", out->node, out->where, strerror(-fd));
+                return fail(out, fd, "cannot open %s (%s): %s", node, where, strerror(-fd));
         if (waited > 0)
-                log_info("%s (%s) opened after %" PRIu64 " ms of ENXIO (still being added)", out->node, out->where,
-                         waited);
+                log_info("%s (%s) opened after %" PRIu64 " ms of ENXIO (still being added)", node, where, waited);
         *ret_fd = fd;
         return 0;
+}
+
+/* The node the filesystem (or dm-crypt) goes on: the stripe of several
+ * disks, else the one disk. */
+static const char *data_node(const struct outcome *out) {
+        return out->striped ? out->stripe_node : out->node;
+}
+
+static void close_stripe(struct outcome *out) {
+        int r;
+
+        if (!out->striped)
+                return;
+        r = stripe_close(STRIPE_NAME);
+        if (r < 0)
+                log_warning_errno(r, "cannot remove the stripe %s of %s: %m", STRIPE_NAME, out->names);
+        out->striped = false;
 }
 
 static void close_crypt(struct outcome *out) {
@@ -242,14 +256,14 @@ static int open_crypt(const struct options *o, struct outcome *out, bool discard
          * its blocks back to the host reveals nothing, since all of the disk
          * is free now. */
         if (discard_all) {
-                _cleanup_close_ int fd = open(out->node, O_WRONLY | O_EXCL | O_CLOEXEC | O_NOCTTY);
+                _cleanup_close_ int fd = open(data_node(out), O_WRONLY | O_EXCL | O_CLOEXEC | O_NOCTTY);
                 uint64_t range[2] = { 0, size };
 
                 if (fd < 0 || ioctl(fd, BLKDISCARD, range) < 0)
                         log_info("cannot discard %s (%s) before encrypting it: %m, the host keeps what the last "
                                  "boot wrote", out->disk.name, out->where);
         }
-        r = crypt_open_scratch(out->node, CRYPT_NAME, o->discard && discards, out->mapped_node,
+        r = crypt_open_scratch(data_node(out), CRYPT_NAME, o->discard && discards, out->mapped_node,
                                sizeof(out->mapped_node), &step);
         if (r < 0 && step == CRYPT_STEP_ACTIVATE && access("/sys/module/dm_crypt", F_OK) < 0)
                 return fail(out, r, "%s %s (%s): %s; the kernel has no dm-crypt (no /sys/module/dm_crypt)",
@@ -262,16 +276,63 @@ static int open_crypt(const struct options *o, struct outcome *out, bool discard
         return 0;
 }
 
+/* The filesystem on the proven disk or stripe of size bytes: through
+ * dm-crypt when asked, discarding first when discard. */
+static int make_fs(const struct job *a, const struct options *o, struct outcome *out, bool discard, bool discards,
+                   uint64_t size) {
+        const char *what = out->striped ? STRIPE_NAME : out->disk.name;
+        uint64_t t;
+        int r, status = 0;
+
+        if (o->encrypt) {
+                r = open_crypt(o, out, discard, discards, size);
+                if (r < 0)
+                        return r;
+                /* Through dm-crypt discards reach the disk only when they
+                 * are let through, and the whole disk was discarded above. */
+                discard = false;
+        }
+        t = now_ms();
+        if (out->striped)
+                r = format_scratch_striped(a->mke2fs, out->mapped ? out->mapped_node : data_node(out), discard,
+                                           out->set->n, STRIPE_CHUNK_BYTES, FORMAT_TIMEOUT_MS, &status);
+        else
+                r = format_scratch(a->mke2fs, out->mapped ? out->mapped_node : data_node(out), discard,
+                                   FORMAT_TIMEOUT_MS, &status);
+        out->format_ms = now_ms() - t;
+        if (r < 0)
+                close_crypt(out);
+        if (r == -ETIMEDOUT)
+                return fail(out, r, "%s did not finish on %s (%s) within %u s", a->mke2fs, what, out->where,
+                            FORMAT_TIMEOUT_MS / 1000);
+        if (r == -EIO)
+                return fail(out, r, "%s failed on %s (%s) with status %d", a->mke2fs, what, out->where, status);
+        if (r < 0)
+                return fail(out, r, "cannot run %s: %s", a->mke2fs, strerror(-r));
+        return 0;
+}
+
+/* The partition table goes first: an mke2fs that leaves the sector of an
+ * MBR (or GPT's backup header at the end) would have the next boot find the
+ * disk foreign, and the kernel keeps the partitions it read until it is
+ * told to read the table again. */
+static int wipe_platform(struct outcome *out, const struct disk *d, const char *node, const char *where) {
+        int r;
+
+        r = azure_wipe_partition_table(node);
+        if (r < 0)
+                return fail(out, r, "cannot erase the partition table of %s (%s): %s", d->name, where, strerror(-r));
+        return 0;
+}
+
 static int format_disk(const struct job *a, const struct options *o, struct outcome *out, bool *ret_discards) {
         _cleanup_close_ int fd = -1;
         struct disk_facts facts;
         struct disk *d = &out->disk;
         char why[256], size[32];
-        uint64_t t;
-        bool discard;
-        int r, status = 0;
+        int r;
 
-        r = open_disk(out, &fd);
+        r = open_disk(out, out->node, out->where, &fd);
         if (r < 0)
                 return r;
         r = safety_gather(a->sysfs, d, fd, fd < 0, a->lower, &facts);
@@ -285,43 +346,154 @@ static int format_disk(const struct job *a, const struct options *o, struct outc
                 return fail(out, -EPERM, "refusing %s (%s, %s): %s", d->name, out->where, size, why);
         log_info("formatting %s (%s, %u:%u, %s): %s", d->name, out->where, major(d->devno), minor(d->devno), size,
                  why);
-        /* The partition table goes first: an mke2fs that leaves the sector
-         * of an MBR (or GPT's backup header at the end) would have the next
-         * boot find the disk foreign, and the kernel keeps the partitions
-         * it read until it is told to read the table again. */
         if (out->verdict == VERDICT_FORMAT_PLATFORM) {
-                r = azure_wipe_partition_table(out->node);
+                r = wipe_platform(out, d, out->node, out->where);
                 if (r < 0)
-                        return fail(out, r, "cannot erase the partition table of %s (%s): %s", d->name, out->where,
-                                    strerror(-r));
+                        return r;
         }
 
         /* A disk kept from an earlier boot is discarded so a thin host image
          * gives back what the last boot wrote; a blank one has nothing to
          * give, and discarding all of it would only cost time. */
-        discard = facts.attrs.discards && out->verdict != VERDICT_FORMAT_BLANK;
-        if (o->encrypt) {
-                r = open_crypt(o, out, discard, facts.attrs.discards, facts.attrs.size_bytes);
+        r = make_fs(a, o, out, facts.attrs.discards && out->verdict != VERDICT_FORMAT_BLANK, facts.attrs.discards,
+                    facts.attrs.size_bytes);
+        if (r < 0)
+                return r;
+        *ret_discards = facts.attrs.discards;
+        return 0;
+}
+
+/* One member of a set of disks, while it is proven. */
+struct member {
+        char node[PATH_MAX];
+        char where[160];        /* "nvme1n1 (0:0:0:2)", for messages */
+        int fd;
+        struct disk_facts facts;
+        enum verdict verdict;
+        char why[256];
+};
+
+static void members_free(struct member **m) {
+        if (!*m)
+                return;
+        for (unsigned i = 0; i < OPTIONS_MAX_DISKS; i++)
+                (*m)[i].fd = safe_close((*m)[i].fd);
+        free(*m);
+}
+
+/* The verdict told for a set: the one that asked the most to format. */
+static unsigned verdict_weight(enum verdict v) {
+        switch (v) {
+        case VERDICT_FORMAT_FORCED: return 4;
+        case VERDICT_FORMAT_PLATFORM: return 3;
+        case VERDICT_FORMAT_OURS: return 2;
+        case VERDICT_FORMAT_BLANK: return 1;
+        default: return 0;
+        }
+}
+
+/* Several disks: each opened exclusively and proven on its own while all
+ * are held; one refused refuses the set, before anything is written to
+ * any. Then one striped device over all of them, formatted as one disk. */
+static int format_set(const struct job *a, const struct options *o, struct outcome *out, bool *ret_discards) {
+        _cleanup_(members_free) struct member *m = NULL;
+        const struct disk_set *set = out->set;
+        const char *nodes[OPTIONS_MAX_DISKS];
+        uint64_t total = 0;
+        bool discards = true, all_blank = true;
+        char size[32];
+        int r, bad = -1;
+
+        m = calloc(OPTIONS_MAX_DISKS, sizeof(*m));
+        if (!m)
+                return fail(out, -ENOMEM, "cannot prove %u disks: %s", set->n, strerror(ENOMEM));
+        for (unsigned i = 0; i < OPTIONS_MAX_DISKS; i++)
+                m[i].fd = -1;
+        for (unsigned i = 0; i < set->n; i++) {
+                const struct disk *d = &set->disks[i];
+
+                if (d->hctl[0])
+                        (void) snprintf(m[i].where, sizeof(m[i].where), "%s (%s)", d->name, d->hctl);
+                else
+                        (void) snprintf(m[i].where, sizeof(m[i].where), "%s", d->name);
+                r = i == 0 ? xsnprintf(m[i].node, sizeof(m[i].node), "%s", out->node)
+                           : disk_node(a, d, m[i].node, sizeof(m[i].node));
+                if (r < 0)
+                        return fail(out, r, "cannot make a node for %s, %u:%u: %s", m[i].where, major(d->devno),
+                                    minor(d->devno), strerror(-r));
+                r = open_disk(out, m[i].node, m[i].where, &m[i].fd);
                 if (r < 0)
                         return r;
-                /* Through dm-crypt discards reach the disk only when they
-                 * are let through, and the whole disk was discarded above. */
-                discard = false;
         }
-        t = now_ms();
-        r = format_scratch(a->mke2fs, out->mapped ? out->mapped_node : out->node, discard, FORMAT_TIMEOUT_MS,
-                           &status);
-        out->format_ms = now_ms() - t;
+        for (unsigned i = 0; i < set->n; i++) {
+                r = safety_gather(a->sysfs, &set->disks[i], m[i].fd, m[i].fd < 0, a->lower, &m[i].facts);
+                if (r < 0)
+                        return fail(out, r, "cannot inspect %s: %s; none of the %u disks is touched", m[i].where,
+                                    strerror(-r), set->n);
+                m[i].verdict = safety_decide(&m[i].facts, o->force, m[i].why, sizeof(m[i].why));
+                if (m[i].verdict == VERDICT_REFUSE && bad < 0)
+                        bad = (int) i;
+        }
+        if (bad >= 0) {
+                format_bytes(m[bad].facts.attrs.size_bytes, size, sizeof(size));
+                return fail(out, -EPERM, "refusing %s (%s): %s; the whole set of %u disks (%s) is refused, none "
+                            "is touched", m[bad].where, size, m[bad].why, set->n, out->names);
+        }
+
+        /* After the proof: a refused member is worth telling first. */
+        if (!stripe_supported())
+                return fail(out, -EOPNOTSUPP, "%u disks selected (%s), but this scratchroot was built without "
+                            "libdevmapper and cannot stripe them", set->n, out->names);
+
+        out->verdict = VERDICT_FORMAT_BLANK;
+        for (unsigned i = 0; i < set->n; i++) {
+                const struct disk *d = &set->disks[i];
+
+                format_bytes(m[i].facts.attrs.size_bytes, size, sizeof(size));
+                log_info("stripe member %u of %u: %s, %u:%u, %s: %s", i + 1, set->n, m[i].where, major(d->devno),
+                         minor(d->devno), size, m[i].why);
+                if (verdict_weight(m[i].verdict) > verdict_weight(out->verdict))
+                        out->verdict = m[i].verdict;
+                total += m[i].facts.attrs.size_bytes;
+                discards = discards && m[i].facts.attrs.discards;
+                all_blank = all_blank && m[i].verdict == VERDICT_FORMAT_BLANK;
+                m[i].fd = safe_close(m[i].fd);
+                nodes[i] = m[i].node;
+        }
+        for (unsigned i = 0; i < set->n; i++)
+                if (m[i].verdict == VERDICT_FORMAT_PLATFORM) {
+                        r = wipe_platform(out, &set->disks[i], m[i].node, m[i].where);
+                        if (r < 0)
+                                return r;
+                }
+
+        r = stripe_open(nodes, set->n, STRIPE_NAME, out->stripe_node, sizeof(out->stripe_node), &bad);
+        if (r < 0 && bad >= 0 && (unsigned) bad < set->n)
+                return fail(out, r, "cannot stripe %s over %s: %s", STRIPE_NAME, m[bad].where, strerror(-r));
+        if (r < 0 && access("/sys/module/dm_mod", F_OK) < 0)
+                return fail(out, r, "cannot stripe %s (%s): %s; the kernel has no device-mapper", STRIPE_NAME,
+                            out->names, strerror(-r));
         if (r < 0)
-                close_crypt(out);
-        if (r == -ETIMEDOUT)
-                return fail(out, r, "%s did not finish on %s (%s) within %u s", a->mke2fs, d->name, out->where,
-                            FORMAT_TIMEOUT_MS / 1000);
-        if (r == -EIO)
-                return fail(out, r, "%s failed on %s (%s) with status %d", a->mke2fs, d->name, out->where, status);
-        if (r < 0)
-                return fail(out, r, "cannot run %s: %s", a->mke2fs, strerror(-r));
-        *ret_discards = facts.attrs.discards;
+                return fail(out, r, "cannot stripe %s (%s): %s", STRIPE_NAME, out->names, strerror(-r));
+        out->striped = true;
+        {
+                _cleanup_close_ int sfd = open(out->stripe_node, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                uint64_t bytes;
+
+                /* The members' common length times their number: less than
+                 * the sum when they differ. */
+                if (sfd >= 0 && ioctl(sfd, BLKGETSIZE64, &bytes) == 0)
+                        total = bytes;
+        }
+        format_bytes(total, size, sizeof(size));
+        log_info("formatting %s, %u disks striped (%s, %s)", out->stripe_node, set->n, out->names, size);
+
+        r = make_fs(a, o, out, discards && !all_blank, discards, total);
+        if (r < 0) {
+                close_stripe(out);
+                return r;
+        }
+        *ret_discards = discards;
         return 0;
 }
 
@@ -347,20 +519,22 @@ static int overlay_fail(const struct job *j, struct outcome *out, int r, enum ov
 
 static int mount_disk(const struct job *j, const struct options *o, struct outcome *out, bool discards) {
         enum overlay_step step;
-        char upper[PATH_MAX + 64];
+        char upper[PATH_MAX + sizeof(((struct outcome *) NULL)->names) + 8];
         unsigned dropped;
         int r;
 
+        /* "sdb (0:0:0:1)", or the stripe with its members. */
+        (void) snprintf(upper, sizeof(upper), "%s (%s)", out->striped ? out->stripe_node : out->disk.name,
+                        out->striped ? out->names : out->where);
         out->discard = !o->discard ? "off" : discards ? "on" : "unsupported";
         if (o->discard && !discards)
-                log_info("%s (%s) does not support discard, deleted files keep their space on the host",
-                         out->disk.name, out->where);
-        r = mount_scratch_ext4(j->base, out->mapped ? out->mapped_node : out->node, strcmp(out->discard, "on") == 0,
-                               &out->dropped);
+                log_info("%s does not support discard, deleted files keep their space on the host", upper);
+        r = mount_scratch_ext4(j->base, out->mapped ? out->mapped_node : data_node(out),
+                               strcmp(out->discard, "on") == 0, &out->dropped);
         if (r < 0) {
                 close_crypt(out);
-                return fail(out, r, "cannot mount %s (%s) on %s/scratch: %s", out->disk.name, out->where, j->base,
-                            strerror(-r));
+                close_stripe(out);
+                return fail(out, r, "cannot mount %s on %s/scratch: %s", upper, j->base, strerror(-r));
         }
         r = mount_overlay_at(j->base, j->lower, j->target, &dropped, &step);
         if (r < 0) {
@@ -368,7 +542,7 @@ static int mount_disk(const struct job *j, const struct options *o, struct outco
                 /* The lazy unmount lets go of the mapping only when the
                  * filesystem is gone: tried, and told if it is still busy. */
                 close_crypt(out);
-                (void) snprintf(upper, sizeof(upper), "%s (%s)", out->disk.name, out->where);
+                close_stripe(out);
                 return overlay_fail(j, out, r, step, upper);
         }
         out->dropped |= dropped;
@@ -384,13 +558,15 @@ static int try_scratch(const struct job *j, const struct options *o, struct outc
         if (o->encrypt && !crypt_supported())
                 return fail(out, -EOPNOTSUPP, "%s=1, but this scratchroot was built without libcryptsetup",
                             opt_name(j, OPT_ENCRYPT));
-        if (!o->have_lun && !o->have_serial)
-                return fail(out, -ENOENT, "no disk selected: neither %s= nor %s= is set", opt_name(j, OPT_LUN),
-                            opt_name(j, OPT_SERIAL));
         r = find_disk(j, o, out);
         if (r < 0)
                 return r;
-        r = format_disk(j, o, out, &discards);
+        /* An instance's teardown unmounts its overlay and knows no
+         * device-mapper: the stripe is the boot's. */
+        if (j->instance && out->set->n > 1)
+                return fail(out, -EOPNOTSUPP, "the options select %u disks (%s); an instance takes one, several are "
+                            "striped only at boot", out->set->n, out->names);
+        r = out->set->n > 1 ? format_set(j, o, out, &discards) : format_disk(j, o, out, &discards);
         if (r < 0)
                 return r;
         return mount_disk(j, o, out, discards);
@@ -524,6 +700,8 @@ static void write_state(const struct job *j, const struct options *o, const stru
                 .devno = devno,
                 .hctl = out->have_disk ? out->disk.hctl : "",
                 .serial = out->have_disk ? out->serial : "",
+                .disks = out->have_disk ? out->names : "",
+                .cloud = out->platform ? out->platform : "",
                 .format = scratch ? verdict_to_string(out->verdict) : "",
                 .tmpfs_size = tmpfs_size,
                 .reason = scratch ? "" : out->reason,
@@ -546,8 +724,8 @@ static void write_state(const struct job *j, const struct options *o, const stru
                 log_error_errno(r, "cannot write %s: %m", j->state_file);
 
         if (scratch)
-                log_info("%s on %s (%s), ext4 without journal%s%s, setup took %" PRIu64 " ms", what, out->disk.name,
-                         out->where, strcmp(out->discard, "on") == 0 ? ", discard" : "", s.volatile_ ? ", volatile" : "",
+                log_info("%s on %s (%s), ext4 without journal%s%s, setup took %" PRIu64 " ms", what,
+                         out->striped ? out->stripe_node : out->disk.name, out->striped ? out->names : out->where, strcmp(out->discard, "on") == 0 ? ", discard" : "", s.volatile_ ? ", volatile" : "",
                          s.setup_ms);
         else if (out->backing == BACKING_TMPFS)
                 log_info("%s on tmpfs (size=%s), setup took %" PRIu64 " ms", what, tmpfs_size, s.setup_ms);
@@ -600,6 +778,7 @@ int run_setup(const struct setup_args *a) {
         if (ret == 0)
                 enable_swap(&j, &o, &out);
         write_state(&j, &o, &out, t0);
+        free(out.set);
         return ret;
 }
 
@@ -618,6 +797,7 @@ int setup_instance(const struct instance_args *a, const struct options *o, enum 
         if (out.backing != BACKING_NONE)
                 log_dropped(out.dropped);
         write_state(&j, o, &out, t0);
+        free(out.set);
         *ret_backing = out.backing;
         return ret;
 }

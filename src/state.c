@@ -58,6 +58,8 @@ int state_format(const struct state *s, char *buf, unsigned n) {
         v[STATE_KEY_devno] = s->devno;
         v[STATE_KEY_hctl] = s->hctl;
         v[STATE_KEY_serial] = s->serial;
+        v[STATE_KEY_disks] = s->disks;
+        v[STATE_KEY_cloud] = s->cloud;
         v[STATE_KEY_format] = s->format;
         v[STATE_KEY_fs] = scratch ? "ext4" : tmpfs ? "tmpfs" : "";
         v[STATE_KEY_tmpfs_size] = tmpfs ? s->tmpfs_size : "";

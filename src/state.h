@@ -16,6 +16,8 @@ struct state {
         const char *devno;
         const char *hctl;
         const char *serial;     /* the disk's serial number, "" when unknown */
+        const char *disks;      /* the selected disks' kernel names, comma-separated, "" */
+        const char *cloud;      /* the platform rd.scratch.cloud took disks of, "" */
         const char *format;     /* blank|reused|forced, "" */
         const char *tmpfs_size;
         const char *reason;     /* why not the scratch disk, "" */
@@ -37,6 +39,8 @@ struct state {
         X(devno, STATE_VALUE_STRING)            \
         X(hctl, STATE_VALUE_STRING)             \
         X(serial, STATE_VALUE_STRING)           \
+        X(disks, STATE_VALUE_STRING)            \
+        X(cloud, STATE_VALUE_STRING)            \
         X(format, STATE_VALUE_STRING)           \
         X(fs, STATE_VALUE_STRING)               \
         X(tmpfs_size, STATE_VALUE_STRING)       \

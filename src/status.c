@@ -116,6 +116,10 @@ static void print_text(FILE *out, const struct kv *kv, unsigned n, const struct 
         if (GET(device)[0])
                 fprintf(out, "disk:     %s (%s%s%s%s%s)\n", GET(device), GET(devno), hctl[0] ? ", SCSI " : "", hctl,
                         serial[0] ? ", serial " : "", serial);
+        if (strchr(GET(disks), ','))
+                fprintf(out, "disks:    %s, striped\n", GET(disks));
+        if (GET(cloud)[0])
+                fprintf(out, "cloud:    %s\n", GET(cloud));
         if (u->have_fs) {
                 char size[32], used[32];
 

@@ -360,6 +360,34 @@ int sysfs_find_serial(const char *sysfs, const char *serial, struct disk *ret, c
         return find_one(sysfs, "class/block", match_serial, serial, ret, ambiguous, n);
 }
 
+static int select_entry(const struct dirent *de) {
+        return de->d_name[0] != '.';
+}
+
+int sysfs_for_each_disk(const char *sysfs, int (*fn)(const struct disk *d, void *userdata), void *userdata) {
+        struct dirent **list = NULL;
+        char path[PATH_MAX];
+        int n, r = 0;
+
+        if (xsnprintf(path, sizeof(path), "%s/class/block", sysfs) < 0)
+                return -ENAMETOOLONG;
+        n = scandir(path, &list, select_entry, versionsort);
+        if (n < 0)
+                return errno == ENOENT ? 0 : -errno;
+        for (int i = 0; i < n; i++) {
+                struct disk d;
+
+                /* nvme<S>c<C>n<N>: one path of a multipath namespace, hidden
+                 * behind nvme<S>n<N>. */
+                if (r >= 0 && disk_from_class(sysfs, list[i]->d_name, &d) == 0 && d.bus != BUS_OTHER &&
+                    !(d.bus == BUS_NVME && strchr(d.name + 4, 'c')))
+                        r = fn(&d, userdata);
+                free(list[i]);
+        }
+        free(list);
+        return r < 0 ? r : 0;
+}
+
 static int find_selected(const char *sysfs, const struct selector *sel, struct disk *ret, char *ambiguous,
                          size_t n) {
         char s[OPTIONS_MAX_SERIAL * 4];

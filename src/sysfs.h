@@ -66,6 +66,13 @@ int sysfs_disk_serial(const struct disk *d, char *buf, size_t n);
  * Returns 0, -ENOENT, or -ENOTUNIQ with the matching names in ambiguous. */
 int sysfs_find_serial(const char *sysfs, const char *serial, struct disk *ret, char *ambiguous, size_t n);
 
+/* Calls fn on every whole disk of class/block on a bus that has disks (SCSI,
+ * virtio-blk, NVMe), identified, in the order of their names (nvme2n1
+ * before nvme10n1). Partitions, loop, device-mapper, md and the like are
+ * not disks to select. Stops at the first negative return of fn and
+ * returns it. */
+int sysfs_for_each_disk(const char *sysfs, int (*fn)(const struct disk *d, void *userdata), void *userdata);
+
 /* What selects the scratch disk: an address, a serial number, or both (then
  * the disk at the address must carry the serial). */
 struct selector {

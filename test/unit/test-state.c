@@ -48,6 +48,8 @@ static void test_scratch(void) {
                   "devno=8:16\n"
                   "hctl=0:0:0:1\n"
                   "serial=\n"
+                  "disks=\n"
+                  "cloud=\n"
                   "format=blank\n"
                   "fs=ext4\n"
                   "tmpfs_size=\n"
@@ -118,6 +120,8 @@ static void test_tmpfs(void) {
                   "devno=\n"
                   "hctl=\n"
                   "serial=\n"
+                  "disks=\n"
+                  "cloud=\n"
                   "format=\n"
                   "fs=tmpfs\n"
                   "tmpfs_size=536870912\n"
@@ -158,6 +162,8 @@ static void test_none(void) {
                   "devno=8:16\n"
                   "hctl=2:0:3:1\n"
                   "serial=\n"
+                  "disks=\n"
+                  "cloud=\n"
                   "format=\n"
                   "fs=\n"
                   "tmpfs_size=\n"
@@ -178,7 +184,7 @@ static void test_none(void) {
                 r = state_format(&z, buf, sizeof(buf));
                 check_int(r, 0, "NULL strings: formatted");
                 check_str(buf,
-                          "backing=none\ndevice=\ndevno=\nhctl=\nserial=\nformat=\nfs=\ntmpfs_size=\nvolatile=\ndiscard=\n"
+                          "backing=none\ndevice=\ndevno=\nhctl=\nserial=\ndisks=\ncloud=\nformat=\nfs=\ntmpfs_size=\nvolatile=\ndiscard=\n"
                           "encrypt=\nswap=0\nswap_reason=\nreason=\nsource=\nformat_ms=\nsetup_ms=0\n",
                           "NULL strings: empty values");
         }

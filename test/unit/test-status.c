@@ -383,7 +383,7 @@ static void scratch_virtio(struct state s, const char *state, const char *scratc
                   "virtio disk without serial, text: no SCSI, no serial, no mke2fs");
         free(out);
         out = status(state, scratch, true, &r);
-        check_has(out, "\"hctl\":null,\"serial\":null,\"format\":\"reused\"", "virtio disk, json: hctl and serial null");
+        check_has(out, "\"hctl\":null,\"serial\":null,\"disks\":null,\"cloud\":null,\"format\":\"reused\"", "virtio disk, json: hctl and serial null");
         check_has(out, "\"volatile\":true,", "virtio disk, json: volatile true");
         check_has(out, "\"format_ms\":null,\"setup_ms\":123,", "virtio disk, json: format_ms null");
         check_json(out, "virtio disk, json: valid");
@@ -420,7 +420,7 @@ static void test_scratch(void) {
         check_int(r, 0, "scratch, json: 0");
         check_str(out,
                   "{\"backing\":\"scratch\",\"device\":\"/dev/sdb\",\"devno\":\"8:16\",\"hctl\":\"0:0:0:1\","
-                  "\"serial\":\"QM00005\",\"format\":\"blank\",\"fs\":\"ext4\",\"tmpfs_size\":null,"
+                  "\"serial\":\"QM00005\",\"disks\":null,\"cloud\":null,\"format\":\"blank\",\"fs\":\"ext4\",\"tmpfs_size\":null,"
                   "\"volatile\":false,\"discard\":\"on\",\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":null,\"source\":\"fw_cfg\",\"format_ms\":45,\"setup_ms\":123,"
                   "\"size_bytes\":null,\"used_bytes\":null}\n",
                   "scratch, json: every key, null for empty values, numbers and booleans bare");
@@ -467,7 +467,7 @@ static void test_tmpfs_and_none(void) {
         out = status(state, scratch, true, &r);
         check_int(r, 0, "tmpfs, json: 0");
         check_str(out,
-                  "{\"backing\":\"tmpfs\",\"device\":null,\"devno\":null,\"hctl\":null,\"serial\":null,"
+                  "{\"backing\":\"tmpfs\",\"device\":null,\"devno\":null,\"hctl\":null,\"serial\":null,\"disks\":null,\"cloud\":null,"
                   "\"format\":null,\"fs\":\"tmpfs\",\"tmpfs_size\":\"25%\",\"volatile\":true,"
                   "\"discard\":null,\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":\"no disk at rd.scratch.lun=1 after 500 ms\",\"source\":\"default\","
                   "\"format_ms\":null,\"setup_ms\":510,\"size_bytes\":null,\"used_bytes\":null}\n",
@@ -493,7 +493,7 @@ static void test_tmpfs_and_none(void) {
                 bail("state_write failed");
         out = status(state, base, true, &r);
         check_str(out,
-                  "{\"backing\":\"none\",\"device\":null,\"devno\":null,\"hctl\":null,\"serial\":null,"
+                  "{\"backing\":\"none\",\"device\":null,\"devno\":null,\"hctl\":null,\"serial\":null,\"disks\":null,\"cloud\":null,"
                   "\"format\":null,\"fs\":null,\"tmpfs_size\":null,\"volatile\":null,"
                   "\"discard\":null,\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":\"the tmpfs overlay failed too\",\"source\":\"default\","
                   "\"format_ms\":null,\"setup_ms\":510,\"size_bytes\":null,\"used_bytes\":null}\n",
@@ -641,7 +641,7 @@ static void test_escaping(void) {
 static void test_every_key(void) {
         const struct state st = {
                 .backing = BACKING_SCRATCH, .device = "/run/scratchroot/dev/sdb", .devno = "8:16", .hctl = "0:0:0:1",
-                .serial = "S1", .format = "blank", .reason = "r", .source = "cmdline", .discard = "on",
+                .serial = "S1", .disks = "sdb,sdc", .cloud = "aws", .format = "blank", .reason = "r", .source = "cmdline", .discard = "on",
                 .encrypt = "aes-xts-plain64", .swap_bytes = 1u << 30, .swap_reason = "s",
                 .volatile_ = true, .format_ms = 7, .setup_ms = 9,
         };

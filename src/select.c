@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "select.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cloud.h"
+#include "macro.h"
+#include "util.h"
+
+struct ctx {
+        const char *sysfs;
+        const struct options *o;
+        const char *(*name)(unsigned opt);
+        enum cloud platform;
+        struct disk_set *set;
+        char *why;
+        size_t n;
+};
+
+static int say(struct ctx *c, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int say(struct ctx *c, int r, const char *fmt, ...) {
+        va_list ap;
+
+        if (c->why && c->n) {
+                va_start(ap, fmt);
+                (void) vsnprintf(c->why, c->n, fmt, ap);
+                va_end(ap);
+        }
+        return r;
+}
+
+/* "sdb (0:0:0:1)", or the name alone without an address. */
+static void disk_label(const struct disk *d, char *buf, size_t n) {
+        if (d->hctl[0])
+                (void) snprintf(buf, n, "%s (%s)", d->name, d->hctl);
+        else
+                (void) snprintf(buf, n, "%s", d->name);
+}
+
+/* A glob matches a string the disk has: a disk without one (a virtio-blk
+ * disk's model, an NVMe disk's vendor) matches no glob. */
+static bool glob_matches(const char *glob, const char *s) {
+        return !glob[0] || (s[0] && fnmatch(glob, s, 0) == 0);
+}
+
+/* Whether d passes the globs and the cloud; why says which not, when given. */
+static bool passes(struct ctx *c, struct disk *d, bool tell) {
+        const struct options *o = c->o;
+        char label[160];
+
+        disk_label(d, label, sizeof(label));
+        if (!glob_matches(o->model, d->model)) {
+                if (tell)
+                        (void) say(c, 0, "%s has model '%s', which %s='%s' does not match", label, d->model,
+                                   c->name(OPT_MODEL), o->model);
+                return false;
+        }
+        if (!glob_matches(o->vendor, d->vendor)) {
+                if (tell)
+                        (void) say(c, 0, "%s has vendor '%s', which %s='%s' does not match", label, d->vendor,
+                                   c->name(OPT_VENDOR), o->vendor);
+                return false;
+        }
+        d->azure_resource = false;
+        if (o->cloud != CLOUD_NONE && !cloud_disk_is_ephemeral(c->platform, c->sysfs, d, &d->azure_resource)) {
+                if (tell)
+                        (void) say(c, 0, "%s (model '%s') is not an ephemeral disk of %s (%s)", label, d->model,
+                                   cloud_to_string(c->platform), cloud_disk_kinds(c->platform));
+                return false;
+        }
+        return true;
+}
+
+static int add(struct ctx *c, const struct disk *d, const char *what) {
+        struct disk_set *s = c->set;
+        char label[160];
+
+        for (unsigned i = 0; i < s->n; i++)
+                if (s->disks[i].devno == d->devno) {
+                        disk_label(d, label, sizeof(label));
+                        return say(c, -ENOTUNIQ, "%s selects %s twice", what, label);
+                }
+        if (s->n >= OPTIONS_MAX_DISKS)
+                return say(c, -E2BIG, "%s selects more than %u disks", what, OPTIONS_MAX_DISKS);
+        s->disks[s->n++] = *d;
+        return 0;
+}
+
+static unsigned remaining(uint64_t deadline) {
+        uint64_t t = now_ms();
+
+        return t >= deadline ? 0 : (unsigned) (deadline - t);
+}
+
+/* The value of a list option as given, for messages. */
+static void lun_list(const struct options *o, char *buf, size_t n) {
+        buf[0] = '\0';
+        for (unsigned i = 0; i < o->n_luns; i++) {
+                char one[64];
+                size_t k = strlen(buf);
+
+                hctl_format(&o->luns[i], one, sizeof(one));
+                (void) snprintf(buf + k, n - k, "%s%s", i ? "," : "", one);
+        }
+}
+
+static void serial_list(const struct options *o, char *buf, size_t n) {
+        buf[0] = '\0';
+        for (unsigned i = 0; i < o->n_serials; i++) {
+                size_t k = strlen(buf);
+
+                (void) snprintf(buf + k, n - k, "%s%s", i ? "," : "", o->serials[i]);
+        }
+}
+
+/* One disk waited for by sel; want names it in messages. */
+static int wait_one(struct ctx *c, const struct selector *sel, const char *want, unsigned timeout_ms,
+                    const char *serial_want, struct disk *d) {
+        char amb[256], lun[64] = "";
+        int r;
+
+        r = sysfs_wait_selected(c->sysfs, sel, timeout_ms, d, amb, sizeof(amb));
+        if (sel->have_lun)
+                hctl_format(&sel->lun, lun, sizeof(lun));
+        if (r == -ENOENT)
+                return say(c, r, "no disk at %s after %u ms", want, c->o->timeout_ms);
+        if (r == -ENODEV)
+                return say(c, r, "the SCSI device at %s has no block device after %u ms", want, c->o->timeout_ms);
+        if (r == -ENOTUNIQ)
+                return say(c, r, "%s is ambiguous, it matches %s; %s", want, amb,
+                           sel->have_lun ? "give H:C:T:L" : "serial numbers must be unique");
+        if (r == -EMLINK)
+                return say(c, r, "the SCSI device at %s has more than one block device", want);
+        if (r == -EBADSLT)
+                return say(c, r, "the disk at %s=%s carries serial %s, not %s", c->name(OPT_LUN), lun, amb,
+                           serial_want);
+        if (r < 0)
+                return say(c, r, "cannot look up %s in %s: %s", want, c->sysfs, strerror(-r));
+        return 0;
+}
+
+/* rd.scratch.lun= and rd.scratch.serial=: each listed disk, waited for. */
+static int select_listed(struct ctx *c) {
+        const struct options *o = c->o;
+        uint64_t deadline = now_ms() + o->timeout_ms;
+        char list[OPTIONS_MAX_VALUE * 2], want[sizeof(list) + 128];
+        struct disk d;
+        int r;
+
+        /* One address and at most one serial: the disk at the address must
+         * carry the serial, as ever. */
+        if (o->n_luns == 1 && o->n_serials <= 1) {
+                const struct selector sel = {
+                        .have_lun = true,
+                        .lun = o->luns[0],
+                        .serial = o->n_serials ? o->serials[0] : NULL,
+                };
+                char lun[64];
+
+                hctl_format(&o->luns[0], lun, sizeof(lun));
+                (void) snprintf(want, sizeof(want), "%s=%s%s%s%s%s", c->name(OPT_LUN), lun, sel.serial ? " " : "",
+                                sel.serial ? c->name(OPT_SERIAL) : "", sel.serial ? "=" : "",
+                                sel.serial ? sel.serial : "");
+                r = wait_one(c, &sel, want, o->timeout_ms, sel.serial, &d);
+                return r < 0 ? r : add(c, &d, want);
+        }
+        if (o->n_luns > 0) {
+                lun_list(o, list, sizeof(list));
+                for (unsigned i = 0; i < o->n_luns; i++) {
+                        const struct selector sel = { .have_lun = true, .lun = o->luns[i] };
+                        char lun[64];
+
+                        hctl_format(&o->luns[i], lun, sizeof(lun));
+                        (void) snprintf(want, sizeof(want), "%s=%s (of %s)", c->name(OPT_LUN), lun, list);
+                        r = wait_one(c, &sel, want, remaining(deadline), NULL, &d);
+                        if (r < 0)
+                                return r;
+                        r = add(c, &d, want);
+                        if (r < 0)
+                                return r;
+                }
+                if (o->n_serials == 0)
+                        return 0;
+                /* Every disk at a listed address carries a listed serial,
+                 * and every listed serial is on one of them. */
+                serial_list(o, list, sizeof(list));
+                for (unsigned i = 0; i < c->set->n; i++) {
+                        const struct disk *m = &c->set->disks[i];
+                        bool found = false;
+
+                        for (unsigned k = 0; k < o->n_serials && !found; k++)
+                                found = strcmp(m->serial, o->serials[k]) == 0;
+                        if (!found)
+                                return say(c, -EBADSLT, "the disk at %s (%s) carries serial %s, not one of %s=%s",
+                                           m->hctl, m->name, m->serial[0] ? m->serial : "none", c->name(OPT_SERIAL),
+                                           list);
+                }
+                for (unsigned k = 0; k < o->n_serials; k++) {
+                        bool found = false;
+
+                        for (unsigned i = 0; i < c->set->n && !found; i++)
+                                found = strcmp(c->set->disks[i].serial, o->serials[k]) == 0;
+                        if (!found) {
+                                lun_list(o, want, sizeof(want));
+                                return say(c, -EBADSLT, "serial %s is on none of the disks at %s=%s", o->serials[k],
+                                           c->name(OPT_LUN), want);
+                        }
+                }
+                return 0;
+        }
+        serial_list(o, list, sizeof(list));
+        for (unsigned i = 0; i < o->n_serials; i++) {
+                const struct selector sel = { .serial = o->serials[i] };
+
+                if (o->n_serials == 1)
+                        (void) snprintf(want, sizeof(want), "%s=%s", c->name(OPT_SERIAL), o->serials[i]);
+                else
+                        (void) snprintf(want, sizeof(want), "%s=%s (of %s)", c->name(OPT_SERIAL), o->serials[i],
+                                        list);
+                r = wait_one(c, &sel, want, remaining(deadline), NULL, &d);
+                if (r < 0)
+                        return r;
+                r = add(c, &d, want);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int take_matching(const struct disk *d, void *userdata) {
+        struct ctx *c = userdata;
+        struct disk m = *d;
+
+        if (!passes(c, &m, false))
+                return 0;
+        return add(c, &m, "the options");
+}
+
+/* What the globs and the cloud ask for, as words for messages. */
+static void filters_text(const struct ctx *c, char *buf, size_t n) {
+        const struct options *o = c->o;
+
+        buf[0] = '\0';
+        if (o->model[0])
+                (void) snprintf(buf + strlen(buf), n - strlen(buf), "%s='%s'", c->name(OPT_MODEL), o->model);
+        if (o->vendor[0])
+                (void) snprintf(buf + strlen(buf), n - strlen(buf), "%s%s='%s'", buf[0] ? " " : "",
+                                c->name(OPT_VENDOR), o->vendor);
+        if (o->cloud != CLOUD_NONE)
+                (void) snprintf(buf + strlen(buf), n - strlen(buf), "%s%s=%s", buf[0] ? " " : "", c->name(OPT_CLOUD),
+                                cloud_to_string(o->cloud));
+}
+
+int select_disks(const char *sysfs, const struct options *o, const char *(*name)(unsigned opt),
+                 struct disk_set *ret, char *why, size_t n) {
+        struct ctx c = { .sysfs = sysfs, .o = o, .name = name, .set = ret, .why = why, .n = n };
+        char filters[OPTIONS_MAX_GLOB * 2 + 128];
+        int r;
+
+        *ret = (struct disk_set) {};
+        if (!options_select_disks(o))
+                return say(&c, -ENOENT, "no disk selected: none of %s=, %s=, %s=, %s=, %s= is set", name(OPT_LUN),
+                           name(OPT_SERIAL), name(OPT_MODEL), name(OPT_VENDOR), name(OPT_CLOUD));
+
+        if (o->cloud == CLOUD_AUTO) {
+                char seen[256];
+
+                c.platform = cloud_detect(sysfs, seen, sizeof(seen));
+                if (c.platform == CLOUD_NONE)
+                        return say(&c, -ENOENT, "%s=auto: not a platform with ephemeral disks (azure, aws, gcp): %s",
+                                   name(OPT_CLOUD), seen);
+        } else
+                c.platform = o->cloud;
+        ret->platform = c.platform;
+
+        if (o->have_lun || o->have_serial) {
+                r = select_listed(&c);
+                if (r < 0)
+                        return r;
+                for (unsigned i = 0; i < ret->n; i++)
+                        if (!passes(&c, &ret->disks[i], true))
+                                return -EBADSLT;
+                return 0;
+        }
+
+        /* Globs and the cloud: what is there now. Cold-plugged disks are
+         * there before the initrd runs, and a platform without ephemeral
+         * disks must cost no wait. */
+        r = sysfs_for_each_disk(sysfs, take_matching, &c);
+        if (r == -E2BIG) {
+                filters_text(&c, filters, sizeof(filters));
+                return say(&c, r, "%s matches more than %u disks", filters, OPTIONS_MAX_DISKS);
+        }
+        if (r < 0)
+                return say(&c, r, "cannot list the disks in %s/class/block: %s", sysfs, strerror(-r));
+        if (ret->n == 0) {
+                filters_text(&c, filters, sizeof(filters));
+                if (o->cloud != CLOUD_NONE)
+                        return say(&c, -ENOENT, "no disk matches %s: %s has none here (%s)", filters,
+                                   cloud_to_string(c.platform), cloud_disk_kinds(c.platform));
+                return say(&c, -ENOENT, "no disk matches %s", filters);
+        }
+        return 0;
+}
+
+void disk_set_names(const struct disk_set *s, char *buf, size_t n) {
+        if (n == 0)
+                return;
+        buf[0] = '\0';
+        for (unsigned i = 0; i < s->n; i++) {
+                size_t k = strlen(buf);
+
+                (void) snprintf(buf + k, n - k, "%s%s", i ? "," : "", s->disks[i].name);
+        }
+}
