@@ -670,6 +670,11 @@ static void test_every_key(void) {
                               state_keys[i].name);
         }
         free(out);
+        /* Several disks and the platform, in the text. */
+        out = status(state, scratch, false, &r);
+        check_has(out, "\ndisks:    sdb,sdc, striped\n", "every key, text: the striped disks");
+        check_has(out, "\ncloud:    aws\n", "every key, text: the platform");
+        free(out);
 }
 
 int main(void) {

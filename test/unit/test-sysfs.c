@@ -1378,6 +1378,96 @@ static void test_wait_selected(void) {
         wait_selected_hotadd(sys);
 }
 
+/* ---- what a disk says it is; every disk, in name order -------------------- */
+
+/* An NVMe namespace nvme<ctrl>n<ns> on a controller with model and serial
+ * (as given: the kernel pads them with blanks). */
+static void nvme_disk(const char *sys, unsigned ctrl, unsigned ns, unsigned min, const char *model,
+                      const char *serial) {
+        char dev[PATH_MAX], blk[PATH_MAX], p[PATH_MAX], v[64];
+
+        xfmt(dev, sizeof(dev), "devices/pci0000:00/0000:00:%02x.0/nvme/nvme%u", 0x10 + ctrl, ctrl);
+        xfmt(p, sizeof(p), "%s/model", dev);
+        put(sys, p, model);
+        xfmt(p, sizeof(p), "%s/serial", dev);
+        put(sys, p, serial);
+        xfmt(blk, sizeof(blk), "%s/nvme%un%u", dev, ctrl, ns);
+        xfmt(p, sizeof(p), "%s/dev", blk);
+        xfmt(v, sizeof(v), "259:%u\n", min);
+        put(sys, p, v);
+        device_link(sys, blk, dev);
+        xfmt(p, sizeof(p), "class/block/nvme%un%u", ctrl, ns);
+        lnk(sys, p, blk);
+}
+
+static int collect(const struct disk *d, void *userdata) {
+        char *buf = userdata;
+        size_t k = strlen(buf);
+
+        (void) snprintf(buf + k, 512 - k, "%s%s:%s", k ? " " : "", d->name, disk_bus_to_string(d->bus));
+        return 0;
+}
+
+static int stop_at_second(const struct disk *d, void *userdata) {
+        unsigned *n = userdata;
+
+        (void) d;
+        return ++*n == 2 ? -ECANCELED : 0;
+}
+
+static void test_identity(void) {
+        char sys[PATH_MAX], devrel[PATH_MAX], p[PATH_MAX], amb[256], list[512] = "";
+        struct disk d;
+        unsigned n = 0;
+
+        new_dir("identity", sys);
+        scsi_disk(sys, 1, "sdb", 8, 16, devrel, sizeof(devrel));
+        xfmt(p, sizeof(p), "%s/vendor", devrel);
+        put(sys, p, "Msft    \n");
+        xfmt(p, sizeof(p), "%s/model", devrel);
+        put(sys, p, "Virtual Disk    \n");
+        vpd_str(sys, devrel, "  SCSISER  ");
+        nvme_disk(sys, 10, 1, 2, "Amazon EC2 NVMe Instance Storage        \n", "AWS0000000000000000A\n");
+        nvme_disk(sys, 2, 1, 1, "QEMU NVMe Ctrl                          \n", "nvme-ser-2          \n");
+        virtio_disk(sys, 5, "vda", 0, "VDSER");
+        xfmt(p, sizeof(p), "%s/block/sdb", devrel);
+        class_partition(sys, p, "sdb1", 8, 17);
+        {
+                /* A hidden multipath path (no dev), a loop device. */
+                xfmt(p, sizeof(p), "devices/pci0000:00/0000:00:12.0/nvme/nvme2/nvme2c2n1/nsid");
+                put(sys, p, "1\n");
+                lnk(sys, "class/block/nvme2c2n1", "devices/pci0000:00/0000:00:12.0/nvme/nvme2/nvme2c2n1");
+                put(sys, "devices/virtual/block/loop0/dev", "7:0\n");
+                lnk(sys, "class/block/loop0", "devices/virtual/block/loop0");
+        }
+
+        {
+                const struct hctl h = { .lun = 1, .lun_only = true };
+
+                check_int(sysfs_find_disk(sys, &h, &d, amb, sizeof(amb)), 0, "identity: sdb by LUN");
+                check_str(d.vendor, "Msft", "identity: SCSI vendor trimmed");
+                check_str(d.model, "Virtual Disk", "identity: SCSI model trimmed");
+                check_str(d.serial, "SCSISER", "identity: SCSI serial from VPD 0x80, trimmed");
+                check_str(disk_bus_to_string(d.bus), "scsi", "identity: SCSI bus");
+        }
+        check_int(sysfs_find_serial(sys, "AWS0000000000000000A", &d, amb, sizeof(amb)), 0, "identity: NVMe by serial");
+        check_str(d.name, "nvme10n1", "identity: the namespace of that controller");
+        check_str(d.model, "Amazon EC2 NVMe Instance Storage", "identity: NVMe model trimmed");
+        check_str(d.vendor, "", "identity: NVMe has no vendor");
+        check_str(disk_bus_to_string(d.bus), "nvme", "identity: NVMe bus");
+        check_int(sysfs_find_serial(sys, "nvme-ser-2", &d, amb, sizeof(amb)), 0, "identity: NVMe serial trimmed");
+        check_int(sysfs_find_serial(sys, "VDSER", &d, amb, sizeof(amb)), 0, "identity: virtio-blk by serial");
+        check_str(disk_bus_to_string(d.bus), "virtio", "identity: virtio bus");
+        check_str(d.model, "", "identity: virtio-blk has no model");
+
+        check_int(sysfs_for_each_disk(sys, collect, list), 0, "every disk: 0");
+        check_str(list, "nvme2n1:nvme nvme10n1:nvme sdb:scsi vda:virtio",
+                  "every disk: whole disks of a disk bus in name order (no partition, hidden path or loop)");
+        check_int(sysfs_for_each_disk(sys, stop_at_second, &n), -ECANCELED, "every disk: stops at fn's error");
+        check_int(n, 2, "every disk: no call after the error");
+        check_int(sysfs_for_each_disk("/nonexistent", collect, list), 0, "every disk: no class/block, none");
+}
+
 int main(void) {
         if (!fixture_start("test-sysfs", "building the fake sysfs"))
                 return tap_done();
@@ -1396,6 +1486,7 @@ int main(void) {
         test_virtio_serial();
         test_find_serial();
         test_wait_selected();
+        test_identity();
 
         return fixture_done();
 }
