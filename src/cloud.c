@@ -195,10 +195,10 @@ bool cloud_disk_is_ephemeral(enum cloud platform, const char *sysfs, const struc
 
 const char *cloud_disk_kinds(enum cloud platform) {
         switch (platform) {
-        case CLOUD_AWS: return "NVMe instance store (model 'Amazon EC2 NVMe Instance Storage')";
+        case CLOUD_AWS: return "NVMe instance store, model 'Amazon EC2 NVMe Instance Storage'";
         case CLOUD_AZURE:
-                return "NVMe temp disk (model 'Microsoft NVMe Direct Disk', '... v2') or SCSI resource disk";
-        case CLOUD_GCP: return "local SSD (NVMe model 'nvme_card', SCSI model 'EphemeralDisk')";
+                return "NVMe temp disks, model 'Microsoft NVMe Direct Disk' or '... v2', or the SCSI resource disk";
+        case CLOUD_GCP: return "local SSDs, NVMe model 'nvme_card' or SCSI model 'EphemeralDisk'";
         default: return "none";
         }
 }
