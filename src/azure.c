@@ -113,9 +113,13 @@ static int find_candidate(int fd, struct candidate *ret, char *why, size_t n) {
                 }
         }
         last = blkid_partlist_get_partition(ls, parts - 1);
-        if (!last || blkid_partition_is_extended(last))
+        if (!last)
                 return -EIO;
         ret->partno = blkid_partition_get_partno(last);
+        if (blkid_partition_is_extended(last)) {
+                (void) snprintf(why, n, "its partition %d is an extended partition", ret->partno);
+                return 0;
+        }
         ret->offset = (uint64_t) blkid_partition_get_start(last) * 512;
         ret->size = (uint64_t) blkid_partition_get_size(last) * 512;
         if (ret->size == 0 || ret->offset + ret->size > disk_bytes) {

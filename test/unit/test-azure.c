@@ -2,10 +2,11 @@
 /* The Azure resource disk rule on image files that test/fixtures/ntfs-image.sh
  * makes with sfdisk, mkntfs and ntfscp: the disk as Azure delivers it is
  * reformattable; one more file, three partitions, another filesystem,
- * another label, a first partition that is not Microsoft's reserved one or
- * no partition table are not, and nothing is written while looking. Then
- * the verdict table, and the partition table's erasure before mke2fs: the
- * next probe finds our ext4 and no table, GPT's backup header included. */
+ * another label, a first partition that is not Microsoft's reserved one, an
+ * extended partition or no partition table are not, and nothing is written
+ * while looking. Then the verdict table, and the partition table's erasure
+ * before mke2fs: the next probe finds our ext4 and no table, GPT's backup
+ * header included. */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -85,6 +86,7 @@ static const struct {
         { "notntfs", 0, "is not NTFS (vfat)", false },
         { "gptdata", 0, "the first is not a Microsoft reserved one", false },
         { "bare", 0, "no partition table", false },
+        { "extended", 0, "its partition 1 is an extended partition", false },
 };
 
 static void test_images(void) {
