@@ -385,10 +385,12 @@ sc_azurefile() {
 # Two boots with the same disks (a blank SCSI disk at LUN 1 and a blank
 # NVMe disk, which no cloud rule takes): rd.scratch=1, which asks for the
 # overlay without a disk, then rd.scratch.cloud=auto. The second must take
-# no disk, record no platform, and cost no wait: its setup_ms within
-# CLOUD_AUTO_MARGIN_MS (200: less than the 500 ms default timeout) of the
-# first's.
-CLOUD_AUTO_MARGIN_MS=200
+# no disk, record no platform, and cost no wait. Both have
+# rd.scratch.timeout=5, so that a wait for disks would cost 5 s, far above
+# the noise of a busy host: the second boot's setup_ms must stay within
+# CLOUD_AUTO_MARGIN_MS of the first's.
+CLOUD_AUTO_TIMEOUT=5
+CLOUD_AUTO_MARGIN_MS=1000
 
 sc_autounknown() {
     local uuid s1 s2 lun nv reason
@@ -399,15 +401,15 @@ sc_autounknown() {
     nv=$(img_sha "$RUN/nv.img")
     uuid=$(img_uuid "$RUN/root.img")
 
-    note "first boot: rd.scratch=1 (the overlay, no disk asked for)"
-    boot module "rd.scratch=1"
+    note "first boot: rd.scratch=1 (the overlay, no disk asked for), rd.scratch.timeout=$CLOUD_AUTO_TIMEOUT"
+    boot module "rd.scratch=1 rd.scratch.timeout=$CLOUD_AUTO_TIMEOUT"
     s1=$(vm_state "$LOG" setup_ms)
     check_state backing tmpfs
     check "the first boot's state has setup_ms ($s1)" grep -qE '^[0-9]+$' <<<"$s1"
     cp "$LOG" "$RUN/console-1.log"
 
-    note "second boot: rd.scratch.cloud=auto on QEMU's own SMBIOS strings"
-    boot module "rd.scratch.cloud=auto sr.work=blocks"
+    note "second boot: rd.scratch.cloud=auto on QEMU's own SMBIOS strings, rd.scratch.timeout=$CLOUD_AUTO_TIMEOUT"
+    boot module "rd.scratch.cloud=auto rd.scratch.timeout=$CLOUD_AUTO_TIMEOUT sr.work=blocks"
     note_blocks
     s2=$(vm_state "$LOG" setup_ms)
     reason=$(vm_state "$LOG" reason)
@@ -424,7 +426,7 @@ sc_autounknown() {
     check_untouched_blank "$RUN/lun1.img" "$lun"
     check_untouched_blank "$RUN/nv.img" "$nv"
     if [[ $s1 =~ ^[0-9]+$ && $s2 =~ ^[0-9]+$ ]]; then
-        check "rd.scratch.cloud=auto added no wait (setup_ms $s2 against $s1, margin ${CLOUD_AUTO_MARGIN_MS})" \
+        check "rd.scratch.cloud=auto added no wait (setup_ms $s2 against $s1, margin ${CLOUD_AUTO_MARGIN_MS} ms, a wait would be ${CLOUD_AUTO_TIMEOUT} s)" \
             test "$s2" -le $((s1 + CLOUD_AUTO_MARGIN_MS))
     else
         notok "rd.scratch.cloud=auto added no wait (setup_ms '$s2' against '$s1')"
