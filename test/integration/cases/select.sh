@@ -18,6 +18,7 @@ CASES+=(
     "c_set_stripe|serial list of two blank disks: striped, or refused before a byte without device-mapper"
     "c_lun_list_missing|lun list with one absent: waited for, then nothing touched"
     "c_model_mismatch|lun with a model glob the disk does not match: refused, untouched"
+    "c_instance_model|mount --model: an instance on the NVMe disk of that model; a --serial list of two is refused"
 )
 
 c_malformed() {
@@ -267,4 +268,29 @@ c_model_mismatch() {
     use r || return
     expect_tmpfs_run disks= -- "$NAME1 (0:0:0:1) has model 'QEMU HARDDISK', which rd.scratch.model='Virtual*' does not match"
     expect_zero "$IMG"
+}
+
+ns_inst_model() {
+    local t=$C/target
+    mkdir -p "$t"
+    inst_helper model mount --sysfs "$S" --model "QEMU NVMe*" --name nm "$NEWROOT" "$t"
+    inst_helper unmounted umount "$t"
+    inst_helper set mount --sysfs "$S" --serial sr-i1,sr-i2 --timeout 0 --name ns "$NEWROOT" "$t"
+}
+
+c_instance_model() {
+    two_nvme || return
+    nvme_disk nvme90n1 "$LOOP" "Other Vendor SSD" sr-i1 &&
+        nvme_disk nvme91n1 "$LOOP2" "QEMU NVMe Ctrl" sr-i2 || return
+    in_ns ns_instance ns_inst_model
+    inst_use model || return
+    inst_rc 0
+    inst_expect nm backing=scratch format=blank disks=nvme91n1 serial=sr-i2 "devno=$DEVNO2"
+    inst_use unmounted || return
+    inst_rc 0
+    inst_use set || return
+    inst_expect ns backing=tmpfs disks=nvme90n1,nvme91n1
+    inst_reason ns "the options select 2 disks (nvme90n1,nvme91n1); an instance takes one"
+    expect_zero "$IMG"
+    expect_scratch_fs "$IMG2"
 }
