@@ -18,6 +18,7 @@ CASES+=(
     "c_set_stripe|serial list of two blank disks: striped, or refused before a byte without device-mapper"
     "c_lun_list_missing|lun list with one absent: waited for, then nothing touched"
     "c_model_mismatch|lun with a model glob the disk does not match: refused, untouched"
+    "c_nvme_root|a model glob matching the root's NVMe namespace: the set is refused, naming it"
     "c_instance_model|mount --model: an instance on the NVMe disk of that model; a --serial list of two is refused"
 )
 
@@ -127,7 +128,7 @@ nvme_disk() {
     fakesys_block "$S/$dir/$name" "$2" || return 1
     ln -s .. "$S/$dir/$name/device"
     ln -s "../../$dir/$name" "$S/class/block/$name"
-    ln -s "../../$dir/$name" "$S/dev/block/$devno"
+    [[ -e $S/dev/block/$devno ]] || ln -s "../../$dir/$name" "$S/dev/block/$devno"
 }
 
 # dmi VENDOR PRODUCT ASSET: the machine's DMI strings in the fake sysfs.
@@ -293,4 +294,17 @@ c_instance_model() {
     inst_reason ns "the options select 2 disks (nvme90n1,nvme91n1); an instance takes one"
     expect_zero "$IMG"
     expect_scratch_fs "$IMG2"
+}
+
+# The root's own device shown as an NVMe namespace of the model the glob
+# takes, beside a blank one.
+c_nvme_root() {
+    one_disk blank 64M || return
+    nvme_disk nvme90n1 "$ROOT_LOOP" "QEMU NVMe Ctrl" sr-root &&
+        nvme_disk nvme91n1 "$LOOP" "QEMU NVMe Ctrl" sr-blank || return
+    in_ns ns_run r 'rd.scratch.model="QEMU NVMe Ctrl"'
+    use r || return
+    expect_tmpfs_run disks=nvme90n1,nvme91n1 -- "refusing nvme90n1 (" "it holds the root filesystem" \
+        "the whole set of 2 disks (nvme90n1,nvme91n1) is refused"
+    expect_zero "$IMG"
 }
