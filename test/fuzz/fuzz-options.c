@@ -74,6 +74,31 @@ static void consistent(const struct options *o, const char *what, bool room) {
                     "%s: have_serial without a good serial", what);
         if (o->have_serial)
                 FUZZ_ASSERT(serial_ok(o->serial), "%s: serial '%s' taken", what, o->serial);
+        /* The lists: lun and serial are their first members, each member
+         * is good, none is repeated or holds the separator. */
+        FUZZ_ASSERT(o->n_luns <= OPTIONS_MAX_DISKS && o->have_lun == (o->n_luns > 0), "%s: %u luns, have_lun %d",
+                    what, o->n_luns, o->have_lun);
+        FUZZ_ASSERT(o->n_serials <= OPTIONS_MAX_DISKS && o->have_serial == (o->n_serials > 0),
+                    "%s: %u serials, have_serial %d", what, o->n_serials, o->have_serial);
+        if (o->have_lun)
+                FUZZ_ASSERT(!memcmp(&o->lun, &o->luns[0], sizeof(o->lun)), "%s: lun is not luns[0]", what);
+        if (o->have_serial)
+                FUZZ_ASSERT(!strcmp(o->serial, o->serials[0]), "%s: serial is not serials[0]", what);
+        for (unsigned i = 0; i < o->n_serials && i < OPTIONS_MAX_DISKS; i++) {
+                FUZZ_ASSERT(serial_ok(o->serials[i]) && !strchr(o->serials[i], ','), "%s: serial %u '%s' taken", what,
+                            i, o->serials[i]);
+                for (unsigned k = 0; k < i; k++)
+                        FUZZ_ASSERT(strcmp(o->serials[k], o->serials[i]) != 0, "%s: serial %s twice", what,
+                                    o->serials[i]);
+        }
+        for (const char *g = o->model; *g; g++)
+                FUZZ_ASSERT(*g >= ' ' && *g <= '~', "%s: model glob byte %#x", what, (unsigned char) *g);
+        for (const char *g = o->vendor; *g; g++)
+                FUZZ_ASSERT(*g >= ' ' && *g <= '~', "%s: vendor glob byte %#x", what, (unsigned char) *g);
+        FUZZ_ASSERT(!o->model[0] || (o->set & (1u << OPT_MODEL)), "%s: a model glob without rd.scratch.model", what);
+        FUZZ_ASSERT(!o->vendor[0] || (o->set & (1u << OPT_VENDOR)), "%s: a vendor glob without rd.scratch.vendor",
+                    what);
+        FUZZ_ASSERT(o->cloud < _CLOUD_MAX, "%s: cloud %d", what, o->cloud);
         if (o->have_lun) {
                 char buf[80];
                 struct hctl h;
@@ -106,11 +131,15 @@ static bool same_option(const struct options *a, const struct options *b, int i)
         switch (i) {
         case OPT_ENABLE: return a->disabled == b->disabled;
         case OPT_LUN:
-                return a->have_lun == b->have_lun &&
+                return a->have_lun == b->have_lun && a->n_luns == b->n_luns &&
+                       !memcmp(a->luns, b->luns, a->n_luns * sizeof(a->luns[0])) &&
                        (!a->have_lun || (a->lun.lun == b->lun.lun && a->lun.lun_only == b->lun.lun_only &&
                                          a->lun.host == b->lun.host && a->lun.channel == b->lun.channel &&
                                          a->lun.target == b->lun.target));
-        case OPT_SERIAL: return a->have_serial == b->have_serial && (!a->have_serial || !strcmp(a->serial, b->serial));
+        case OPT_SERIAL:
+                return a->have_serial == b->have_serial && a->n_serials == b->n_serials &&
+                       !memcmp(a->serials, b->serials, a->n_serials * sizeof(a->serials[0])) &&
+                       (!a->have_serial || !strcmp(a->serial, b->serial));
         case OPT_TIMEOUT: return a->timeout_ms == b->timeout_ms;
         case OPT_FALLBACK: return a->fallback == b->fallback;
         case OPT_TMPFS_SIZE:
@@ -119,6 +148,9 @@ static bool same_option(const struct options *a, const struct options *b, int i)
         case OPT_DISCARD: return a->discard == b->discard;
         case OPT_ENCRYPT: return a->encrypt == b->encrypt;
         case OPT_SWAP: return a->swap.bytes == b->swap.bytes && a->swap.percent == b->swap.percent;
+        case OPT_MODEL: return !strcmp(a->model, b->model);
+        case OPT_VENDOR: return !strcmp(a->vendor, b->vendor);
+        case OPT_CLOUD: return a->cloud == b->cloud;
         }
         return false;
 }

@@ -48,6 +48,13 @@ libs=(-lblkid)
 if grep -q '^#define HAVE_LIBCRYPTSETUP 1' "$build/config.h"; then
     libs+=(-lcryptsetup)
 fi
+# src/stripe.c and src/azure.c likewise.
+if grep -q '^#define HAVE_LIBDEVMAPPER 1' "$build/config.h"; then
+    libs+=(-ldevmapper)
+fi
+if grep -q '^#define HAVE_LIBNTFS_3G 1' "$build/config.h"; then
+    libs+=(-lntfs-3g)
+fi
 tmp=$(mktemp "$out/.fuzz-$target.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 "$cc" -std=c11 -D_GNU_SOURCE -g -O1 \
