@@ -240,6 +240,21 @@ static int take_matching(const struct disk *d, void *userdata) {
         return add(c, &m, "the options");
 }
 
+/* Azure's own setup takes the SCSI resource disk only where there is no
+ * local NVMe disk (azure-vm-utils, azure-ephemeral-disk-setup: "No local
+ * NVMe disks detected, using SCSI resource disk"), and stripes the NVMe
+ * disks alone: on sizes with both (Lsv3) the resource disk, NTFS and
+ * slower, is left as it is. */
+static void drop_resource_beside_nvme(struct disk_set *s) {
+        unsigned k = 0;
+
+        for (unsigned i = 0; i < s->n; i++)
+                if (!s->disks[i].azure_resource)
+                        s->disks[k++] = s->disks[i];
+        if (k > 0)
+                s->n = k;
+}
+
 /* What the globs and the cloud ask for, as words for messages. */
 static void filters_text(const struct ctx *c, char *buf, size_t n) {
         const struct options *o = c->o;
@@ -297,6 +312,8 @@ int select_disks(const char *sysfs, const struct options *o, const char *(*name)
         }
         if (r < 0)
                 return say(&c, r, "cannot list the disks in %s/class/block: %s", sysfs, strerror(-r));
+        if (o->cloud != CLOUD_NONE && c.platform == CLOUD_AZURE)
+                drop_resource_beside_nvme(ret);
         if (ret->n == 0) {
                 filters_text(&c, filters, sizeof(filters));
                 if (o->cloud != CLOUD_NONE)

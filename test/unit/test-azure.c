@@ -24,7 +24,9 @@
 #include "fixture.h"
 #include "format.h"
 #include "macro.h"
+#include "options.h"
 #include "safety.h"
+#include "select.h"
 #include "tap.h"
 
 #define IMAGE_MIB 80u
@@ -218,12 +220,53 @@ static void test_reformat(void) {
         reformat("gptmsr");
 }
 
+/* The disks rd.scratch.cloud=azure takes under a fixture, "name*" for the
+ * resource disk. */
+static void select_names(const char *fixture, char *buf, size_t n) {
+        struct disk_set *set = calloc(1, sizeof(*set));
+        char sys[PATH_MAX], why[512];
+        struct options o;
+        int r;
+
+        if (!set)
+                bail("out of memory");
+        xfmt(sys, sizeof(sys), "%s/%s", getenv("SR_FIXTURES"), fixture);
+        options_init(&o);
+        options_parse_cmdline(&o, "rd.scratch.cloud=azure");
+        r = select_disks(sys, &o, option_name, set, why, sizeof(why));
+        buf[0] = '\0';
+        if (r < 0)
+                (void) snprintf(buf, n, "error: %.400s", why);
+        for (unsigned i = 0; r == 0 && i < set->n; i++) {
+                size_t k = strlen(buf);
+
+                (void) snprintf(buf + k, n - k, "%s%s%s", i ? "," : "", set->disks[i].name,
+                                set->disks[i].azure_resource ? "*" : "");
+        }
+        free(set);
+}
+
+/* A size with local NVMe disks and a SCSI resource disk (Lsv3): the NVMe
+ * disks are taken, the resource disk left alone, as Azure's own setup does;
+ * without NVMe disks the resource disk is taken. */
+static void test_selection(void) {
+        char names[512];
+
+        select_names("sysfs-azure-lsv3", names, sizeof(names));
+        check_str(names, "nvme1n1,nvme2n1", "NVMe temp disks and a resource disk: the NVMe disks only");
+        select_names("sysfs-azure-gen2", names, sizeof(names));
+        check_str(names, "sdb*", "the resource disk alone: taken");
+        select_names("sysfs-azure-nvme", names, sizeof(names));
+        check_str(names, "nvme1n1,nvme2n1", "the NVMe temp disks alone: taken");
+}
+
 int main(void) {
         if (!fixture_start("test-azure", "making disk images"))
                 return tap_done();
         tap_diag("libntfs-3g: %s", azure_ntfs_supported() ? "yes" : "no (the NTFS is never listed)");
         test_images();
         test_verdicts();
+        test_selection();
         test_reformat();
         return fixture_done();
 }
