@@ -91,7 +91,7 @@ sc_nvmeserial() {
     local uuid other
     root_add 0
     disk_add nva 64G - nvme:serial=sr-nvme-a
-    disk_add nvb 1G - nvme:serial=sr-nvme-b
+    disk_add nvb 256M - nvme:serial=sr-nvme-b
     other=$(img_sha "$RUN/nvb.img")
     uuid=$(img_uuid "$RUN/root.img")
     boot module "rd.scratch.serial=sr-nvme-a sr.work=blocks"
@@ -112,7 +112,7 @@ sc_nvmeserial() {
 sc_nvmemodel() {
     local uuid scsi
     root_add 0
-    disk_add lun1 1G 1
+    disk_add lun1 256M 1
     disk_add nvm 64G - nvme:serial=sr-model-1
     scsi=$(img_sha "$RUN/lun1.img")
     uuid=$(img_uuid "$RUN/root.img")
@@ -239,14 +239,14 @@ Please do not use this disk for storing any personal or application data.
 EOF
 }
 
-# _azure_disk_build OUT EXTRA: a 2 GiB sparse disk as Azure delivers its
+# _azure_disk_build OUT EXTRA: a 1 GiB sparse disk as Azure delivers its
 # resource disk: a DOS partition table with one NTFS partition (type 7)
 # from 1 MiB to the end, labelled "Temporary Storage", whose root holds
 # DATALOSS_WARNING_README.txt and, when EXTRA is not empty, a file of that
 # name too. Made on a loop device over the partition's bytes; ntfsls
 # checks the result.
 _azure_disk_build() {
-    local out=$1 extra=$2 size=$((2048 * 1024 * 1024)) start=$((2048 * 512)) loop list want
+    local out=$1 extra=$2 size=$((1024 * 1024 * 1024)) start=$((2048 * 512)) loop list want
     local tmp=$out.d
     mkdir -p "$tmp" || return 1
     truncate -s "$size" "$out" || return 1
@@ -395,8 +395,8 @@ CLOUD_AUTO_MARGIN_MS=1000
 sc_autounknown() {
     local uuid s1 s2 lun nv reason
     root_add 0
-    disk_add lun1 1G 1
-    disk_add nv 1G - nvme:serial=sr-auto-1
+    disk_add lun1 256M 1
+    disk_add nv 256M - nvme:serial=sr-auto-1
     lun=$(img_sha "$RUN/lun1.img")
     nv=$(img_sha "$RUN/nv.img")
     uuid=$(img_uuid "$RUN/root.img")
