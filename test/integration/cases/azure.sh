@@ -6,7 +6,7 @@
 
 CASES+=(
     "c_azure_delivered|azure: the resource disk as delivered is reformatted, no partition table left (refused without libntfs-3g)"
-    "c_azure_windows|azure: as Windows leaves it (8.3 names, a System Volume Information directory): reformatted"
+    "c_azure_windows|azure: as Windows leaves it (8.3 names, a System Volume Information directory): reformatted (refused without libntfs-3g)"
     "c_azure_extra_file|azure: one more file on its NTFS: refused"
     "c_azure_recycle|azure: a \$RECYCLE.BIN directory on its NTFS: refused"
     "c_azure_three_parts|azure: three partitions: refused"
