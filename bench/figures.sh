@@ -33,6 +33,8 @@ fig_sizes() {
     GOAL_FSYNC_RATIO=3
     GOAL_THIN_KIB=$((16 * 1024))
     GOAL_DELETE_RATIO=1.1
+    # rd.scratch.encrypt=1's writes against the plain scratch's.
+    GOAL_CRYPT_RATIO=0.5
 }
 
 # alloc_kib IMAGE: the blocks IMAGE holds on the host, KiB.
@@ -130,11 +132,13 @@ fig_logs() {
     if [[ $1 == smoke ]]; then
         LOG_MEMWIN_SCRATCH=$RUN/fig-scratch/console.log
         LOG_RUNTIME=$LOG_MEMWIN_SCRATCH
+        LOG_RUNTIME_CRYPT=$RUN/fig-scratch-crypt/console.log
         FIG_THIN1=scratch
         FIG_TRIM="thin-discard0"
     else
         LOG_MEMWIN_SCRATCH=$RUN/fig-memwin-scratch/console.log
         LOG_RUNTIME=$RUN/fig-runtime/console.log
+        LOG_RUNTIME_CRYPT=$RUN/fig-runtime-crypt/console.log
         FIG_THIN1="thin-discard1"
         FIG_TRIM="thin-trim"
     fi
@@ -159,9 +163,11 @@ fig_run() {
         trim=" sr.thin.trim=1"
         fig_boot scratch "$MEMWIN_MEM" fresh \
             "$base $mw $rt $ovl $thin rd.scratch.discard=1 sr.work=memwin,runtime,ovlopts,thin" || true
+        fig_boot scratch-crypt "$MEMWIN_MEM" fresh "$base $rt rd.scratch.encrypt=1 sr.work=runtime" || true
     else
         fig_boot memwin-scratch "$MEMWIN_MEM" fresh "$base $mw sr.work=memwin" || true
         fig_boot runtime 1024 fresh "$base $rt $ovl sr.work=runtime,ovlopts" || true
+        fig_boot runtime-crypt 1024 fresh "$base $rt rd.scratch.encrypt=1 sr.work=runtime" || true
         fig_boot thin-discard1 1024 fresh "$base $thin rd.scratch.discard=1 sr.work=thin" || true
         fig_boot thin-trim 1024 fresh "$base $thin rd.scratch.discard=0 sr.thin.trim=1 sr.work=thin" || true
     fi
@@ -281,6 +287,8 @@ fig_rows() {
     row "  the same (2nd: the scratch ext4 itself, no overlay)" \
         "$(fmt %d "$fr_root")" "$(fmt %d "$fr_ext4")" "$(fmt %.2f "$(calc %.6g div "$fr_root" "$fr_ext4")")" "-" "info"
 
+    fig_crypt_rows "$mbs_root" "$mbs_ext4" "$fr_root" "$fr_ext4"
+
     # --- overlay options
     local ovl_files=$((OVL_DIRS * OVL_FILES)) name what key off on
     row "**overlay options** (own overlays, volatile, over a tmpfs lower tree of $ovl_files x $OVL_KIB KiB, upper on the scratch fs; ms; 1st: the option, 2nd: all of them off)" \
@@ -345,6 +353,40 @@ fig_rows() {
     row "  reused disk: allocation at the 2nd boot's start, after the helper's format (MiB)" \
         "$(fmt %.1f "$(calc %.4f div "$(fig_alloc reuse start)" 1024)")" "-" "-" "-" "info"
     fig_trim_rows
+}
+
+# fig_crypt_rows SEQ_ROOT SEQ_EXT4 FILES_ROOT FILES_EXT4: the runtime
+# workload on an encrypted scratch (its own boot) against the plain one's
+# figures (the runtime rows above, same sizes, same run).
+fig_crypt_rows() {
+    local log=$LOG_RUNTIME_CRYPT enc seq_root seq_ext4 f_root f_ext4 mbs_root mbs_ext4 fr_root fr_ext4 r pf
+    enc=$(vm_state "$log" encrypt)
+    seq_root=$(fig_kv "$log" SR-RT "seq target=root" total_ms | fig_median)
+    seq_ext4=$(fig_kv "$log" SR-RT "seq target=ext4" total_ms | fig_median)
+    f_root=$(fig_kv "$log" SR-RT "fsync target=root " total_ms | fig_median)
+    f_ext4=$(fig_kv "$log" SR-RT "fsync target=ext4 " total_ms | fig_median)
+    # Figures of a boot that did not encrypt are no figures of encryption.
+    if [[ $enc != aes-xts-plain64 ]]; then
+        seq_root="" seq_ext4="" f_root="" f_ext4=""
+    fi
+    mbs_root=$(calc %.1f div "$((RT_MIB * 1000))" "$seq_root")
+    mbs_ext4=$(calc %.1f div "$((RT_MIB * 1000))" "$seq_ext4")
+    fr_root=$(calc %.0f div "$((RT_FILES * 1000))" "$f_root")
+    fr_ext4=$(calc %.0f div "$((RT_FILES * 1000))" "$f_ext4")
+    row "**encrypted scratch** (rd.scratch.encrypt=1, state encrypt=${enc:-?}; medians of $RT_REPS; 1st column: encrypted, 2nd: the plain scratch of the runtime rows)" \
+        "encrypted" "plain" "" "" ""
+    r=$(calc %.3f div "$mbs_root" "$1")
+    pf=$(awk -v r="$r" -v g="$GOAL_CRYPT_RATIO" 'BEGIN {print (r == "" ? "n/a" : (r >= g ? "PASS" : "FAIL"))}')
+    row "  sequential write of $RT_MIB MiB + sync into / (MiB/s)" \
+        "$(fmt %.1f "$mbs_root")" "$(fmt %.1f "$1")" "$(fmt %.3f "$r")" ">= $GOAL_CRYPT_RATIO" "$pf"
+    r=$(calc %.3f div "$fr_root" "$3")
+    pf=$(awk -v r="$r" -v g="$GOAL_CRYPT_RATIO" 'BEGIN {print (r == "" ? "n/a" : (r >= g ? "PASS" : "FAIL"))}')
+    row "  $RT_FILES files of 4 KiB written, fsync'd, renamed into / (files/s)" \
+        "$(fmt %d "$fr_root")" "$(fmt %d "$3")" "$(fmt %.3f "$r")" ">= $GOAL_CRYPT_RATIO" "$pf"
+    row "  sequential write of $RT_MIB MiB + sync into the scratch ext4 itself (MiB/s)" \
+        "$(fmt %.1f "$mbs_ext4")" "$(fmt %.1f "$2")" "$(fmt %.3f "$(calc %.6g div "$mbs_ext4" "$2")")" "-" "info"
+    row "  the same files into the scratch ext4 itself, each fsync a flush through dm-crypt (files/s)" \
+        "$(fmt %d "$fr_ext4")" "$(fmt %d "$4")" "$(fmt %.3f "$(calc %.6g div "$fr_ext4" "$4")")" "-" "info"
 }
 
 # fig_trim_rows: the default discard=0 with the periodic trim against online
