@@ -23,8 +23,10 @@ host_has_dm_stripe() {
     [[ -e /dev/mapper/control ]] && dmsetup targets 2>/dev/null | grep -q '^striped '
 }
 
+# The helper's own dependencies, not ldd's closure: libcryptsetup brings
+# libdevmapper along even to a helper built without it.
 helper_stripes() {
-    [[ $(LC_ALL=C ldd "$SR_HELPER" 2>/dev/null) == *libdevmapper.so* ]]
+    [[ $(LC_ALL=C readelf -d "$SR_HELPER" 2>/dev/null) == *'[libdevmapper.so'* ]]
 }
 
 # set_member N SIZE [MAKER]: image N (1, 2, 3) at H:0:0:1, H = N - 1, as
@@ -141,9 +143,13 @@ c_stripe_ours() {
     set_member 1 64M member1of2 && set_member 2 64M member2of2 || return
     in_ns ns_run r "$LUNS2"
     use r || return
-    expect_log stderr "stripe member 1 of 2: ${NAMES[0]} (0:0:0:1)"
-    expect_log stderr "a scratchroot stripe member (1 of 2)"
-    expect_log stderr "a scratchroot stripe member (2 of 2)"
+    # A helper that cannot stripe refuses the set before telling the
+    # members' verdicts (the unit and single-disk cases check those).
+    if helper_stripes; then
+        expect_log stderr "stripe member 1 of 2: ${NAMES[0]} (0:0:0:1)"
+        expect_log stderr "a scratchroot stripe member (1 of 2)"
+        expect_log stderr "a scratchroot stripe member (2 of 2)"
+    fi
     if ! helper_stripes || ! host_has_dm_stripe; then
         expect_no_mapping "disks=${NAMES[0]},${NAMES[1]}"
         expect_unchanged "$IMG1" "$SHA1"
