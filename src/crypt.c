@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "config.h"
 #include "safety.h"
+#include "util.h"
 
 #if HAVE_LIBCRYPTSETUP
 #include <libcryptsetup.h>
@@ -30,24 +30,6 @@ static void quiet_log(int level, const char *msg, void *usrptr) {
         (void) level;
         (void) msg;
         (void) usrptr;
-}
-
-static int draw_key(unsigned char *key, size_t n) {
-        size_t got = 0;
-
-        /* Blocks until the kernel's pool is initialised, which a guest with
-         * virtio-rng or a CPU with RDRAND reaches early in the boot. */
-        while (got < n) {
-                ssize_t k = getrandom(key + got, n - got, 0);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                got += (size_t) k;
-        }
-        return 0;
 }
 
 int crypt_open_scratch(const char *node, const char *name, bool allow_discards, char *mapped, size_t n,
@@ -77,7 +59,9 @@ int crypt_open_scratch(const char *node, const char *name, bool allow_discards, 
         if (r < 0 || (size_t) r >= n)
                 return -ENAMETOOLONG;
 
-        r = draw_key(key, sizeof(key));
+        /* Blocks until the kernel's pool is initialised, which a guest with
+         * virtio-rng or a CPU with RDRAND reaches early in the boot. */
+        r = random_bytes(key, sizeof(key));
         if (r < 0)
                 goto out;
 

@@ -116,20 +116,10 @@ static bool all_zero(const unsigned char *p, size_t n) {
 }
 
 static int sample_is_zero(int fd, uint64_t off, size_t len, unsigned char *buf, bool *ret) {
-        size_t done = 0;
+        int r = pread_full(fd, buf, len, off);
 
-        while (done < len) {
-                ssize_t k = pread(fd, buf + done, len - done, (off_t) (off + done));
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO;
-                done += (size_t) k;
-        }
+        if (r < 0)
+                return r;
         *ret = all_zero(buf, len);
         return 0;
 }

@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "macro.h"
+#include "util.h"
 
 /* Why every member carries a header: the next boot must prove each disk of
  * the set is ours before it formats the set again. The first member's data
@@ -165,30 +165,12 @@ int stripe_table(const char *const *devs, unsigned n, uint32_t chunk_bytes, uint
         return 0;
 }
 
-static int read_full(int fd, void *buf, size_t n, uint64_t off) {
-        size_t done = 0;
-
-        while (done < n) {
-                ssize_t k = pread(fd, (uint8_t *) buf + done, n - done, (off_t) (off + done));
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO;
-                done += (size_t) k;
-        }
-        return 0;
-}
-
 int stripe_member_read(int fd, struct stripe_member *ret) {
         uint8_t buf[STRIPE_HEADER_BYTES];
         struct stripe_member m;
         int r;
 
-        r = read_full(fd, buf, sizeof(buf), 0);
+        r = pread_full(fd, buf, sizeof(buf), 0);
         if (r == -EIO)
                 return 0;       /* shorter than a header */
         if (r < 0)
@@ -210,24 +192,6 @@ int stripe_member_header(int fd) {
 #if HAVE_LIBDEVMAPPER
 #include <libdevmapper.h>
 
-static int write_full(int fd, const void *buf, size_t n, uint64_t off) {
-        size_t done = 0;
-
-        while (done < n) {
-                ssize_t k = pwrite(fd, (const uint8_t *) buf + done, n - done, (off_t) (off + done));
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -EIO;
-                done += (size_t) k;
-        }
-        return 0;
-}
-
 /* The header block at 0, and zeros over whatever else the first MiB held:
  * a stale signature there (an ext4 superblock at 1 KiB, a LUKS2 header
  * and its second copy) would make libblkid name the disk by it next boot.
@@ -242,37 +206,21 @@ static int write_member(int fd, const struct stripe_member *m) {
         area = malloc(STRIPE_DATA_OFFSET);
         if (!area)
                 return -ENOMEM;
-        r = read_full(fd, area, STRIPE_DATA_OFFSET, 0);
+        r = pread_full(fd, area, STRIPE_DATA_OFFSET, 0);
         if (r < 0)
                 return r;
         for (size_t off = STRIPE_BLOCK_BYTES; off < STRIPE_DATA_OFFSET; off += STRIPE_BLOCK_BYTES)
                 if (memcmp(area + off, zero, sizeof(zero)) != 0) {
-                        r = write_full(fd, zero, sizeof(zero), off);
+                        r = pwrite_full(fd, zero, sizeof(zero), off);
                         if (r < 0)
                                 return r;
                 }
         stripe_header_encode(m, block);
-        r = write_full(fd, block, sizeof(block), 0);
+        r = pwrite_full(fd, block, sizeof(block), 0);
         if (r < 0)
                 return r;
         if (fdatasync(fd) < 0)
                 return -errno;
-        return 0;
-}
-
-static int draw_id(uint8_t *id, size_t n) {
-        size_t got = 0;
-
-        while (got < n) {
-                ssize_t k = getrandom(id + got, n - got, 0);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                got += (size_t) k;
-        }
         return 0;
 }
 
@@ -348,7 +296,7 @@ static int members_write(const struct members *s, int *ret_member) {
         };
         int r;
 
-        r = draw_id(m.set_id, sizeof(m.set_id));
+        r = random_bytes(m.set_id, sizeof(m.set_id));
         if (r < 0)
                 return r;
         for (unsigned i = 0; i < s->n; i++) {

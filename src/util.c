@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -213,4 +214,56 @@ int open_grace(const char *path, int flags, unsigned grace_ms, uint64_t *ret_wai
         if (ret_waited_ms)
                 *ret_waited_ms = waited;
         return fd;
+}
+
+int pread_full(int fd, void *buf, size_t n, uint64_t off) {
+        size_t done = 0;
+
+        while (done < n) {
+                ssize_t k = pread(fd, (unsigned char *) buf + done, n - done, (off_t) (off + done));
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO;
+                done += (size_t) k;
+        }
+        return 0;
+}
+
+int pwrite_full(int fd, const void *buf, size_t n, uint64_t off) {
+        size_t done = 0;
+
+        while (done < n) {
+                ssize_t k = pwrite(fd, (const unsigned char *) buf + done, n - done, (off_t) (off + done));
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO;
+                done += (size_t) k;
+        }
+        return 0;
+}
+
+int random_bytes(void *buf, size_t n) {
+        size_t got = 0;
+
+        while (got < n) {
+                ssize_t k = getrandom((unsigned char *) buf + got, n - got, 0);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                got += (size_t) k;
+        }
+        return 0;
 }

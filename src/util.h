@@ -34,6 +34,15 @@ int xsnprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(p
  * newlines and backslashes in paths. */
 void mountinfo_unescape(char *s);
 
+/* Read or write exactly n bytes at offset off, going on after short
+ * transfers and EINTR: 0, -EIO when the device ends first, or -errno. */
+int pread_full(int fd, void *buf, size_t n, uint64_t off);
+int pwrite_full(int fd, const void *buf, size_t n, uint64_t off);
+
+/* n bytes from getrandom(), blocking until the kernel's pool is
+ * initialised: 0 or -errno. */
+int random_bytes(void *buf, size_t n);
+
 /* How long open_grace() sleeps between two tries. */
 #define OPEN_RETRY_MS 10u
 
