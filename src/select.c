@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cloud.h"
@@ -87,6 +89,74 @@ static int add(struct ctx *c, const struct disk *d, const char *what) {
         if (s->n >= OPTIONS_MAX_DISKS)
                 return say(c, -E2BIG, "%s selects more than %u disks", what, OPTIONS_MAX_DISKS);
         s->disks[s->n++] = *d;
+        return 0;
+}
+
+/* The device identifier sysfs shows for d: a namespace's wwid (EUI-64,
+ * NGUID, UUID, or the kernel's "nvme.<vid>-<serial>-<model>-<nsid>"), a SCSI
+ * disk's device/wwid (VPD page 0x83). "" when there is none. */
+static void disk_wwid(const struct disk *d, char *buf, size_t n) {
+        char path[PATH_MAX];
+
+        buf[0] = '\0';
+        if ((xsnprintf(path, sizeof(path), "%s/wwid", d->blockdir) == 0 && read_line(path, buf, n) == 0) ||
+            (xsnprintf(path, sizeof(path), "%s/device/wwid", d->blockdir) == 0 && read_line(path, buf, n) == 0))
+                return;
+        buf[0] = '\0';
+}
+
+/* The namespace number of an NVMe namespace, from its name (nvme<c>n<ns>);
+ * 0 when the name has none. */
+static unsigned long nvme_ns(const struct disk *d) {
+        const char *n = strrchr(d->name, 'n');
+
+        return n && n != d->name && n[1] >= '0' && n[1] <= '9' ? strtoul(n + 1, NULL, 10) : 0;
+}
+
+/* Whether a and b are one disk seen through two paths: a SAN LUN as two
+ * SCSI disks without multipath, one NVMe namespace under two controllers
+ * with nvme_core.multipath=N. Their major:minor differ; the identity the
+ * disk reports does not. An NVMe serial is the controller's, shared by its
+ * namespaces, so there serial, model and namespace number together name
+ * the disk. */
+static bool same_disk(const struct disk *a, const struct disk *b, char *id, size_t n) {
+        char wb[256];
+
+        disk_wwid(a, id, n);
+        disk_wwid(b, wb, sizeof(wb));
+        if (id[0] && wb[0]) {
+                if (strcmp(id, wb) != 0)
+                        return false;
+                memmove(id + 5, id, strnlen(id, n - 6) + 1);
+                memcpy(id, "wwid ", 5);
+                id[n - 1] = '\0';
+                return true;
+        }
+        (void) snprintf(id, n, "serial %s", a->serial);
+        if (!a->serial[0] || strcmp(a->serial, b->serial) != 0)
+                return false;
+        if (a->bus == BUS_NVME || b->bus == BUS_NVME)
+                return a->bus == b->bus && strcmp(a->model, b->model) == 0 && nvme_ns(a) == nvme_ns(b);
+        return true;
+}
+
+/* Refuses a set in which two members are one disk: striped with itself,
+ * every chunk written twice at two offsets, the filesystem on it would be
+ * corrupt from the first write. */
+static int refuse_same_disk(struct ctx *c, const char *what) {
+        const struct disk_set *s = c->set;
+        char la[160], lb[160], id[256];
+
+        for (unsigned i = 0; i < s->n; i++)
+                for (unsigned k = i + 1; k < s->n; k++)
+                        if (same_disk(&s->disks[i], &s->disks[k], id, sizeof(id))) {
+                                disk_label(&s->disks[i], la, sizeof(la));
+                                disk_label(&s->disks[k], lb, sizeof(lb));
+                                return say(c, -ENOTUNIQ,
+                                           "%s selects %s and %s, which are one disk seen through two paths "
+                                           "(both %s); nothing was touched",
+                                           what, la, lb, id);
+                        }
         return 0;
 }
 
@@ -299,7 +369,7 @@ int select_disks(const char *sysfs, const struct options *o, const char *(*name)
                 for (unsigned i = 0; i < ret->n; i++)
                         if (!passes(&c, &ret->disks[i], true))
                                 return -EBADSLT;
-                return 0;
+                return refuse_same_disk(&c, o->have_lun ? name(OPT_LUN) : name(OPT_SERIAL));
         }
 
         /* Globs and the cloud: what is there now. Cold-plugged disks are
@@ -321,7 +391,8 @@ int select_disks(const char *sysfs, const struct options *o, const char *(*name)
                                    cloud_to_string(c.platform), cloud_disk_kinds(c.platform));
                 return say(&c, -ENOENT, "no disk matches %s", filters);
         }
-        return 0;
+        filters_text(&c, filters, sizeof(filters));
+        return refuse_same_disk(&c, filters);
 }
 
 void disk_set_names(const struct disk_set *s, char *buf, size_t n) {

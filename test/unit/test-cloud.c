@@ -246,6 +246,75 @@ static void test_lists(void) {
         expect("aws", "rd.scratch", -ENOENT, "none of rd.scratch.lun=, rd.scratch.serial=, rd.scratch.model=");
 }
 
+/* A copy of the aws tree in which nvme2 reports nvme1's serial: the same
+ * namespace under two controllers (nvme_core.multipath=N). With wwids the
+ * namespaces tell themselves apart. */
+static void test_same_disk_twice(void) {
+        char tmp[] = "/tmp/test-cloud.XXXXXX", cmd[PATH_MAX * 2 + 64], path[PATH_MAX], why[512], names[512];
+        const char *dev = "devices/pci0000:00/0000:00:1f.0/nvme/nvme2";
+        struct options o;
+        struct disk_set *set = calloc(1, sizeof(*set));
+        FILE *f;
+        int r;
+
+        if (!set || !mkdtemp(tmp))
+                abort();
+        (void) snprintf(cmd, sizeof(cmd), "cp -a '%s/sysfs-aws/.' '%s/'", fixtures, tmp);
+        check_int(system(cmd), 0, "copy of the aws tree");
+        (void) snprintf(path, sizeof(path), "%s/%s/serial", tmp, dev);
+        f = fopen(path, "we");
+        if (!f)
+                abort();
+        fputs("AWS22417A8B0C1D2E3F4\n", f);
+        fclose(f);
+
+        options_init(&o);
+        options_parse_cmdline(&o, "rd.scratch.cloud=aws");
+        r = select_disks(tmp, &o, name_of, set, why, sizeof(why));
+        check_int(r, -ENOTUNIQ, "aws, nvme1n1 and nvme2n1 with one serial: refused");
+        check_has(why, "rd.scratch.cloud=aws selects nvme1n1 and nvme2n1, which are one disk seen through two paths "
+                       "(both serial AWS22417A8B0C1D2E3F4)", "the reason names both disks and the option: %s", why);
+        options_init(&o);
+        options_parse_cmdline(&o, "rd.scratch.serial=AWS22417A8B0C1D2E3F4 rd.scratch.timeout=0");
+        r = select_disks(tmp, &o, name_of, set, why, sizeof(why));
+        check_int(r, -ENOTUNIQ, "the serial matches two disks: ambiguous, as before");
+
+        /* Distinct wwids (EUI-64s): two namespaces, whatever the serials. */
+        (void) snprintf(path, sizeof(path), "%s/%s/nvme2n1/wwid", tmp, dev);
+        f = fopen(path, "we");
+        if (!f)
+                abort();
+        fputs("eui.0000000000000002\n", f);
+        fclose(f);
+        (void) snprintf(path, sizeof(path), "%s/devices/virtual/nvme-subsystem/nvme-subsys1/nvme1n1/wwid", tmp);
+        f = fopen(path, "we");
+        if (!f)
+                abort();
+        fputs("eui.0000000000000001\n", f);
+        fclose(f);
+        options_init(&o);
+        options_parse_cmdline(&o, "rd.scratch.cloud=aws");
+        r = select_disks(tmp, &o, name_of, set, why, sizeof(why));
+        check_int(r, 0, "aws, one serial but two wwids: two disks");
+        names[0] = '\0';
+        disk_set_names(set, names, sizeof(names));
+        check_str(names, "nvme1n1,nvme2n1", "aws, two wwids: both taken");
+
+        /* One wwid on both: one disk. */
+        f = fopen(path, "we");
+        if (!f)
+                abort();
+        fputs("eui.0000000000000002\n", f);
+        fclose(f);
+        r = select_disks(tmp, &o, name_of, set, why, sizeof(why));
+        check_int(r, -ENOTUNIQ, "aws, one wwid on two namespaces: refused");
+        check_has(why, "(both wwid eui.0000000000000002)", "the reason names the wwid: %s", why);
+
+        (void) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+        (void) system(cmd);
+        free(set);
+}
+
 int main(void) {
         const char *f = getenv("SR_FIXTURES");
 
@@ -265,5 +334,6 @@ int main(void) {
         test_no_wait();
         test_globs();
         test_lists();
+        test_same_disk_twice();
         return tap_done();
 }
