@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "macro.h"
+#include "util.h"
 
 #if HAVE_LIBNTFS_3G
 #include <ntfs-3g/device.h>
@@ -416,12 +417,42 @@ int azure_resource_disk_reformattable(const char *node, char *why, size_t n) {
         return azure_resource_fd_reformattable(fd, why, n);
 }
 
-int azure_wipe_partition_table(const char *node) {
+/* Zeroes the first and the last MiB of the disk (all of a disk of 2 MiB or
+ * less). libblkid's wipe erases a table's magic only: the MBR's entries
+ * (bytes 446-509) and GPT's entry arrays stay, and a disk left so by a
+ * format that did not finish would read as data without a signature,
+ * refused at every later boot and by Azure's own agents. Zeroed ends are
+ * what the safety probe takes as blank. */
+static int zero_ends(int fd, uint64_t size) {
+        const uint64_t mib = UINT64_C(1) << 20;
+        _cleanup_free_ void *zero = NULL;
+        int r;
+
+        zero = calloc(1, (size_t) mib);
+        if (!zero)
+                return -ENOMEM;
+        r = pwrite_full(fd, zero, (size_t) (size < mib ? size : mib), 0);
+        if (r < 0)
+                return r;
+        if (size > mib) {
+                uint64_t start = size > 2 * mib ? size - mib : mib;
+
+                r = pwrite_full(fd, zero, (size_t) (size - start), start);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int azure_wipe_partition_table(const char *node, bool *ret_busy) {
         _cleanup_blkid_probe_ blkid_probe pr = NULL;
         _cleanup_close_ int fd = -1;
         struct stat st;
-        int wiped = 0;
+        blkid_loff_t size;
+        int wiped = 0, r;
 
+        if (ret_busy)
+                *ret_busy = false;
         fd = open(node, O_RDWR | O_EXCL | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
@@ -429,6 +460,9 @@ int azure_wipe_partition_table(const char *node) {
         if (!pr)
                 return -ENOMEM;
         if (blkid_probe_set_device(pr, fd, 0, 0) < 0)
+                return -EIO;
+        size = blkid_probe_get_size(pr);
+        if (size < 0)
                 return -EIO;
         (void) blkid_probe_enable_superblocks(pr, 0);
         (void) blkid_probe_enable_partitions(pr, 1);
@@ -441,13 +475,22 @@ int azure_wipe_partition_table(const char *node) {
                 if (++wiped > 16)
                         return -ELOOP;
         }
-        if (fsync(fd) < 0)
+        r = zero_ends(fd, (uint64_t) size);
+        if (r < 0)
+                return r;
+        if (fdatasync(fd) < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         /* A disk that cannot have partitions (a loop device without
-         * partition scanning) has none for the kernel to drop. */
-        if (S_ISBLK(st.st_mode) && ioctl(fd, BLKRRPART, 0) < 0 && errno != EINVAL)
-                return -errno;
+         * partition scanning) has none for the kernel to drop. A partition
+         * still in use (EBUSY) stays known to the kernel until the next
+         * boot; mke2fs writes the whole disk through its own node and does
+         * not need it gone, so that is the caller's warning, not a failure. */
+        if (S_ISBLK(st.st_mode) && ioctl(fd, BLKRRPART, 0) < 0 && errno != EINVAL) {
+                if (errno != EBUSY || !ret_busy)
+                        return -errno;
+                *ret_busy = true;
+        }
         return wiped;
 }

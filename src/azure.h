@@ -20,7 +20,10 @@ int azure_resource_disk_reformattable(const char *node, char *why, size_t n);
 int azure_resource_fd_reformattable(int fd, char *why, size_t n);
 
 /* Erases every partition-table signature on the whole disk at node (opened
- * exclusively, for writing) and has the kernel drop its partitions, so that
- * what is made on the disk next is all a later probe finds. Returns how many
+ * exclusively, for writing), zeroes its first and last MiB (the tables'
+ * entries with them) and has the kernel drop its partitions, so that what
+ * is made on the disk next is all a later probe finds, and a disk left
+ * before that reads as blank. A kernel that keeps its partitions because one
+ * is busy sets *ret_busy (given NULL, that is -EBUSY). Returns how many
  * signatures were erased, or -errno. */
-int azure_wipe_partition_table(const char *node);
+int azure_wipe_partition_table(const char *node, bool *ret_busy);

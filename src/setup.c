@@ -317,11 +317,15 @@ static int make_fs(const struct job *a, const struct options *o, struct outcome 
  * disk foreign, and the kernel keeps the partitions it read until it is
  * told to read the table again. */
 static int wipe_platform(struct outcome *out, const struct disk *d, const char *node, const char *where) {
+        bool busy;
         int r;
 
-        r = azure_wipe_partition_table(node);
+        r = azure_wipe_partition_table(node, &busy);
         if (r < 0)
                 return fail(out, r, "cannot erase the partition table of %s (%s): %s", d->name, where, strerror(-r));
+        if (busy)
+                log_warning("the kernel keeps the old partitions of %s (%s) until the next boot, one is busy; "
+                            "the whole disk is formatted regardless", d->name, where);
         return 0;
 }
 

@@ -195,10 +195,20 @@ static void reformat(const char *kind) {
         probe_table(img, type, sizeof(type));
         check_str(type, strcmp(kind, "gptmsr") == 0 ? "gpt" : "dos", "%s: a partition table before", kind);
 
-        r = azure_wipe_partition_table(img);
+        r = azure_wipe_partition_table(img, NULL);
         check(r >= 1, "%s: the table's signatures are erased (%s)", kind, errname(r));
         probe_table(img, type, sizeof(type));
         check_str(type, "", "%s: no partition table after the erasure, backup GPT header included", kind);
+        /* A format that stops here (mke2fs fails, the power goes) leaves a
+         * disk the next boot takes as blank, not as data without a
+         * signature: the table's entries went with its magic. */
+        fd = open(img, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                bail("cannot open %s", img);
+        r = safety_probe_content(fd, (uint64_t) IMAGE_MIB << 20, &c, desc, sizeof(desc));
+        check_err(r, 0, "%s: the probe after the erasure works", kind);
+        check_int(c, CONTENT_BLANK, "%s: after the erasure alone the disk is blank (%s)", kind, desc);
+        (void) close(fd);
 
         r = format_scratch(MKE2FS_PATH, img, false, FORMAT_TIMEOUT_MS, &status);
         check_err(r, 0, "%s: mke2fs formats it (status %d)", kind, status);
