@@ -51,6 +51,7 @@ static int find_candidate(int fd, struct candidate *ret, char *why, size_t n) {
         char pttype[16] = "";
         blkid_partlist ls;
         blkid_partition last;
+        blkid_loff_t size;
         uint64_t disk_bytes;
         int r, parts;
 
@@ -59,7 +60,12 @@ static int find_candidate(int fd, struct candidate *ret, char *why, size_t n) {
                 return -ENOMEM;
         if (blkid_probe_set_device(pr, fd, 0, 0) < 0)
                 return -EIO;
-        disk_bytes = (uint64_t) blkid_probe_get_size(pr);
+        /* -1 when libblkid cannot tell: cast, it would pass every bounds
+         * check below. */
+        size = blkid_probe_get_size(pr);
+        if (size <= 0)
+                return -EIO;
+        disk_bytes = (uint64_t) size;
         (void) blkid_probe_enable_superblocks(pr, 1);
         (void) blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
         (void) blkid_probe_enable_partitions(pr, 1);
@@ -123,7 +129,7 @@ static int find_candidate(int fd, struct candidate *ret, char *why, size_t n) {
         }
         ret->offset = (uint64_t) blkid_partition_get_start(last) * 512;
         ret->size = (uint64_t) blkid_partition_get_size(last) * 512;
-        if (ret->size == 0 || ret->offset + ret->size > disk_bytes) {
+        if (ret->size == 0 || ret->offset > disk_bytes || ret->size > disk_bytes - ret->offset) {
                 (void) snprintf(why, n, "its partition %d lies outside the disk", ret->partno);
                 return 0;
         }

@@ -225,6 +225,22 @@ static void reformat(const char *kind) {
         (void) unlink(img);
 }
 
+/* A disk whose size libblkid does not give (an empty image here) is not
+ * judged: no size, no bounds to check the partition against. */
+static void test_no_size(void) {
+        char img[PATH_MAX], why[256] = "";
+        int fd, r;
+
+        xfmt(img, sizeof(img), "%s/empty.img", base);
+        fd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                bail("cannot create %s", img);
+        r = azure_resource_fd_reformattable(fd, why, sizeof(why));
+        check_err(r, -EIO, "a disk of unknown size is not judged (%s)", why);
+        (void) close(fd);
+        (void) unlink(img);
+}
+
 static void test_reformat(void) {
         reformat("warning");
         reformat("gptmsr");
@@ -278,5 +294,6 @@ int main(void) {
         test_verdicts();
         test_selection();
         test_reformat();
+        test_no_size();
         return fixture_done();
 }
