@@ -308,10 +308,17 @@ static int count_entry(void *data, const ntfschar *name, const int name_len, con
         bool allowed = false;
 
         (void) pos, (void) dt_type;
-        /* The metadata files ($MFT, $Bitmap, ...), "." and ".." have
-         * records below the first user one, and every short 8.3 name
-         * repeats a long one: no directory listing shows them. */
-        if (MREF(mref) < FILE_first_user || name_type == FILE_NAME_DOS)
+        /* Every short 8.3 name repeats a long one. The metadata files
+         * ($MFT, $Bitmap, ...) have records below the first user one and
+         * names starting with '$', and "." and ".." are the root's own
+         * record: no directory listing shows them. Records 12-15 are
+         * reserved but may hold a file: what else is there is counted. */
+        if (name_type == FILE_NAME_DOS)
+                return 0;
+        if (MREF(mref) < FILE_first_user && name_len > 0 &&
+            (le16_to_cpu(name[0]) == '$' ||
+             (le16_to_cpu(name[0]) == '.' &&
+              (name_len == 1 || (name_len == 2 && le16_to_cpu(name[1]) == '.')))))
                 return 0;
         if (ntfs_ucstombs(name, name_len, &s, 0) < 0) {
                 l->bad_name = true;
