@@ -123,6 +123,16 @@ static int vmbus_device_id(const char *sysfs, const struct disk *d, char *buf, s
         return -ENOENT;
 }
 
+/* Whether the kernel has no VMBus under sysfs: no Hyper-V host, hence no
+ * storvsc controller to find an id on. */
+static bool vmbus_absent(const char *sysfs) {
+        char path[PATH_MAX];
+
+        if (xsnprintf(path, sizeof(path), "%s/bus/vmbus", sysfs) < 0)
+                return false;
+        return access(path, F_OK) < 0 && errno == ENOENT;
+}
+
 static bool azure_scsi_resource(const char *sysfs, const struct disk *d) {
         struct hctl h;
         char id[128];
@@ -145,9 +155,13 @@ static bool azure_scsi_resource(const char *sysfs, const struct disk *d) {
                  * udev/80-azure-disk.rules. */
                 return strcmp(id, "{f8b3781a-1e82-4818-a1c3-63d806ec15bb}") == 0 && h.lun == 1;
         }
-        /* No VMBus above it (a VMM presenting Azure's disks): where Gen2
-         * puts it, LUN 1 of SCSI host 0. */
-        return h.host == 0 && h.lun == 1;
+        /* A machine without VMBus at all (a VMM presenting Azure's disks,
+         * such as QEMU): where Gen2 puts it, 0:0:0:1. On Hyper-V or Azure a
+         * disk whose controller's id was not found is not taken by its
+         * place. */
+        if (!vmbus_absent(sysfs))
+                return false;
+        return h.host == 0 && h.channel == 0 && h.target == 0 && h.lun == 1;
 }
 
 bool cloud_disk_is_ephemeral(enum cloud platform, const char *sysfs, const struct disk *d,

@@ -315,6 +315,45 @@ static void test_same_disk_twice(void) {
         free(set);
 }
 
+/* Azure's resource disk by its place: only on a machine without VMBus. A
+ * copy of the gen2 tree whose first controller has lost its device id. */
+static void test_azure_place(void) {
+        char tmp[] = "/tmp/test-cloud.XXXXXX", cmd[PATH_MAX * 2 + 64], names[512], why[512];
+        int r;
+
+        if (!mkdtemp(tmp))
+                abort();
+        (void) snprintf(cmd, sizeof(cmd),
+                        "cp -a '%s/sysfs-azure-gen2/.' '%s/' && rm '%s/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0004:00/"
+                        "VMBUS:00/f8b3781a-1e82-4818-a1c3-63d806ec15bb/device_id'",
+                        fixtures, tmp, tmp);
+        check_int(system(cmd), 0, "copy of the azure-gen2 tree without the first controller's id");
+        /* tree() prefixes sysfs-: select under the copy directly. */
+        {
+                struct options o;
+                struct disk_set *set = calloc(1, sizeof(*set));
+
+                if (!set)
+                        abort();
+                options_init(&o);
+                options_parse_cmdline(&o, "rd.scratch.cloud=azure");
+                r = select_disks(tmp, &o, name_of, set, why, sizeof(why));
+                check_int(r, -ENOENT, "VMBus present, no id above 0:0:0:1: not taken by its place (%s)", why);
+
+                (void) snprintf(cmd, sizeof(cmd), "rm -r '%s/bus/vmbus'", tmp);
+                check_int(system(cmd), 0, "the copy without /sys/bus/vmbus");
+                why[0] = '\0';
+                r = select_disks(tmp, &o, name_of, set, why, sizeof(why));
+                check_int(r, 0, "no VMBus: 0:0:0:1 taken by its place (%s)", why);
+                names[0] = '\0';
+                disk_set_names(set, names, sizeof(names));
+                check_str(names, "sdb", "no VMBus: the disk at 0:0:0:1");
+                free(set);
+        }
+        (void) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+        (void) system(cmd);
+}
+
 int main(void) {
         const char *f = getenv("SR_FIXTURES");
 
@@ -335,5 +374,6 @@ int main(void) {
         test_globs();
         test_lists();
         test_same_disk_twice();
+        test_azure_place();
         return tap_done();
 }
