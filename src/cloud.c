@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -37,6 +38,8 @@ enum dmi_field {
         DMI_CHASSIS_ASSET_TAG,
         DMI_BOARD_VENDOR,
         DMI_BIOS_VENDOR,
+        DMI_PRODUCT_UUID,
+        DMI_PRODUCT_SERIAL,
         _DMI_MAX,
 };
 
@@ -46,7 +49,18 @@ static const char *const dmi_names[_DMI_MAX] = {
         [DMI_CHASSIS_ASSET_TAG] = "chassis_asset_tag",
         [DMI_BOARD_VENDOR] = "board_vendor",
         [DMI_BIOS_VENDOR] = "bios_vendor",
+        [DMI_PRODUCT_UUID] = "product_uuid",
+        [DMI_PRODUCT_SERIAL] = "product_serial",
 };
+
+/* EC2's Xen instances (i3 among them, with NVMe instance store) do not say
+ * "Amazon EC2" in DMI: their product_uuid and product_serial both start
+ * with "ec2" in either case and are the same string ignoring case.
+ * cloud-init's ds-identify (ec2_identify_platform) and DataSourceEc2 take
+ * AWS on exactly that, after AWS's "identify EC2 instances" guide. */
+static bool ec2_xen_uuid(const char *uuid, const char *serial) {
+        return strncasecmp(uuid, "ec2", 3) == 0 && strncasecmp(serial, "ec2", 3) == 0 && strcasecmp(uuid, serial) == 0;
+}
 
 /* Trims the blanks firmware pads DMI strings with. */
 static void trim(char *s) {
@@ -77,7 +91,8 @@ enum cloud cloud_detect(const char *sysfs, char *seen, size_t n) {
         if (strcmp(v[DMI_CHASSIS_ASSET_TAG], AZURE_ASSET_TAG) == 0)
                 c = CLOUD_AZURE;
         else if (strcmp(v[DMI_SYS_VENDOR], AWS_VENDOR) == 0 || strcmp(v[DMI_BIOS_VENDOR], AWS_VENDOR) == 0 ||
-                 strcmp(v[DMI_BOARD_VENDOR], AWS_VENDOR) == 0)
+                 strcmp(v[DMI_BOARD_VENDOR], AWS_VENDOR) == 0 ||
+                 ec2_xen_uuid(v[DMI_PRODUCT_UUID], v[DMI_PRODUCT_SERIAL]))
                 c = CLOUD_AWS;
         else if (strcmp(v[DMI_PRODUCT_NAME], GCP_PRODUCT) == 0 || strcmp(v[DMI_SYS_VENDOR], GCP_VENDOR) == 0)
                 c = CLOUD_GCP;

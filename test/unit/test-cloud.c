@@ -77,6 +77,9 @@ static void test_detect(void) {
                 enum cloud want;
         } cases[] = {
                 { "aws", CLOUD_AWS },
+                /* Xen (i3): no "Amazon EC2" in DMI, product_uuid and
+                 * product_serial "ec2..." */
+                { "aws-xen", CLOUD_AWS },
                 { "azure-nvme", CLOUD_AZURE },
                 { "azure-gen1", CLOUD_AZURE },
                 { "azure-gen2", CLOUD_AZURE },
@@ -156,6 +159,7 @@ static void test_nvme_backs_root(void) {
 static void test_cloud_select(void) {
         /* Every ephemeral disk, in name order; never the root's. */
         expect("aws", "rd.scratch.cloud=auto", 0, "nvme1n1,nvme2n1");
+        expect("aws-xen", "rd.scratch.cloud=auto", 0, "nvme1n1,nvme2n1");
         expect("aws", "rd.scratch.cloud=aws", 0, "nvme1n1,nvme2n1");
         expect("azure-nvme", "rd.scratch.cloud=auto", 0, "nvme1n1,nvme2n1");
         expect("azure-gen1", "rd.scratch.cloud=auto", 0, "sdb*");
