@@ -282,7 +282,10 @@ static int parse_hctl_member(const char *m, unsigned i, void *userdata) {
 }
 
 int parse_hctl_list(const char *s, struct hctl *ret, unsigned *ret_n) {
-        struct hctl set[OPTIONS_MAX_DISKS];
+        /* Zeroed: the set is copied whole into the options, which are
+         * compared byte for byte (padding and the bytes after each serial's
+         * NUL included). */
+        struct hctl set[OPTIONS_MAX_DISKS] = {};
         unsigned n;
         int r;
 
@@ -308,7 +311,7 @@ static int parse_serial_member(const char *m, unsigned i, void *userdata) {
 }
 
 int parse_serial_list(const char *s, char (*ret)[OPTIONS_MAX_SERIAL + 1], unsigned *ret_n) {
-        char set[OPTIONS_MAX_DISKS][OPTIONS_MAX_SERIAL + 1];
+        char set[OPTIONS_MAX_DISKS][OPTIONS_MAX_SERIAL + 1] = {};
         unsigned n;
         int r;
 
