@@ -261,15 +261,20 @@ sc_swapfile() {
     note "host allocation after boot: $a0 KiB without swap, $a1 KiB with 1 GiB of swap"
     check "the swap file costs the host at most 1 MiB ($((a1 - a0)) KiB)" test "$a1" -le $((a0 + 1024))
 
-    note "third boot: 1 GiB of anonymous memory touched in a 512 MiB guest"
+    # The full proof (1 GiB in a 512 MiB guest) on the standalone path; the
+    # other paths show their swap at work with 768 MiB, which swapping out
+    # and in takes a fraction of the time under TCG.
+    local mib=768
+    [[ $PATH_NAME != standalone ]] || mib=1024
+    note "third boot: $mib MiB of anonymous memory touched in a 512 MiB guest"
     cp "$LOG" "$RUN/console-2.log"
     # Swapping 1 GiB out and in under TCG takes minutes when the host is busy,
     # and an emulated CPU compacting memory for that long trips the soft
     # lockup watchdog at its 20 s default: a lockup is reported from 120 s.
     SR_VM_TIMEOUT=$((${SR_VM_TIMEOUT:-180} + 300)) boot module \
-        "rd.scratch.lun=1 rd.scratch.swap=1G init=/sbin/sr-crypt sr.touch=1024 watchdog_thresh=60"
+        "rd.scratch.lun=1 rd.scratch.swap=1G init=/sbin/sr-crypt sr.touch=$mib watchdog_thresh=60"
     check_state swap 1073741824
-    check "1 GiB touched and read back" grep -qE '^SR-TOUCH ok bytes=1073741824 bad=0' <(tr -d '\r' <"$LOG")
+    check "$mib MiB touched and read back" grep -qE "^SR-TOUCH ok bytes=$((mib << 20)) bad=0" <(tr -d '\r' <"$LOG")
     check_eq "no OOM kill" "$(vm_lines "$LOG" SR-TOUCH-OOM)" 0
     note "swap: $(vm_lines "$LOG" SR-SWAP | tr '\n' ' ')"
     note_allocated "$RUN/swap.img"
