@@ -381,6 +381,7 @@ void run_init(char **args) {
         struct utsname u;
         const char *init = NULL;
         char *cmdline = NULL;
+        pid_t prep = 0;
         int oldroot, r;
 
         boot_options_init(&o);
@@ -412,8 +413,14 @@ void run_init(char **args) {
                         log_warning_errno(r, "cannot read %s: %m, loading no modules", KMODLIST_PATH);
         }
 
+        /* The scratch disk is found, proven and formatted while the root
+         * is looked for and mounted; setup then waits for it. */
+        (void) run_prepare(&(const struct setup_args) { .sysfs = "/sys", .cmdline = cmdline, .mke2fs = MKE2FS_PATH },
+                           true, &prep);
         while (prepare_root(&o, cmdline, &init) < 0)
                 emergency(&o, true);
+        if (prep > 0)
+                (void) waitpid(prep, NULL, 0);
 
         log_info("switching to %s", init);
         r = switch_root(INIT_NEWROOT, &oldroot);

@@ -23,6 +23,9 @@ static void help(void) {
                "Put the root filesystem's overlay on a scratch disk found by SCSI LUN.\n"
                "\n"
                "Commands:\n"
+               "  prepare [--foreground]\n"
+               "                     before the root is mounted: find, prove, format and mount\n"
+               "                     the scratch disk in the background, for setup to use\n"
                "  setup              set up the overlay over the root mounted at --newroot\n"
                "  status [--json] [NAME]\n"
                "                     tell what setup did at this boot, or for instance NAME\n"
@@ -40,6 +43,8 @@ static void help(void) {
                "      --sysfs DIR    where sysfs is mounted (default /sys)\n"
                "      --mke2fs PATH  the mke2fs to run (default %s)\n"
                "      --config PATH  the image's defaults (default /etc/scratchroot.conf)\n"
+               "prepare takes the same but --newroot, and:\n"
+               "      --foreground   do the work before returning (a service manager's unit)\n"
                "\n"
                "Disk options of run and mount (as rd.scratch.* at boot):\n"
                "      --lun N|H:C:T:L      the disk's SCSI address\n"
@@ -88,6 +93,7 @@ enum {
         ARG_NAME,
         ARG_LOWER,
         ARG_NOT_LOWER, /* --lower given to mount */
+        ARG_FOREGROUND,
         ARG_FLAG,      /* + OPT_*: an rd.scratch.* option as a flag of run and mount */
 };
 
@@ -114,6 +120,7 @@ struct args {
         const char *name, *lower;               /* run and mount */
         const char *sysfs, *mke2fs;             /* setup, run and mount */
         bool json;                              /* status */
+        bool foreground;                        /* prepare */
         struct options o;                       /* run and mount */
 };
 
@@ -172,6 +179,9 @@ static int parse_args(int argc, char **argv, const struct command *cmd, struct a
                         return 0;
                 case ARG_JSON:
                         a->json = true;
+                        break;
+                case ARG_FOREGROUND:
+                        a->foreground = true;
                         break;
                 case ARG_MKE2FS:
                         /* The program is run by absolute path. */
@@ -323,6 +333,36 @@ static int cmd_setup(int argc, char **argv) {
         return r;
 }
 
+static int cmd_prepare(int argc, char **argv) {
+        static const struct option longopts[] = {
+                { "help", no_argument, NULL, ARG_HELP },
+                { "foreground", no_argument, NULL, ARG_FOREGROUND },
+                { "cmdline", required_argument, NULL, ARG_CMDLINE },
+                { "sysfs", required_argument, NULL, ARG_SYSFS },
+                { "mke2fs", required_argument, NULL, ARG_MKE2FS },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                {},
+        };
+        static const struct command cmd = { "+h", longopts, 0, 0, "prepare takes no arguments" };
+        struct args a;
+        int r;
+
+        r = parse_args(argc, argv, &cmd, &a);
+        if (r >= 0)
+                return r;
+
+        log_open(1);
+        /* Never fails the boot: whatever it could not do, setup does. */
+        (void) run_prepare(&(const struct setup_args) {
+                .sysfs = a.sysfs,
+                .cmdline = a.cmdline,
+                .mke2fs = a.mke2fs,
+                .config = a.config,
+        }, !a.foreground, NULL);
+        log_close();
+        return 0;
+}
+
 int main(int argc, char **argv) {
         static const struct option longopts[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -360,6 +400,8 @@ int main(int argc, char **argv) {
                 return usage_error("no command given");
         if (strcmp(argv[optind], "setup") == 0)
                 return cmd_setup(argc - optind, argv + optind);
+        if (strcmp(argv[optind], "prepare") == 0)
+                return cmd_prepare(argc - optind, argv + optind);
         if (strcmp(argv[optind], "status") == 0)
                 return cmd_status(argc - optind, argv + optind);
         if (strcmp(argv[optind], "run") == 0)

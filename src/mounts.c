@@ -103,6 +103,19 @@ void umount_scratch(const char *base) {
                 (void) umount2(dir, MNT_DETACH);
 }
 
+int scratch_make_dirs(const char *base) {
+        char upper[PATH_MAX], work[PATH_MAX];
+
+        if (scratch_path(base, "scratch/upper", upper, sizeof(upper)) < 0 ||
+            scratch_path(base, "scratch/work", work, sizeof(work)) < 0)
+                return -ENAMETOOLONG;
+        if (mkdir(upper, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdir(work, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
 /* The overlay's root directory takes its owner and mode from upper/. */
 static int make_upper(const char *base, const char *lower) {
         char upper[PATH_MAX], work[PATH_MAX];

@@ -41,6 +41,11 @@ int mount_scratch_ext4(const char *base, const char *node, bool discard, unsigne
 int mount_scratch_tmpfs(const char *base, const struct size_spec *size);
 void umount_scratch(const char *base);
 
+/* BASE/scratch/upper and work, made ahead of the overlay: on a fresh ext4
+ * the first directories cost the most (the allocator sets up its block
+ * groups). mount_overlay_at() gives upper/ the lower root's owner and mode. */
+int scratch_make_dirs(const char *base);
+
 /* The steps of mount_overlay_at(), for the caller's message. */
 enum overlay_step {
         OVERLAY_STEP_UPPER,     /* create BASE/scratch/upper and work */

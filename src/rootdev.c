@@ -165,7 +165,12 @@ void root_spec_format(const struct root_spec *spec, char *buf, size_t n) {
  * node shows in /dev. */
 static int node_open(const struct rootdev_dirs *dirs, const char *name, dev_t devno, char *path, size_t n,
                      int *ret_fd) {
-        const struct node_dirs nd = { .devdir = dirs->devdir, .nodedir = dirs->nodedir, .regular_ok = true };
+        const struct node_dirs nd = {
+                .devdir = dirs->devdir,
+                .nodedir = dirs->nodedir,
+                .mount_nodedir = dirs->mount_nodedir,
+                .regular_ok = true,
+        };
         int fd, r;
 
         r = device_node_in(&nd, name, S_IFBLK, devno, path, n);
@@ -460,4 +465,25 @@ int rootdev_wait(const struct rootdev_dirs *dirs, const struct root_spec *spec, 
                         return r;
                 sleep_ms(ROOTDEV_POLL_MS);
         }
+}
+
+int rootdev_fd_matches(int fd, const char *name, const struct root_spec *spec) {
+        struct fs_id id;
+        int r;
+
+        switch (spec->kind) {
+        case ROOT_PATH:
+                return strcmp(name, spec->value) == 0;
+        case ROOT_PARTUUID:
+                return 0;
+        case ROOT_LABEL:
+        case ROOT_UUID:
+                break;
+        }
+        r = probe_fs(fd, &id);
+        if (r < 0)
+                return r;
+        if (spec->kind == ROOT_LABEL)
+                return id.label[0] && strcmp(id.label, spec->value) == 0;
+        return id.uuid[0] && strcasecmp(id.uuid, spec->value) == 0;
 }

@@ -37,6 +37,7 @@ struct rootdev_dirs {
         const char *sysfs;
         const char *devdir;
         const char *nodedir;
+        bool mount_nodedir;     /* nodedir on a tmpfs of its own (under a nodev /run) */
 };
 
 struct rootdev {
@@ -57,3 +58,9 @@ int rootdev_find(const struct rootdev_dirs *dirs, const struct root_spec *spec, 
  * is -ENOENT. */
 int rootdev_wait(const struct rootdev_dirs *dirs, const struct root_spec *spec, unsigned timeout_ms,
                  struct rootdev *ret, char *ambiguous, size_t n);
+
+/* Whether the whole device open on fd, which sysfs names name, is what spec
+ * names: by name, or by its filesystem's label or UUID (libblkid). Never
+ * for PARTUUID= (a whole device has no partition entry). 1, 0, or -errno
+ * when it cannot be probed. */
+int rootdev_fd_matches(int fd, const char *name, const struct root_spec *spec);

@@ -16,6 +16,7 @@
 #include "crypt.h"
 #include "macro.h"
 #include "mounts.h"
+#include "rootdev.h"
 #include "stripe.h"
 #include "util.h"
 
@@ -430,25 +431,41 @@ int safety_root_devices(const char *sysfs, const char *mountinfo, const char *ne
         return r < 0 ? r : 0;
 }
 
-int safety_gather(const char *sysfs, const struct disk *d, int fd, bool busy, const char *newroot,
+void safety_root_mounted(const char *sysfs, const char *newroot, struct root_devs *ret) {
+        *ret = (struct root_devs) {};
+        if (safety_root_devices(sysfs, MOUNTINFO, newroot, ret->set, &ret->n, SYSFS_MAX_BACKING) < 0)
+                ret->unknown = true;
+}
+
+void safety_root_named(const struct rootdev_dirs *dirs, const struct root_spec *spec, struct root_devs *ret) {
+        struct rootdev dev;
+        int r;
+
+        *ret = (struct root_devs) { .spec = spec };
+        r = rootdev_find(dirs, spec, &dev, NULL, 0);
+        if (r == -ENOENT)
+                return;
+        if (r < 0 || sysfs_backing_devs(dirs->sysfs, dev.devno, ret->set, &ret->n, SYSFS_MAX_BACKING) < 0)
+                ret->unknown = true;
+}
+
+int safety_gather(const struct disk *d, int fd, bool busy, const struct root_devs *root,
                   struct disk_facts *ret) {
         struct disk_facts f = {};
-        dev_t roots[SYSFS_MAX_BACKING], mine[SYSFS_MAX_PARTS + 1];
-        unsigned n_roots = 0, n_mine = 0;
+        dev_t mine[SYSFS_MAX_PARTS + 1];
+        unsigned n_mine = 0;
         int r;
 
         r = sysfs_disk_attrs(d, &f.attrs);
         if (r < 0)
                 return r;
 
-        r = safety_root_devices(sysfs, MOUNTINFO, newroot, roots, &n_roots, SYSFS_MAX_BACKING);
-        if (r < 0)
-                f.root_unknown = true;
-        for (unsigned i = 0; i < n_roots; i++) {
-                if (roots[i] == d->devno)
+        f.root_unknown = root->unknown;
+        for (unsigned i = 0; i < root->n; i++) {
+                if (root->set[i] == d->devno)
                         f.backs_root = true;
                 for (unsigned j = 0; j < f.attrs.n_parts && j < SYSFS_MAX_PARTS; j++)
-                        if (roots[i] == f.attrs.parts[j])
+                        if (root->set[i] == f.attrs.parts[j])
                                 f.backs_root = true;
         }
 
@@ -458,6 +475,18 @@ int safety_gather(const char *sysfs, const struct disk *d, int fd, bool busy, co
         r = mountinfo_find_dev(MOUNTINFO, mine, n_mine, &f.mounted);
         if (r < 0)
                 return r;
+
+        /* The device root= names may not be there yet, or not be seen by
+         * the scan: the disk itself is asked too. A disk with a partition
+         * table is foreign, and then formatted only once the root is
+         * mounted (setup), so its own superblock is what can be named. */
+        if (root->spec && fd >= 0) {
+                r = rootdev_fd_matches(fd, d->name, root->spec);
+                if (r < 0)
+                        f.root_unknown = true;
+                else if (r > 0)
+                        f.backs_root = true;
+        }
 
         f.busy = busy;
         if (fd >= 0) {

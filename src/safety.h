@@ -72,8 +72,32 @@ int mountinfo_mounts_at(const char *mountinfo, const char *path, mount_fn fn, vo
 int safety_root_devices(const char *sysfs, const char *mountinfo, const char *newroot, dev_t *set, unsigned *n,
                         unsigned max);
 
+/* The devices the root filesystem comes from, worked out once for all the
+ * disks a setup looks at. */
+struct root_devs {
+        dev_t set[SYSFS_MAX_BACKING];
+        unsigned n;
+        bool unknown;           /* nobody can tell: every disk is refused */
+        /* Before the root is mounted: root= as given, matched against each
+         * disk itself too (safety_gather), NULL once the root is mounted. */
+        const struct root_spec *spec;
+};
+
+/* The root mounted at newroot (safety_root_devices). */
+void safety_root_mounted(const char *sysfs, const char *newroot, struct root_devs *ret);
+
+/* The root before it is mounted: the device root= names (spec), looked up in
+ * sysfs and devdir as the standalone init looks it up, and what backs it.
+ * When no block device matches it now, the set is empty and known: a disk
+ * present now is not the root, whatever appears later. unknown when the
+ * lookup fails or root= matches more than one device. */
+struct root_spec;
+struct rootdev_dirs;
+void safety_root_named(const struct rootdev_dirs *dirs, const struct root_spec *spec, struct root_devs *ret);
+/* (spec is kept in ret, and must outlive it.) */
+
 /* Collects every fact about the disk, whose node is open on fd (read-only,
- * exclusive: fd < 0 with busy set when that failed). newroot is the lower
- * root, to be protected. */
-int safety_gather(const char *sysfs, const struct disk *d, int fd, bool busy, const char *newroot,
+ * exclusive: fd < 0 with busy set when that failed). root is what backs the
+ * root filesystem, to be protected. */
+int safety_gather(const struct disk *d, int fd, bool busy, const struct root_devs *root,
                   struct disk_facts *ret);

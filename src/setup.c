@@ -12,11 +12,19 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/file.h>
+#include <sys/statfs.h>
+#include <sys/swap.h>
 #include <sys/sysinfo.h>
+#include <sys/wait.h>
+#include <linux/magic.h>
+#include <signal.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "azure.h"
+#include "bootopts.h"
+#include "cmdline.h"
 #include "crypt.h"
 #include "devnode.h"
 #include "format.h"
@@ -24,6 +32,7 @@
 #include "macro.h"
 #include "mounts.h"
 #include "options.h"
+#include "rootdev.h"
 #include "safety.h"
 #include "select.h"
 #include "sources.h"
@@ -61,6 +70,8 @@ struct outcome {
         char mapped_node[PATH_MAX];
         uint64_t swap_bytes;
         char swap_reason[256];
+        uint64_t prepare_ms;    /* from the record of scratchroot prepare */
+        const char *source;     /* where the options came from, when not from the options at hand */
 };
 
 /* The device-mapper name of the boot's encrypted scratch disk. */
@@ -80,6 +91,16 @@ struct job {
         bool instance;          /* options are named as flags in messages */
         const char *stop;       /* what fallback=fail does */
         const char *leave;      /* what fallback=none does */
+        /* Before the root is mounted (scratchroot prepare): the disk is
+         * proven, formatted and mounted, no overlay. */
+        bool early;
+        struct root_devs root;  /* what backs the root: never a scratch disk */
+        bool root_known;        /* root set by the caller, else from lower */
+        /* After an early prepare: its record, and what was mounted as it
+         * says replaces the search for a disk. */
+        const struct state_kv *prep;
+        unsigned n_prep;
+        const char *prep_error; /* the prepare could not be waited for */
 };
 
 /* The one way to make a job: what a failure stops or leaves follows from
@@ -329,6 +350,14 @@ static int wipe_platform(struct outcome *out, const struct disk *d, const char *
         return 0;
 }
 
+/* Before the root is mounted only a blank disk, or one of ours, is
+ * formatted: neither can hold a partition of the root, and the root's own
+ * superblock is looked for on the disk itself (safety_gather). A disk
+ * formatted on force or by the platform's rule waits for the mounted root. */
+static bool early_verdict(enum verdict v) {
+        return v == VERDICT_FORMAT_BLANK || v == VERDICT_FORMAT_OURS;
+}
+
 static int format_disk(const struct job *a, const struct options *o, struct outcome *out, bool *ret_discards) {
         _cleanup_close_ int fd = -1;
         struct disk_facts facts;
@@ -339,7 +368,7 @@ static int format_disk(const struct job *a, const struct options *o, struct outc
         r = open_disk(out, out->node, out->where, &fd);
         if (r < 0)
                 return r;
-        r = safety_gather(a->sysfs, d, fd, fd < 0, a->lower, &facts);
+        r = safety_gather(d, fd, fd < 0, &a->root, &facts);
         if (r < 0)
                 return fail(out, r, "cannot inspect %s (%s): %s", d->name, out->where, strerror(-r));
         fd = safe_close(fd);
@@ -348,6 +377,9 @@ static int format_disk(const struct job *a, const struct options *o, struct outc
         out->verdict = safety_decide(&facts, o->force, why, sizeof(why));
         if (out->verdict == VERDICT_REFUSE)
                 return fail(out, -EPERM, "refusing %s (%s, %s): %s", d->name, out->where, size, why);
+        if (a->early && !early_verdict(out->verdict))
+                return fail(out, -EAGAIN, "%s (%s, %s) is formatted only once the root is mounted: %s", d->name,
+                            out->where, size, why);
         log_info("formatting %s (%s, %u:%u, %s): %s", d->name, out->where, major(d->devno), minor(d->devno), size,
                  why);
         if (out->verdict == VERDICT_FORMAT_PLATFORM) {
@@ -430,7 +462,7 @@ static int format_set(const struct job *a, const struct options *o, struct outco
                         return r;
         }
         for (unsigned i = 0; i < set->n; i++) {
-                r = safety_gather(a->sysfs, &set->disks[i], m[i].fd, m[i].fd < 0, a->lower, &m[i].facts);
+                r = safety_gather(&set->disks[i], m[i].fd, m[i].fd < 0, &a->root, &m[i].facts);
                 if (r < 0)
                         return fail(out, r, "cannot inspect %s: %s; none of the %u disks is touched", m[i].where,
                                     strerror(-r), set->n);
@@ -443,6 +475,11 @@ static int format_set(const struct job *a, const struct options *o, struct outco
                 return fail(out, -EPERM, "refusing %s (%s): %s; the whole set of %u disks (%s) is refused, none "
                             "is touched", m[bad].where, size, m[bad].why, set->n, out->names);
         }
+
+        for (unsigned i = 0; i < set->n; i++)
+                if (a->early && !early_verdict(m[i].verdict))
+                        return fail(out, -EAGAIN, "%s is formatted only once the root is mounted: %s", m[i].where,
+                                    m[i].why);
 
         /* After the proof: a refused member is worth telling first. */
         if (!stripe_supported())
@@ -521,42 +558,172 @@ static int overlay_fail(const struct job *j, struct outcome *out, int r, enum ov
         return fail(out, r, "cannot mount the overlay with its upper on %s: %s", upper, strerror(-r));
 }
 
-static int mount_disk(const struct job *j, const struct options *o, struct outcome *out, bool discards) {
-        enum overlay_step step;
-        char upper[PATH_MAX + sizeof(((struct outcome *) NULL)->names) + 8];
-        unsigned dropped;
+/* "sdb (0:0:0:1)", or the stripe with its members, for messages. */
+static void scratch_label(const struct outcome *out, char *buf, size_t n) {
+        (void) snprintf(buf, n, "%s (%s)", out->striped ? out->stripe_node : out->disk.name,
+                        out->striped ? out->names : out->where);
+}
+
+#define LABEL_MAX (PATH_MAX + sizeof(((struct outcome *) NULL)->names) + 8)
+
+/* Gives back what the scratch filesystem holds: its swap file, the mount,
+ * the mappings. The lazy unmount lets go of a mapping only when the
+ * filesystem is gone: tried, and told if it is still busy. */
+static void release_scratch(const struct job *j, struct outcome *out) {
+        char path[PATH_MAX];
+
+        if (out->swap_bytes && scratch_path(j->base, "scratch/" SWAP_FILE, path, sizeof(path)) == 0) {
+                if (swapoff(path) < 0)
+                        log_warning_errno(errno, "cannot turn off the swap file %s: %m", path);
+                out->swap_bytes = 0;
+        }
+        umount_scratch(j->base);
+        close_crypt(out);
+        close_stripe(out);
+}
+
+/* The ext4 on the formatted disk, at BASE/scratch. */
+static int mount_fs(const struct job *j, const struct options *o, struct outcome *out, bool discards) {
+        char label[LABEL_MAX];
         int r;
 
-        /* "sdb (0:0:0:1)", or the stripe with its members. */
-        (void) snprintf(upper, sizeof(upper), "%s (%s)", out->striped ? out->stripe_node : out->disk.name,
-                        out->striped ? out->names : out->where);
+        scratch_label(out, label, sizeof(label));
         out->discard = !o->discard ? "off" : discards ? "on" : "unsupported";
         if (o->discard && !discards)
-                log_info("%s does not support discard, deleted files keep their space on the host", upper);
+                log_info("%s does not support discard, deleted files keep their space on the host", label);
         r = mount_scratch_ext4(j->base, out->mapped ? out->mapped_node : data_node(out),
                                strcmp(out->discard, "on") == 0, &out->dropped);
         if (r < 0) {
                 close_crypt(out);
                 close_stripe(out);
-                return fail(out, r, "cannot mount %s on %s/scratch: %s", upper, j->base, strerror(-r));
+                return fail(out, r, "cannot mount %s on %s/scratch: %s", label, j->base, strerror(-r));
         }
+        r = scratch_make_dirs(j->base);
+        if (r < 0) {
+                release_scratch(j, out);
+                return overlay_fail(j, out, r, OVERLAY_STEP_UPPER, label);
+        }
+        return 0;
+}
+
+/* The overlay with its upper on the mounted scratch filesystem. */
+static int mount_upper(const struct job *j, struct outcome *out) {
+        enum overlay_step step;
+        char label[LABEL_MAX];
+        unsigned dropped;
+        int r;
+
         r = mount_overlay_at(j->base, j->lower, j->target, &dropped, &step);
         if (r < 0) {
-                umount_scratch(j->base);
-                /* The lazy unmount lets go of the mapping only when the
-                 * filesystem is gone: tried, and told if it is still busy. */
-                close_crypt(out);
-                close_stripe(out);
-                return overlay_fail(j, out, r, step, upper);
+                scratch_label(out, label, sizeof(label));
+                release_scratch(j, out);
+                return overlay_fail(j, out, r, step, label);
         }
         out->dropped |= dropped;
         return 0;
+}
+
+static const char *discard_string(const char *s) {
+        static const char *const known[] = { "on", "off", "unsupported" };
+
+        for (size_t i = 0; i < ELEMENTSOF(known); i++)
+                if (strcmp(s, known[i]) == 0)
+                        return known[i];
+        return "off";
+}
+
+static enum verdict verdict_from_string(const char *s) {
+        static const enum verdict all[] = { VERDICT_FORMAT_BLANK, VERDICT_FORMAT_OURS, VERDICT_FORMAT_FORCED,
+                                            VERDICT_FORMAT_PLATFORM };
+
+        for (size_t i = 0; i < ELEMENTSOF(all); i++)
+                if (strcmp(s, verdict_to_string(all[i])) == 0)
+                        return all[i];
+        return VERDICT_FORMAT_BLANK;
+}
+
+/* What an early prepare left, taken as the disk: its record says which, and
+ * what is mounted at BASE/scratch must be an ext4 on that disk, the root
+ * (mounted now) on none of what backs it. */
+static int use_prepared(const struct job *j, struct outcome *out) {
+#define P(key) state_get(j->prep, j->n_prep, state_keys[STATE_KEY_##key].name)
+        dev_t backing[SYSFS_MAX_BACKING];
+        unsigned maj, min, nb = 0;
+        char dir[PATH_MAX];
+        struct statfs sf;
+        struct stat st;
+        bool ours = false;
+        int r;
+
+        if (j->prep_error)
+                return fail(out, -ETIMEDOUT, "%s", j->prep_error);
+        out->platform = P(cloud);
+        (void) snprintf(out->serial, sizeof(out->serial), "%s", P(serial));
+        (void) snprintf(out->names, sizeof(out->names), "%s", P(disks));
+        (void) snprintf(out->disk.hctl, sizeof(out->disk.hctl), "%s", P(hctl));
+        (void) snprintf(out->disk.name, sizeof(out->disk.name), "%.*s", (int) strcspn(out->names, ","),
+                        out->names);
+        out->where = out->disk.hctl[0] ? out->disk.hctl : "no SCSI address";
+        if (sscanf(P(devno), "%u:%u", &maj, &min) == 2) {
+                out->have_disk = true;
+                out->disk.devno = makedev(maj, min);
+                (void) snprintf(out->node, sizeof(out->node), "%s", P(device));
+        }
+        if (strcmp(P(backing), backing_to_string(BACKING_SCRATCH)) != 0)
+                return fail(out, -ENODEV, "%s", P(reason)[0] ? P(reason) : "scratchroot prepare left no disk");
+
+        out->verdict = verdict_from_string(P(format));
+        out->discard = discard_string(P(discard));
+        out->format_ms = strtoull(P(format_ms), NULL, 10);
+        out->swap_bytes = strtoull(P(swap), NULL, 10);
+        (void) snprintf(out->swap_reason, sizeof(out->swap_reason), "%s", P(swap_reason));
+        out->mapped = P(encrypt)[0] != '\0';
+        if (out->mapped)
+                (void) snprintf(out->mapped_node, sizeof(out->mapped_node), "/dev/mapper/%s", CRYPT_NAME);
+        out->striped = strchr(out->names, ',') != NULL;
+        if (out->striped)
+                (void) snprintf(out->stripe_node, sizeof(out->stripe_node), "/dev/mapper/%s", STRIPE_NAME);
+#undef P
+
+        r = scratch_path(j->base, "scratch", dir, sizeof(dir));
+        if (r < 0)
+                return fail(out, r, "cannot name %s/scratch: %s", j->base, strerror(-r));
+        if (stat(dir, &st) < 0 || statfs(dir, &sf) < 0)
+                return fail(out, -errno, "scratchroot prepare left nothing at %s: %s", dir, strerror(errno));
+        if (sf.f_type != EXT4_SUPER_MAGIC || major(st.st_dev) == 0)
+                return fail(out, -EMEDIUMTYPE, "what is mounted at %s is not the ext4 scratchroot prepare made", dir);
+        r = sysfs_backing_devs(j->sysfs, st.st_dev, backing, &nb, SYSFS_MAX_BACKING);
+        if (r < 0)
+                return fail(out, r, "cannot tell which disk backs %s (%u:%u): %s", dir, major(st.st_dev),
+                            minor(st.st_dev), strerror(-r));
+        for (unsigned i = 0; i < nb; i++)
+                ours = ours || backing[i] == out->disk.devno;
+        if (!ours)
+                return fail(out, -EXDEV, "%s is not on %s (%u:%u), the disk scratchroot prepare recorded", dir,
+                            out->disk.name, maj, min);
+        /* The prepare told the root by root= alone; now it is mounted. */
+        if (j->root.unknown) {
+                release_scratch(j, out);
+                return fail(out, -EPERM, "cannot tell which disks back the root filesystem, %s is not used",
+                            out->disk.name);
+        }
+        for (unsigned i = 0; i < nb; i++)
+                for (unsigned k = 0; k < j->root.n; k++)
+                        if (backing[i] == j->root.set[k]) {
+                                release_scratch(j, out);
+                                return fail(out, -EPERM, "the root filesystem is on %u:%u, which backs the scratch "
+                                            "filesystem scratchroot prepare made on %s; not used",
+                                            major(backing[i]), minor(backing[i]), out->disk.name);
+                        }
+        return mount_upper(j, out);
 }
 
 static int try_scratch(const struct job *j, const struct options *o, struct outcome *out) {
         bool discards = false;
         int r;
 
+        if (j->prep || j->prep_error)
+                return use_prepared(j, out);
         if (o->invalid)
                 return fail(out, -EINVAL, "%s", o->problems[o->first_invalid]);
         if (o->encrypt && !crypt_supported())
@@ -573,7 +740,10 @@ static int try_scratch(const struct job *j, const struct options *o, struct outc
         r = out->set->n > 1 ? format_set(j, o, out, &discards) : format_disk(j, o, out, &discards);
         if (r < 0)
                 return r;
-        return mount_disk(j, o, out, discards);
+        r = mount_fs(j, o, out, discards);
+        if (r < 0 || j->early)
+                return r;
+        return mount_upper(j, out);
 }
 
 static int try_tmpfs(const struct job *j, const struct options *o, struct outcome *out) {
@@ -605,7 +775,7 @@ static void log_dropped(unsigned dropped) {
 
 /* The one place that decides: the scratch disk, else what the fallback
  * option says. Returns 1 when the boot (or the instance) is to stop. */
-static int decide(const struct job *j, const struct options *o, struct outcome *out) {
+static int decide(struct job *j, const struct options *o, struct outcome *out) {
         const char *fallback = opt_name(j, OPT_FALLBACK);
         struct outcome t = {};
         size_t k;
@@ -619,6 +789,8 @@ static int decide(const struct job *j, const struct options *o, struct outcome *
                 log_warning("%s, %s", out->reason, j->leave);
                 return 0;
         }
+        if (!j->root_known)
+                safety_root_mounted(j->sysfs, j->lower, &j->root);
         if (try_scratch(j, o, out) == 0) {
                 out->backing = BACKING_SCRATCH;
                 return 0;
@@ -709,13 +881,16 @@ static void write_state(const struct job *j, const struct options *o, const stru
                 .format = scratch ? verdict_to_string(out->verdict) : "",
                 .tmpfs_size = tmpfs_size,
                 .reason = scratch ? "" : out->reason,
-                .source = source_to_string(options_disk_source(o)),
+                .source = out->source ? out->source : source_to_string(options_disk_source(o)),
                 .volatile_ = out->backing != BACKING_NONE && !(out->dropped & MOUNT_DROPPED_VOLATILE),
                 .discard = scratch ? out->discard : "",
                 .format_ms = scratch ? out->format_ms : 0,
                 .encrypt = scratch && out->mapped ? CRYPT_SPEC : "",
                 .swap_bytes = out->swap_bytes,
                 .swap_reason = out->swap_reason,
+                .fallback = o->active ? fallback_to_string(o->fallback) : "",
+                .prepare_ms = out->prepare_ms,
+                .prepared = j->early,
         };
         int r;
 
@@ -727,38 +902,161 @@ static void write_state(const struct job *j, const struct options *o, const stru
         if (r < 0)
                 log_error_errno(r, "cannot write %s: %m", j->state_file);
 
-        if (scratch)
-                log_info("%s on %s (%s), ext4 without journal%s%s, setup took %" PRIu64 " ms", what,
-                         out->striped ? out->stripe_node : out->disk.name, out->striped ? out->names : out->where, strcmp(out->discard, "on") == 0 ? ", discard" : "", s.volatile_ ? ", volatile" : "",
-                         s.setup_ms);
+        if (j->early && scratch)
+                log_info("%s (%s) ready for the root overlay, ext4 without journal%s, prepared in %" PRIu64 " ms",
+                         out->striped ? out->stripe_node : out->disk.name, out->striped ? out->names : out->where,
+                         strcmp(out->discard, "on") == 0 ? ", discard" : "", s.setup_ms);
+        else if (scratch)
+                log_info("%s on %s (%s), ext4 without journal%s%s, setup took %" PRIu64 " ms%s", what,
+                         out->striped ? out->stripe_node : out->disk.name, out->striped ? out->names : out->where,
+                         strcmp(out->discard, "on") == 0 ? ", discard" : "", s.volatile_ ? ", volatile" : "",
+                         s.setup_ms, out->prepare_ms ? " once the root was mounted" : "");
         else if (out->backing == BACKING_TMPFS)
                 log_info("%s on tmpfs (size=%s), setup took %" PRIu64 " ms", what, tmpfs_size, s.setup_ms);
 }
 
-int run_setup(const struct setup_args *a) {
+/* The record scratchroot prepare leaves for setup, and the lock it holds
+ * while it works; the lock file tells its pid and until when it may take. */
+#define PREPARED_FILE RUN_DIR "/prepared"
+#define PREPARE_LOCK RUN_DIR "/prepare.lock"
+/* Setup leaves this when it starts: from then on a prepare waits for the
+ * disk as setup would. */
+#define ROOT_MOUNTED_FILE RUN_DIR "/root-mounted"
+/* How long a prepare looks for the disks before the root is mounted, at
+ * most, and how often. */
+#define PREPARE_DRIVERS_MS 60000u
+#define PREPARE_LOOK_MS 20u
+/* Setup looks at the lock this often while a prepare works. */
+#define PREPARE_POLL_MS 2u
+/* What a prepare may take beyond its disk wait and mke2fs's limit (the
+ * LUKS2 header, the mappings, the mounts), and what setup gives it before
+ * it has said more. */
+#define PREPARE_SLACK_MS 30000u
+/* After SIGKILL, how long setup waits for the lock to be let go. */
+#define PREPARE_KILL_MS 2000u
+
+static void lock_note(int fd, uint64_t deadline_ms) {
+        char buf[64];
+        int n;
+
+        n = snprintf(buf, sizeof(buf), "%d %" PRIu64 "\n", (int) getpid(), deadline_ms);
+        if (ftruncate(fd, 0) < 0 || pwrite_full(fd, buf, (size_t) n, 0) < 0)
+                log_warning_errno(errno, "cannot write %s: %m", PREPARE_LOCK);
+}
+
+/* Waits for a prepare of this boot to end, then reads what it left.
+ * -ENOENT: no prepare ran, or it left the work to setup; -ETIMEDOUT: it did
+ * not end in the time it gave itself and was killed. */
+static int prepared_wait(int *ret_fd, struct state_kv *kv, unsigned max, unsigned *n) {
+        _cleanup_close_ int fd = -1;
+        uint64_t t0 = now_ms(), killed = 0;
+
+        /* Held until setup ends: a prepare that starts only now finds it
+         * taken, then the state file, and does nothing. */
+        fd = open(PREPARE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0)
+                return -errno;
+        {
+                _cleanup_close_ int m = open(ROOT_MOUNTED_FILE, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+
+                if (m < 0)
+                        log_warning_errno(errno, "cannot create %s: %m", ROOT_MOUNTED_FILE);
+        }
+        for (;;) {
+                char buf[64] = "";
+                unsigned long long deadline = 0;
+                int pid = 0;
+
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        break;
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                        return -errno;
+                if (pread(fd, buf, sizeof(buf) - 1, 0) > 0)
+                        (void) sscanf(buf, "%d %llu", &pid, &deadline);
+                if (deadline == 0)
+                        deadline = t0 + PREPARE_SLACK_MS;
+                if (!killed && now_ms() > deadline) {
+                        log_error("scratchroot prepare (pid %d) has not ended in the %llu ms it gave itself, "
+                                  "killing it", pid, deadline > t0 ? deadline - t0 : 0);
+                        if (pid > 1)
+                                (void) kill(pid, SIGKILL);
+                        killed = now_ms();
+                }
+                if (killed && now_ms() > killed + PREPARE_KILL_MS)
+                        return -ETIMEDOUT;
+                sleep_ms(PREPARE_POLL_MS);
+        }
+        *ret_fd = TAKE_FD(fd);
+        if (killed)
+                return -ETIMEDOUT;
+        if (now_ms() - t0 >= 10)
+                log_info("waited %" PRIu64 " ms for scratchroot prepare to end", now_ms() - t0);
+        return state_read(PREPARED_FILE, kv, max, n);
+}
+
+/* The options, told; false when there is nothing to do. */
+static bool options_told(const struct options *o) {
+        /* The first bad value is told once, as the reason for the fallback. */
+        for (unsigned i = 0; i < o->n_problems; i++)
+                if (!o->invalid || i != o->first_invalid || o->disabled || !o->active)
+                        log_warning("%s", o->problems[i]);
+        if (o->disabled) {
+                log_info("disabled by rd.scratch=0, leaving the root as it is");
+                return false;
+        }
+        return o->active;
+}
+
+/* The options as the prepare's record carries them: what setup needs once
+ * the disk is there. */
+static int options_from_record(const struct state_kv *kv, unsigned n, struct options *o) {
+        options_init(o);
+        if (!state_get(kv, n, state_keys[STATE_KEY_fallback].name)[0])
+                return 0;
+        o->active = true;
+        if (parse_fallback(state_get(kv, n, state_keys[STATE_KEY_fallback].name), &o->fallback) < 0 ||
+            parse_size(state_get(kv, n, state_keys[STATE_KEY_tmpfs_size].name), &o->tmpfs_size) < 0)
+                return -EBADMSG;
+        return 0;
+}
+
+static int setup_locked(const struct setup_args *a, int *lock_fd) {
         const struct gather_args g = { .cmdline = a->cmdline, .sysfs = a->sysfs, .config = a->config };
-        const struct job j = job_make(false, a->sysfs, a->mke2fs, RUN_DIR, a->newroot, a->newroot, STATE_FILE);
+        struct job j = job_make(false, a->sysfs, a->mke2fs, RUN_DIR, a->newroot, a->newroot, STATE_FILE);
         uint64_t t0 = now_ms();
+        struct state_kv kv[STATE_MAX_KV];
+        unsigned n = 0;
         struct options o;
         struct outcome out = { .backing = BACKING_NONE };
         int r, ret;
 
-        r = gather_options(&g, &o);
-        if (r < 0) {
-                log_error_errno(r, "cannot read /proc/cmdline: %m, leaving the root as it is");
-                return 0;
+        /* A prepare makes RUN_DIR first thing. */
+        r = access(RUN_DIR, F_OK) < 0 ? -ENOENT : prepared_wait(lock_fd, kv, ELEMENTSOF(kv), &n);
+        if (r == 0 && options_from_record(kv, n, &o) < 0) {
+                log_error("%s is damaged, looking for the disk again", PREPARED_FILE);
+                r = -EBADMSG;
         }
-
-        /* The first bad value is told once, as the reason for the fallback. */
-        for (unsigned i = 0; i < o.n_problems; i++)
-                if (!o.invalid || i != o.first_invalid || o.disabled || !o.active)
-                        log_warning("%s", o.problems[i]);
-        if (o.disabled) {
-                log_info("disabled by rd.scratch=0, leaving the root as it is");
-                return 0;
+        if (r == 0) {
+                if (!o.active)
+                        return 0;
+                j.prep = kv;
+                j.n_prep = n;
+                out.source = state_get(kv, n, state_keys[STATE_KEY_source].name);
+                out.prepare_ms = strtoull(state_get(kv, n, state_keys[STATE_KEY_setup_ms].name), NULL, 10);
+        } else {
+                if (r == -ETIMEDOUT)
+                        j.prep_error = "scratchroot prepare did not end in time and was killed";
+                else if (r != -ENOENT && r != -EBADMSG)
+                        log_warning_errno(r, "cannot read what scratchroot prepare left: %m, looking for the disk "
+                                          "again");
+                r = gather_options(&g, &o);
+                if (r < 0) {
+                        log_error_errno(r, "cannot read /proc/cmdline: %m, leaving the root as it is");
+                        return 0;
+                }
+                if (!options_told(&o))
+                        return 0;
         }
-        if (!o.active)
-                return 0;
 
         if (overlay_already_set_up(a->newroot)) {
                 log_info("%s already is the scratchroot overlay, nothing to do", a->newroot);
@@ -770,6 +1068,9 @@ int run_setup(const struct setup_args *a) {
                                 o.fallback == FALLBACK_FAIL ? ", stopping the boot" : ", leaving the root as it is");
                 return o.fallback == FALLBACK_FAIL ? 1 : 0;
         }
+        /* Held from here on: a prepare that starts now does nothing. */
+        if (*lock_fd < 0 && !j.prep && prepared_wait(lock_fd, kv, ELEMENTSOF(kv), &n) == 0)
+                log_warning("scratchroot prepare ran while setup started, its disk is not used");
 
         ret = decide(&j, &o, &out);
         if (out.backing != BACKING_NONE)
@@ -786,9 +1087,134 @@ int run_setup(const struct setup_args *a) {
         return ret;
 }
 
+int run_setup(const struct setup_args *a) {
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = setup_locked(a, &fd);
+        /* What the prepare left is in the state file now; the lock file
+         * goes last, while it is still held. */
+        if (fd >= 0) {
+                (void) unlink(ROOT_MOUNTED_FILE);
+                (void) unlink(PREPARED_FILE);
+                (void) unlink(PREPARE_LOCK);
+        }
+        return r;
+}
+
+/* root= as the standalone init looks it up: false when it is missing or a
+ * form that cannot be looked up here; then the disk waits for the root to be
+ * mounted. */
+static bool root_spec_given(const struct gather_args *g, struct root_spec *ret) {
+        _cleanup_free_ char *text = NULL;
+        struct boot_options bo;
+
+        if (!g->cmdline && cmdline_read("/proc/cmdline", &text) < 0)
+                return false;
+        boot_options_init(&bo);
+        boot_options_parse(&bo, g->cmdline ? g->cmdline : text);
+        if (!bo.have_root) {
+                log_info("no root= on the kernel command line: the scratch disk is prepared once the root is "
+                         "mounted");
+                return false;
+        }
+        if (root_spec_parse(bo.root, ret) < 0) {
+                log_info("root=%s cannot be looked up before it is mounted: the scratch disk is prepared once "
+                         "the root is", bo.root);
+                return false;
+        }
+        return true;
+}
+
+/* Before the root is mounted the disks may still be coming: the listed
+ * ones are looked for until all are there, or until the root is mounted;
+ * from then on rd.scratch.timeout applies as it does without a prepare.
+ * Globs and the cloud take what is there: they wait for the root. */
+static void wait_for_disks(const char *sysfs, const struct options *o) {
+        _cleanup_free_ struct options *once = NULL;
+        _cleanup_free_ struct disk_set *set = NULL;
+        uint64_t t0 = now_ms();
+        char why[512];
+
+        once = malloc(sizeof(*once));
+        set = malloc(sizeof(*set));
+        if (!once || !set)
+                return;
+        *once = *o;
+        once->timeout_ms = 0;
+        for (;;) {
+                if (o->have_lun || o->have_serial) {
+                        int r = select_disks(sysfs, once, option_name, set, why, sizeof(why));
+
+                        if (r != -ENOENT && r != -ENODEV)
+                                return;
+                }
+                if (access(ROOT_MOUNTED_FILE, F_OK) == 0)
+                        return;
+                if (now_ms() - t0 >= PREPARE_DRIVERS_MS) {
+                        log_info("the disk is not there after %u s and the root is not mounted: looking for it "
+                                 "within %s=", PREPARE_DRIVERS_MS / 1000, option_name(OPT_TIMEOUT));
+                        return;
+                }
+                sleep_ms(PREPARE_LOOK_MS);
+        }
+}
+
+/* The early part: while the initrd looks for the root, the disk is found,
+ * proven, formatted and mounted, and PREPARED_FILE says so; setup then
+ * only mounts the overlay. */
+static int prepare_locked(const struct setup_args *a, int lock_fd) {
+        const struct gather_args g = { .cmdline = a->cmdline, .sysfs = a->sysfs, .config = a->config };
+        struct job j = job_make(false, a->sysfs, a->mke2fs, RUN_DIR, "/", "/", PREPARED_FILE);
+        const struct rootdev_dirs dirs = {
+                .sysfs = a->sysfs, .devdir = "/dev", .nodedir = RUN_NODE_DIR, .mount_nodedir = true,
+        };
+        struct root_spec spec;
+        uint64_t t0 = now_ms();
+        struct options o;
+        struct outcome out = { .backing = BACKING_NONE };
+        int r;
+
+        j.early = true;
+        j.root_known = true;
+        /* Before the options, which a virtio port gives only once: with
+         * no root= to protect, setup reads them. */
+        if (!root_spec_given(&g, &spec))
+                return 0;
+        r = gather_options(&g, &o);
+        if (r < 0) {
+                log_error_errno(r, "cannot read /proc/cmdline: %m; setup looks again once the root is mounted");
+                return 0;
+        }
+        if (!options_told(&o)) {
+                options_init(&o);       /* the record says: nothing to do */
+                o.active = false;
+                write_state(&j, &o, &out, t0);
+                return 0;
+        }
+        lock_note(lock_fd, t0 + PREPARE_DRIVERS_MS + o.timeout_ms + FORMAT_TIMEOUT_MS + PREPARE_SLACK_MS);
+        wait_for_disks(a->sysfs, &o);
+        safety_root_named(&dirs, &spec, &j.root);
+        r = try_scratch(&j, &o, &out);
+        if (r == -EAGAIN) {
+                log_info("%s", out.reason);
+                free(out.set);
+                return 0;
+        }
+        if (r == 0)
+                out.backing = BACKING_SCRATCH;
+        else
+                log_warning("%s; setup falls back as %s=%s says once the root is mounted", out.reason,
+                            option_name(OPT_FALLBACK), fallback_to_string(o.fallback));
+        enable_swap(&j, &o, &out);
+        write_state(&j, &o, &out, t0);
+        free(out.set);
+        return 0;
+}
+
 int setup_instance(const struct instance_args *a, const struct options *o, enum backing *ret_backing) {
         char base[PATH_MAX], state[PATH_MAX];
-        const struct job j = job_make(true, a->sysfs, a->mke2fs, base, a->lower, a->target, state);
+        struct job j = job_make(true, a->sysfs, a->mke2fs, base, a->lower, a->target, state);
         uint64_t t0 = now_ms();
         struct outcome out = { .backing = BACKING_NONE };
         int r, ret;
@@ -804,4 +1230,52 @@ int setup_instance(const struct instance_args *a, const struct options *o, enum 
         free(out.set);
         *ret_backing = out.backing;
         return ret;
+}
+
+int run_prepare(const struct setup_args *a, bool background, pid_t *ret_child) {
+        _cleanup_close_ int fd = -1;
+        pid_t pid;
+        int r;
+
+        if (ret_child)
+                *ret_child = 0;
+        r = mkdir_p(RUN_DIR, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %m, setup does it all once the root is mounted",
+                                       RUN_DIR);
+        fd = open(PREPARE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0)
+                return log_error_errno(errno, "cannot open %s: %m, setup does it all once the root is mounted",
+                                       PREPARE_LOCK);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno == EWOULDBLOCK) {
+                        log_info("scratchroot prepare is already running");
+                        return 0;
+                }
+                return log_error_errno(errno, "cannot lock %s: %m", PREPARE_LOCK);
+        }
+        if (access(STATE_FILE, F_OK) == 0 || access(PREPARED_FILE, F_OK) == 0 ||
+            access(ROOT_MOUNTED_FILE, F_OK) == 0) {
+                log_info("scratchroot has prepared or set up at this boot already, nothing to do");
+                return 0;
+        }
+        lock_note(fd, now_ms() + PREPARE_SLACK_MS);
+        if (background) {
+                /* The child holds the lock (one open file description);
+                 * the caller goes on at once. */
+                pid = fork();
+                if (pid < 0)
+                        return log_error_errno(errno, "cannot fork: %m, setup does it all once the root is mounted");
+                if (pid > 0) {
+                        if (ret_child)
+                                *ret_child = pid;
+                        return 0;
+                }
+                (void) setsid();
+                lock_note(fd, now_ms() + PREPARE_SLACK_MS);
+        }
+        r = prepare_locked(a, fd);
+        if (background)
+                _exit(0);
+        return r;
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 #include "options.h"
 #include "state.h"
 
@@ -15,6 +18,16 @@ struct setup_args {
 /* Returns 0 when the boot can go on (scratch, tmpfs, or the root left as it
  * was), 1 when rd.scratch.fallback=fail asks to stop it. */
 int run_setup(const struct setup_args *a);
+
+/* The early part of run_setup(), while the initrd still looks for the root
+ * (newroot is not used): the disk found, proven, formatted and mounted, its
+ * record left for run_setup(), which waits for it and then only mounts the
+ * overlay. root= names the root to be protected; without a root= that can
+ * be looked up it leaves everything to run_setup(). With background it
+ * forks once it holds its lock and returns at once in the caller (the
+ * child's pid in ret_child). Never fatal: returns 0, or -errno when it
+ * could not start (run_setup() then does everything). */
+int run_prepare(const struct setup_args *a, bool background, pid_t *ret_child);
 
 struct instance_args {
         const char *name;

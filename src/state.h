@@ -26,9 +26,14 @@ struct state {
         const char *encrypt;    /* the dm-crypt cipher under the scratch ext4, "" when none */
         uint64_t swap_bytes;    /* the swap file's size, 0 when none */
         const char *swap_reason; /* why asked-for swap is not there, "" */
+        const char *fallback;   /* rd.scratch.fallback as it applied */
         bool volatile_;
         uint64_t format_ms;     /* how long mke2fs ran, 0 when it did not */
-        uint64_t setup_ms;
+        uint64_t prepare_ms;    /* the early part, before the root was mounted; 0 when none */
+        uint64_t setup_ms;      /* what the boot waited for once the root was mounted */
+        /* The record `scratchroot prepare` leaves for setup (PREPARED_FILE):
+         * tmpfs_size is kept whatever the backing. */
+        bool prepared;
 };
 
 /* The keys of the state file, in the order state_format() writes them and
@@ -51,7 +56,9 @@ struct state {
         X(swap_reason, STATE_VALUE_STRING)      \
         X(reason, STATE_VALUE_STRING)           \
         X(source, STATE_VALUE_STRING)           \
+        X(fallback, STATE_VALUE_STRING)         \
         X(format_ms, STATE_VALUE_NUMBER)        \
+        X(prepare_ms, STATE_VALUE_NUMBER)       \
         X(setup_ms, STATE_VALUE_NUMBER)
 
 enum state_value_kind {
@@ -79,3 +86,16 @@ const char *backing_to_string(enum backing b);
 /* Renders the key=value lines of the state file. */
 int state_format(const struct state *s, char *buf, unsigned n);
 int state_write(const char *path, const struct state *s);
+
+/* One key=value line of a state file, as read back. */
+struct state_kv {
+        char key[32];
+        char value[512];
+};
+#define STATE_MAX_KV 40
+
+/* Reads up to max lines of the state file at path into kv (*n of them);
+ * -errno when it cannot be read. */
+int state_read(const char *path, struct state_kv *kv, unsigned max, unsigned *n);
+/* The value of key, "" when it is not there. */
+const char *state_get(const struct state_kv *kv, unsigned n, const char *key);

@@ -12,45 +12,6 @@
 #include "state.h"
 #include "util.h"
 
-#define MAX_KEYS 32
-
-struct kv {
-        char key[32];
-        char value[512];
-};
-
-static int read_state(const char *path, struct kv *kv, unsigned *n) {
-        _cleanup_fclose_ FILE *f = NULL;
-        char line[600];
-
-        f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        *n = 0;
-        errno = 0;
-        while (fgets(line, sizeof(line), f) && *n < MAX_KEYS) {
-                char *eq = strchr(line, '=');
-
-                line[strcspn(line, "\n")] = '\0';
-                if (!eq || eq == line || (size_t) (eq - line) >= sizeof(kv[0].key))
-                        continue;
-                *eq = '\0';
-                (void) xsnprintf(kv[*n].key, sizeof(kv[*n].key), "%s", line);
-                (void) xsnprintf(kv[*n].value, sizeof(kv[*n].value), "%s", eq + 1);
-                (*n)++;
-        }
-        if (ferror(f))
-                return errno ? -errno : -EIO;
-        return 0;
-}
-
-static const char *get(const struct kv *kv, unsigned n, const char *key) {
-        for (unsigned i = 0; i < n; i++)
-                if (strcmp(kv[i].key, key) == 0)
-                        return kv[i].value;
-        return "";
-}
-
 static void json_string(FILE *out, const char *s) {
         fputc('"', out);
         for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
@@ -87,10 +48,10 @@ struct usage {
         uint64_t size, used;
 };
 
-static void print_json(FILE *out, const struct kv *kv, unsigned n, const struct usage *u) {
+static void print_json(FILE *out, const struct state_kv *kv, unsigned n, const struct usage *u) {
         fprintf(out, "{");
         for (size_t i = 0; i < _STATE_KEY_MAX; i++) {
-                const char *v = get(kv, n, state_keys[i].name);
+                const char *v = state_get(kv, n, state_keys[i].name);
 
                 fprintf(out, "%s\"%s\":", i ? "," : "", state_keys[i].name);
                 if (state_keys[i].kind != STATE_VALUE_STRING)
@@ -107,9 +68,9 @@ static void print_json(FILE *out, const struct kv *kv, unsigned n, const struct 
         fprintf(out, "}\n");
 }
 
-#define GET(key) get(kv, n, state_keys[STATE_KEY_##key].name)
+#define GET(key) state_get(kv, n, state_keys[STATE_KEY_##key].name)
 
-static void print_text(FILE *out, const struct kv *kv, unsigned n, const struct usage *u) {
+static void print_text(FILE *out, const struct state_kv *kv, unsigned n, const struct usage *u) {
         const char *hctl = GET(hctl), *serial = GET(serial), *fms = GET(format_ms), *fs = GET(fs);
 
         fprintf(out, "backing:  %s\n", GET(backing));
@@ -145,16 +106,18 @@ static void print_text(FILE *out, const struct kv *kv, unsigned n, const struct 
                 fprintf(out, "reason:   %s\n", GET(reason));
         fprintf(out, "options:  from %s\n", GET(source));
         fprintf(out, "setup:    %s ms%s%s%s\n", GET(setup_ms), fms[0] ? " (mke2fs " : "", fms, fms[0] ? " ms)" : "");
+        if (GET(prepare_ms)[0])
+                fprintf(out, "prepared: %s ms before the root was mounted\n", GET(prepare_ms));
 }
 
 int print_status(FILE *out, const char *state_file, const char *scratch_dir, bool json) {
-        struct kv kv[MAX_KEYS];
+        struct state_kv kv[STATE_MAX_KV];
         struct usage u = {};
         struct statvfs sv;
         unsigned n = 0;
         int r;
 
-        r = read_state(state_file, kv, &n);
+        r = state_read(state_file, kv, STATE_MAX_KV, &n);
         if (r == -ENOENT) {
                 if (json)
                         fprintf(out, "{\"backing\":null}\n");
@@ -165,7 +128,7 @@ int print_status(FILE *out, const char *state_file, const char *scratch_dir, boo
         if (r < 0)
                 return r;
 
-        if (strcmp(get(kv, n, "backing"), "none") != 0 && statvfs(scratch_dir, &sv) == 0) {
+        if (strcmp(GET(backing), "none") != 0 && statvfs(scratch_dir, &sv) == 0) {
                 u.size = (uint64_t) sv.f_blocks * sv.f_frsize;
                 u.used = (uint64_t) (sv.f_blocks - sv.f_bfree) * sv.f_frsize;
                 u.have_fs = true;

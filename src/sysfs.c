@@ -614,3 +614,4 @@ int sysfs_backing_devs(const char *sysfs, dev_t dev, dev_t *set, unsigned *n, un
                 return -errno;
         return backing_of_dir(dir, set, n, max, 0);
 }
+

@@ -92,3 +92,4 @@ int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned 
  * a block device sysfs does not know, or the set is full, so the caller can
  * refuse to guess. */
 int sysfs_backing_devs(const char *sysfs, dev_t dev, dev_t *set, unsigned *n, unsigned max);
+

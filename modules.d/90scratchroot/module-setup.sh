@@ -86,6 +86,10 @@ install() {
         # Loads overlay.ko early, in parallel with udev (see the unit).
         inst_simple "$moddir/scratchroot-preload.service" "$systemdsystemunitdir/scratchroot-preload.service"
         $SYSTEMCTL -q --root "$initdir" add-wants sysinit.target scratchroot-preload.service
+        # The disk found, proven, formatted and mounted while systemd looks
+        # for the root (see the unit).
+        inst_simple "$moddir/scratchroot-prepare.service" "$systemdsystemunitdir/scratchroot-prepare.service"
+        $SYSTEMCTL -q --root "$initdir" add-wants sysinit.target scratchroot-prepare.service
     else
         # pre-pivot: the real root is mounted at $NEWROOT and nothing has
         # switched into it yet.
@@ -95,5 +99,8 @@ install() {
         # disks, rather than on the helper's first overlay mount (in a
         # systemd initrd, scratchroot-preload.service does it).
         inst_hook pre-udev 90 "$moddir/scratchroot-preload.sh"
+        # pre-trigger: udev runs, the drivers are still to be loaded; the
+        # helper waits for them in the background.
+        inst_hook pre-trigger 90 "$moddir/scratchroot-prepare.sh"
     fi
 }

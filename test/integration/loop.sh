@@ -13,6 +13,7 @@
 # what they share. The last test checks that the host is as it was.
 #
 #   SR_HELPER=build/src/scratchroot bash test/integration/loop.sh
+#   SR_CASES='^c_prepare' ...     only the cases whose names match
 #
 # Needs root, loop devices, util-linux (unshare, losetup, findmnt, mkswap),
 # e2fsprogs, fdisk (sfdisk), dosfstools (mkfs.vfat), ntfs-3g (mkntfs, ntfscp,
@@ -45,6 +46,14 @@ main() {
     host0=$(host_view)
     start=$SECONDS
 
+    # SR_CASES=REGEX: only the cases whose function names match it.
+    if [[ -n ${SR_CASES:-} ]]; then
+        local -a keep=()
+        for entry in "${CASES[@]}"; do
+            [[ ${entry%%|*} =~ $SR_CASES ]] && keep+=("$entry")
+        done
+        CASES=("${keep[@]}")
+    fi
     N=0
     FAILED=0
     echo "1..$((${#CASES[@]} + 1))"

@@ -123,6 +123,7 @@ stub_dracut_lib() {
     grep -qx "inst_hook pre-pivot 10 $MOD/scratchroot-pre-pivot.sh" "$LOG"
     grep -qx "inst_hook pre-udev 90 $MOD/scratchroot-preload.sh" "$LOG"
     grep -qx "inst_hook cmdline 90 $MOD/scratchroot-skipfsck.sh" "$LOG"
+    grep -qx "inst_hook pre-trigger 90 $MOD/scratchroot-prepare.sh" "$LOG"
     grep -qx "inst_simple $MOD/scratchroot-asked.sh /lib/scratchroot-asked.sh" "$LOG"
     grep -qx 'inst_multiple -o modprobe' "$LOG"
     refute_log '^inst_script'
@@ -172,9 +173,32 @@ stub_dracut_lib() {
     grep -qx 'systemctl -q --root /initdir add-wants initrd-root-fs.target scratchroot.service' "$LOG"
     grep -qx "inst_simple $MOD/scratchroot-preload.service /usr/lib/systemd/system/scratchroot-preload.service" "$LOG"
     grep -qx 'systemctl -q --root /initdir add-wants sysinit.target scratchroot-preload.service' "$LOG"
+    grep -qx "inst_simple $MOD/scratchroot-prepare.service /usr/lib/systemd/system/scratchroot-prepare.service" "$LOG"
+    grep -qx 'systemctl -q --root /initdir add-wants sysinit.target scratchroot-prepare.service' "$LOG"
     grep -qx "inst_script $MOD/scratchroot-fsck-generator /usr/lib/systemd/system-generators/scratchroot-fsck-generator" "$LOG"
     grep -qx "inst_simple $MOD/scratchroot-asked.sh /lib/scratchroot-asked.sh" "$LOG"
     refute_log '^inst_hook'
+}
+
+@test "the prepare unit: after udev's trigger, in the foreground, not ordered before setup's unit" {
+    unit=$MOD/scratchroot-prepare.service
+    grep -qx 'DefaultDependencies=no' "$unit"
+    grep -qx 'Type=oneshot' "$unit"
+    grep -qx 'After=systemd-udev-trigger.service systemd-modules-load.service' "$unit"
+    grep -qx 'ExecStart=/usr/sbin/scratchroot prepare --foreground' "$unit"
+    grep -qx 'Environment=DM_DISABLE_UDEV=1' "$unit"
+    # setup's unit tells the helper the root is mounted: ordering it after
+    # this one would keep a prepare waiting for that until its limit.
+    run grep -q '^Before=.*scratchroot.service' "$unit"
+    [ "$status" -ne 0 ]
+}
+
+@test "prepare hook: starts the helper's prepare, never fails the boot" {
+    modprobe() { echo "modprobe $*" >>"$LOG"; }
+    scratchroot() { echo "scratchroot $* DM_DISABLE_UDEV=${DM_DISABLE_UDEV:-}" >>"$LOG"; return 1; }
+    . "$MOD/scratchroot-prepare.sh"
+    grep -qx 'modprobe -q -a qemu_fw_cfg virtio_console' "$LOG"
+    grep -qx 'scratchroot prepare DM_DISABLE_UDEV=1' "$LOG"
 }
 
 @test "the preload unit: early, not waited for, only when asked, never failing" {

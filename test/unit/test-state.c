@@ -60,7 +60,9 @@ static void test_scratch(void) {
                   "swap_reason=\n"
                   "reason=\n"
                   "source=cmdline\n"
+                  "fallback=\n"
                   "format_ms=\n"
+                  "prepare_ms=\n"
                   "setup_ms=42\n",
                   "scratch: exact text (tmpfs_size empty, fs ext4)");
 
@@ -132,7 +134,9 @@ static void test_tmpfs(void) {
                   "swap_reason=\n"
                   "reason=no disk at rd.scratch.lun=1 after 500 ms\n"
                   "source=cmdline\n"
+                  "fallback=\n"
                   "format_ms=\n"
+                  "prepare_ms=\n"
                   "setup_ms=512\n",
                   "tmpfs: exact text");
 }
@@ -174,7 +178,9 @@ static void test_none(void) {
                   "swap_reason=\n"
                   "reason=refusing sdb (2:0:3:1, 1.0 GiB): it holds a ext4 signature labelled 'data'\n"
                   "source=cmdline\n"
+                  "fallback=\n"
                   "format_ms=\n"
+                  "prepare_ms=\n"
                   "setup_ms=18446744073709551615\n",
                   "none: exact text (fs, tmpfs_size and volatile empty)");
 
@@ -185,7 +191,7 @@ static void test_none(void) {
                 check_int(r, 0, "NULL strings: formatted");
                 check_str(buf,
                           "backing=none\ndevice=\ndevno=\nhctl=\nserial=\ndisks=\ncloud=\nformat=\nfs=\ntmpfs_size=\nvolatile=\ndiscard=\n"
-                          "encrypt=\nswap=0\nswap_reason=\nreason=\nsource=\nformat_ms=\nsetup_ms=0\n",
+                          "encrypt=\nswap=0\nswap_reason=\nreason=\nsource=\nfallback=\nformat_ms=\nprepare_ms=\nsetup_ms=0\n",
                           "NULL strings: empty values");
         }
 

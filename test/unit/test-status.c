@@ -385,7 +385,7 @@ static void scratch_virtio(struct state s, const char *state, const char *scratc
         out = status(state, scratch, true, &r);
         check_has(out, "\"hctl\":null,\"serial\":null,\"disks\":null,\"cloud\":null,\"format\":\"reused\"", "virtio disk, json: hctl and serial null");
         check_has(out, "\"volatile\":true,", "virtio disk, json: volatile true");
-        check_has(out, "\"format_ms\":null,\"setup_ms\":123,", "virtio disk, json: format_ms null");
+        check_has(out, "\"format_ms\":null,\"prepare_ms\":null,\"setup_ms\":123,", "virtio disk, json: format_ms null");
         check_json(out, "virtio disk, json: valid");
         free(out);
 }
@@ -421,7 +421,7 @@ static void test_scratch(void) {
         check_str(out,
                   "{\"backing\":\"scratch\",\"device\":\"/dev/sdb\",\"devno\":\"8:16\",\"hctl\":\"0:0:0:1\","
                   "\"serial\":\"QM00005\",\"disks\":null,\"cloud\":null,\"format\":\"blank\",\"fs\":\"ext4\",\"tmpfs_size\":null,"
-                  "\"volatile\":false,\"discard\":\"on\",\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":null,\"source\":\"fw_cfg\",\"format_ms\":45,\"setup_ms\":123,"
+                  "\"volatile\":false,\"discard\":\"on\",\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":null,\"source\":\"fw_cfg\",\"fallback\":null,\"format_ms\":45,\"prepare_ms\":null,\"setup_ms\":123,"
                   "\"size_bytes\":null,\"used_bytes\":null}\n",
                   "scratch, json: every key, null for empty values, numbers and booleans bare");
         check_json(out, "scratch, json: valid");
@@ -469,8 +469,8 @@ static void test_tmpfs_and_none(void) {
         check_str(out,
                   "{\"backing\":\"tmpfs\",\"device\":null,\"devno\":null,\"hctl\":null,\"serial\":null,\"disks\":null,\"cloud\":null,"
                   "\"format\":null,\"fs\":\"tmpfs\",\"tmpfs_size\":\"25%\",\"volatile\":true,"
-                  "\"discard\":null,\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":\"no disk at rd.scratch.lun=1 after 500 ms\",\"source\":\"default\","
-                  "\"format_ms\":null,\"setup_ms\":510,\"size_bytes\":null,\"used_bytes\":null}\n",
+                  "\"discard\":null,\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":\"no disk at rd.scratch.lun=1 after 500 ms\",\"source\":\"default\",\"fallback\":null,"
+                  "\"format_ms\":null,\"prepare_ms\":null,\"setup_ms\":510,\"size_bytes\":null,\"used_bytes\":null}\n",
                   "tmpfs, json");
         check_json(out, "tmpfs, json: valid");
         free(out);
@@ -495,8 +495,8 @@ static void test_tmpfs_and_none(void) {
         check_str(out,
                   "{\"backing\":\"none\",\"device\":null,\"devno\":null,\"hctl\":null,\"serial\":null,\"disks\":null,\"cloud\":null,"
                   "\"format\":null,\"fs\":null,\"tmpfs_size\":null,\"volatile\":null,"
-                  "\"discard\":null,\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":\"the tmpfs overlay failed too\",\"source\":\"default\","
-                  "\"format_ms\":null,\"setup_ms\":510,\"size_bytes\":null,\"used_bytes\":null}\n",
+                  "\"discard\":null,\"encrypt\":null,\"swap\":0,\"swap_reason\":null,\"reason\":\"the tmpfs overlay failed too\",\"source\":\"default\",\"fallback\":null,"
+                  "\"format_ms\":null,\"prepare_ms\":null,\"setup_ms\":510,\"size_bytes\":null,\"used_bytes\":null}\n",
                   "none, json: no filesystem looked at, volatile null");
         check_json(out, "none, json: valid");
         free(out);
@@ -643,7 +643,7 @@ static void test_every_key(void) {
                 .backing = BACKING_SCRATCH, .device = "/run/scratchroot/dev/sdb", .devno = "8:16", .hctl = "0:0:0:1",
                 .serial = "S1", .disks = "sdb,sdc", .cloud = "aws", .format = "blank", .reason = "r", .source = "cmdline", .discard = "on",
                 .encrypt = "aes-xts-plain64", .swap_bytes = 1u << 30, .swap_reason = "s",
-                .volatile_ = true, .format_ms = 7, .setup_ms = 9,
+                .volatile_ = true, .format_ms = 7, .setup_ms = 9, .fallback = "tmpfs", .prepare_ms = 211,
         };
         char state[PATH_MAX], scratch[PATH_MAX], key[64];
         const char *at;

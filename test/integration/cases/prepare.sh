@@ -1,0 +1,88 @@
+# shellcheck shell=bash disable=SC2034 # lib.sh reads what the cases set (IMG, DEVNO, VG...)
+# Loop cases: scratchroot prepare before the root is mounted, setup after.
+# The prepare finds, proves, formats and mounts the disk; setup takes what
+# it left and mounts only the overlay. The root is told by root= alone.
+
+CASES+=(
+    "c_prepare|prepare: the blank disk formatted and mounted early, setup mounts only the overlay"
+    "c_prepare_root|prepare: the disk root=UUID= names is refused though it carries our stamp"
+    "c_prepare_noroot|prepare: without root= nothing is done early, setup does it all"
+)
+
+# ns_prepare TAG CMDLINE: scratchroot prepare --foreground (kept in
+# $C/TAG-prep), then setup as run TAG.
+ns_prepare() {
+    local p=$C/$1-prep
+    local -a cmd=("$SR_HELPER" prepare --foreground --sysfs "$S" --cmdline "$2")
+    mkdir -p "$p"
+    if [[ -n $SR_HAS_CONFIG ]]; then
+        cmd+=(--config "$C/no-scratchroot.conf")
+    fi
+    : >/dev/kmsg
+    "${cmd[@]}" >"$p/stdout" 2>"$p/stderr"
+    echo $? >"$p/rc"
+    cp /dev/kmsg "$p/kmsg"
+    cp "$RUN_DIR/prepared" "$p/prepared" 2>/dev/null
+    grep -F " $RUN_DIR/scratch " /proc/self/mountinfo >"$p/scratch-mount"
+    run_helper "$@"
+}
+
+# prep_has KEY=VALUE...: the record the prepare of run $TAG left.
+prep_has() {
+    local kv f=$C/$TAG-prep/prepared
+    [[ -f $f ]] || { fail "[$TAG] the prepare left no record"; return; }
+    for kv; do
+        grep -qxF "$kv" "$f" || fail "[$TAG] the prepare's record has no line $kv: $(tr '\n' ' ' <"$f")"
+    done
+}
+
+c_prepare() {
+    one_disk prepare 256M || return
+    in_ns ns_prepare r "root=LABEL=nosuchroot rd.scratch.lun=1"
+    use r || return
+    [[ $(cat "$C/r-prep/rc") == 0 ]] || fail "prepare exited with $(cat "$C/r-prep/rc")"
+    prep_has backing=scratch format=blank hctl=0:0:0:1 "devno=$DEVNO" fallback=tmpfs
+    [[ -s $C/r-prep/scratch-mount ]] || fail "the prepare left nothing mounted at $RUN_DIR/scratch"
+    expect_scratch_run format=blank hctl=0:0:0:1 "devno=$DEVNO" fallback=tmpfs
+    [[ $(st prepare_ms) =~ ^[0-9]+$ ]] || fail "state prepare_ms='$(st prepare_ms)', expected a number"
+    [[ $(st format_ms) =~ ^[1-9][0-9]*$ ]] || fail "state format_ms='$(st format_ms)' (the prepare's mke2fs)"
+    expect_log ../r-prep/kmsg "<6>scratchroot: formatting $NAME1 (0:0:0:1, $DEVNO, 256.0 MiB): it is blank"
+    expect_log ../r-prep/kmsg "<6>scratchroot: $NAME1 (0:0:0:1) ready for the root overlay"
+    expect_log kmsg "once the root was mounted"
+    expect_mode "$UPPER" "$ROOT_MODE"
+    expect_scratch_fs "$IMG"
+}
+
+# A disk that is ours from an earlier boot would be formatted again; here
+# root= names its filesystem, so the prepare must refuse it.
+c_prepare_root() {
+    local uuid sha
+    one_disk preproot 256M || return
+    in_ns ns_boot b1 "rd.scratch.lun=1" previous-boot 1
+    use b1 || return
+    expect_state backing=scratch format=blank
+    uuid=$(fs_field "$IMG" "Filesystem UUID")
+    [[ -n $uuid ]] || { fail "no UUID on the scratch image"; return; }
+    sha=$(sha "$IMG")
+    in_ns ns_prepare r "root=UUID=$uuid rd.scratch.lun=1"
+    use r || return
+    prep_has backing=none
+    expect_rc 0
+    expect_state backing=tmpfs fs=tmpfs format= hctl=0:0:0:1 "devno=$DEVNO"
+    expect_reason "refusing $NAME1 (0:0:0:1, " "it holds the root filesystem"
+    expect_log stderr "falling back to tmpfs"
+    expect_log ../r-prep/kmsg "it holds the root filesystem"
+    [[ -z $(st prepare_ms) ]] || [[ $(st prepare_ms) =~ ^[0-9]+$ ]] || fail "prepare_ms='$(st prepare_ms)'"
+    expect_unchanged "$IMG" "$sha"
+}
+
+c_prepare_noroot() {
+    one_disk prepnoroot 256M || return
+    in_ns ns_prepare r "rd.scratch.lun=1"
+    use r || return
+    [[ ! -f $C/r-prep/prepared ]] || fail "the prepare left a record without root="
+    grep -q "no root= on the kernel command line" "$C/r-prep/kmsg" ||
+        fail "the prepare did not say why it left the disk to setup"
+    expect_scratch_run format=blank hctl=0:0:0:1 "devno=$DEVNO"
+    [[ -z $(st prepare_ms) ]] || fail "prepare_ms='$(st prepare_ms)' without a prepare"
+}
