@@ -165,12 +165,7 @@ void root_spec_format(const struct root_spec *spec, char *buf, size_t n) {
  * node shows in /dev. */
 static int node_open(const struct rootdev_dirs *dirs, const char *name, dev_t devno, char *path, size_t n,
                      int *ret_fd) {
-        const struct node_dirs nd = {
-                .devdir = dirs->devdir,
-                .nodedir = dirs->nodedir,
-                .mount_nodedir = dirs->mount_nodedir,
-                .regular_ok = true,
-        };
+        const struct node_dirs nd = { .devdir = dirs->devdir, .nodedir = dirs->nodedir, .regular_ok = true };
         int fd, r;
 
         r = device_node_in(&nd, name, S_IFBLK, devno, path, n);

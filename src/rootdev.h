@@ -37,7 +37,6 @@ struct rootdev_dirs {
         const char *sysfs;
         const char *devdir;
         const char *nodedir;
-        bool mount_nodedir;     /* nodedir on a tmpfs of its own (under a nodev /run) */
 };
 
 struct rootdev {

@@ -437,16 +437,8 @@ void safety_root_mounted(const char *sysfs, const char *newroot, struct root_dev
                 ret->unknown = true;
 }
 
-void safety_root_named(const struct rootdev_dirs *dirs, const struct root_spec *spec, struct root_devs *ret) {
-        struct rootdev dev;
-        int r;
-
+void safety_root_named(const struct root_spec *spec, struct root_devs *ret) {
         *ret = (struct root_devs) { .spec = spec };
-        r = rootdev_find(dirs, spec, &dev, NULL, 0);
-        if (r == -ENOENT)
-                return;
-        if (r < 0 || sysfs_backing_devs(dirs->sysfs, dev.devno, ret->set, &ret->n, SYSFS_MAX_BACKING) < 0)
-                ret->unknown = true;
 }
 
 int safety_gather(const struct disk *d, int fd, bool busy, const struct root_devs *root,
@@ -476,18 +468,6 @@ int safety_gather(const struct disk *d, int fd, bool busy, const struct root_dev
         if (r < 0)
                 return r;
 
-        /* The device root= names may not be there yet, or not be seen by
-         * the scan: the disk itself is asked too. A disk with a partition
-         * table is foreign, and then formatted only once the root is
-         * mounted (setup), so its own superblock is what can be named. */
-        if (root->spec && fd >= 0) {
-                r = rootdev_fd_matches(fd, d->name, root->spec);
-                if (r < 0)
-                        f.root_unknown = true;
-                else if (r > 0)
-                        f.backs_root = true;
-        }
-
         f.busy = busy;
         if (fd >= 0) {
                 r = safety_probe_content(fd, f.attrs.size_bytes, &f.content, f.content_desc,
@@ -497,6 +477,20 @@ int safety_gather(const struct disk *d, int fd, bool busy, const struct root_dev
         } else {
                 f.content = CONTENT_UNKNOWN;
                 (void) snprintf(f.content_desc, sizeof(f.content_desc), "not opened");
+        }
+
+        /* Before the root is mounted, root= is matched against the disk
+         * itself: by its name, and unless it is blank (no signature to be
+         * named), by its own superblock. A disk with a partition table is
+         * foreign, and such a disk is formatted only once the root is
+         * mounted (setup), so a whole-disk superblock is all that can be
+         * named here. */
+        if (root->spec && fd >= 0 && (root->spec->kind == ROOT_PATH || f.content != CONTENT_BLANK)) {
+                r = rootdev_fd_matches(fd, d->name, root->spec);
+                if (r < 0)
+                        f.root_unknown = true;
+                else if (r > 0)
+                        f.backs_root = true;
         }
 
         if (d->azure_resource && fd >= 0 && f.content == CONTENT_FOREIGN) {

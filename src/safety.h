@@ -86,15 +86,16 @@ struct root_devs {
 /* The root mounted at newroot (safety_root_devices). */
 void safety_root_mounted(const char *sysfs, const char *newroot, struct root_devs *ret);
 
-/* The root before it is mounted: the device root= names (spec), looked up in
- * sysfs and devdir as the standalone init looks it up, and what backs it.
- * When no block device matches it now, the set is empty and known: a disk
- * present now is not the root, whatever appears later. unknown when the
- * lookup fails or root= matches more than one device. */
+/* The root before it is mounted, as root= names it (spec, which must
+ * outlive ret): safety_gather() matches it against each disk itself, by
+ * the disk's name and its own superblock's label or UUID. That is the whole
+ * of it for the disks that may be formatted before the root is mounted,
+ * blank ones and ours: neither has a partition table, nor a holder (the
+ * exclusive open would fail), so the root can be on such a disk only as
+ * its whole-disk filesystem. Looking up the device root= names elsewhere
+ * would add nothing but a probe of every block device. */
 struct root_spec;
-struct rootdev_dirs;
-void safety_root_named(const struct rootdev_dirs *dirs, const struct root_spec *spec, struct root_devs *ret);
-/* (spec is kept in ret, and must outlive it.) */
+void safety_root_named(const struct root_spec *spec, struct root_devs *ret);
 
 /* Collects every fact about the disk, whose node is open on fd (read-only,
  * exclusive: fd < 0 with busy set when that failed). root is what backs the

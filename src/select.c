@@ -193,11 +193,16 @@ static int wait_one(struct ctx *c, const struct selector *sel, const char *want,
         char amb[256], lun[64] = "";
         int r;
 
-        r = sysfs_wait_selected(c->sysfs, sel, timeout_ms, d, amb, sizeof(amb));
+        /* Without rd.scratch.timeout= no disk is waited for that the
+         * kernel says is not there: one given asks for a hot-plug. */
+        r = sysfs_wait_selected(c->sysfs, sel, timeout_ms, !(c->o->set & (1u << OPT_TIMEOUT)), d, amb, sizeof(amb));
         if (sel->have_lun)
                 hctl_format(&sel->lun, lun, sizeof(lun));
         if (r == -ENOENT)
                 return say(c, r, "no disk at %s after %u ms", want, c->o->timeout_ms);
+        if (r == -ENXIO)
+                return say(c, r, "no disk at %s: every SCSI host has scanned for it (%s= waits for one added "
+                           "later)", want, c->name(OPT_TIMEOUT));
         if (r == -ENODEV)
                 return say(c, r, "the SCSI device at %s has no block device after %u ms", want, c->o->timeout_ms);
         if (r == -ENOTUNIQ)

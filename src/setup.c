@@ -1166,9 +1166,6 @@ static void wait_for_disks(const char *sysfs, const struct options *o) {
 static int prepare_locked(const struct setup_args *a, int lock_fd) {
         const struct gather_args g = { .cmdline = a->cmdline, .sysfs = a->sysfs, .config = a->config };
         struct job j = job_make(false, a->sysfs, a->mke2fs, RUN_DIR, "/", "/", PREPARED_FILE);
-        const struct rootdev_dirs dirs = {
-                .sysfs = a->sysfs, .devdir = "/dev", .nodedir = RUN_NODE_DIR, .mount_nodedir = true,
-        };
         struct root_spec spec;
         uint64_t t0 = now_ms();
         struct options o;
@@ -1194,7 +1191,7 @@ static int prepare_locked(const struct setup_args *a, int lock_fd) {
         }
         lock_note(lock_fd, t0 + PREPARE_DRIVERS_MS + o.timeout_ms + FORMAT_TIMEOUT_MS + PREPARE_SLACK_MS);
         wait_for_disks(a->sysfs, &o);
-        safety_root_named(&dirs, &spec, &j.root);
+        safety_root_named(&spec, &j.root);
         r = try_scratch(&j, &o, &out);
         if (r == -EAGAIN) {
                 log_info("%s", out.reason);

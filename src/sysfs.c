@@ -406,15 +406,144 @@ static int find_selected(const char *sysfs, const struct selector *sel, struct d
         return -EBADSLT;
 }
 
-int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned timeout_ms, struct disk *ret,
-                        char *ambiguous, size_t n) {
+/* Whether the device at dir (an entry of BUS/devices) is a SCSI controller:
+ * a PCI SCSI, RAID or SAS function (class 0x0100xx, 0x0104xx, 0x0107xx;
+ * virtio's SCSI function is 0x010000), or a virtio SCSI device (0x0008). */
+static bool is_scsi_controller(const char *bus, const char *dir) {
+        char path[PATH_MAX], v[32];
+
+        if (strcmp(bus, "pci") == 0)
+                return xsnprintf(path, sizeof(path), "%s/class", dir) == 0 && read_line(path, v, sizeof(v)) == 0 &&
+                       strlen(v) == 8 && (strncmp(v, "0x0100", 6) == 0 || strncmp(v, "0x0104", 6) == 0 ||
+                                          strncmp(v, "0x0107", 6) == 0);
+        return xsnprintf(path, sizeof(path), "%s/device", dir) == 0 && read_line(path, v, sizeof(v)) == 0 &&
+               strcmp(v, "0x0008") == 0;
+}
+
+int sysfs_scsi_controllers_unbound(const char *sysfs, char *first, size_t n) {
+        static const char *const buses[] = { "pci", "virtio" };
+        int count = 0;
+
+        if (first && n)
+                first[0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(buses); i++) {
+                _cleanup_closedir_ DIR *d = NULL;
+                char dir[PATH_MAX];
+                struct dirent *de;
+
+                if (xsnprintf(dir, sizeof(dir), "%s/bus/%s/devices", sysfs, buses[i]) < 0)
+                        return -ENAMETOOLONG;
+                d = opendir(dir);
+                if (!d)
+                        continue;
+                while ((de = readdir(d))) {
+                        char dev[PATH_MAX], drv[PATH_MAX + 8];
+
+                        if (de->d_name[0] == '.' || xsnprintf(dev, sizeof(dev), "%s/%s", dir, de->d_name) < 0 ||
+                            !is_scsi_controller(buses[i], dev))
+                                continue;
+                        if (xsnprintf(drv, sizeof(drv), "%s/driver", dev) < 0 || access(drv, F_OK) == 0)
+                                continue;
+                        if (count++ == 0 && first && n)
+                                (void) snprintf(first, n, "%s %s", buses[i], de->d_name);
+                }
+        }
+        return count;
+}
+
+/* Writes "CHANNEL TARGET LUN" to the host's scan file: 0 when the host
+ * took it. EINVAL: the address is beyond what the host has, so it holds no
+ * such LUN; that is an answer too. */
+static int scan_one_address(const char *scanfile, unsigned channel, unsigned target, uint64_t lun) {
+        _cleanup_close_ int fd = -1;
+        char what[96];
+        int k;
+
+        k = snprintf(what, sizeof(what), "%u %u %" PRIu64 "\n", channel, target, lun);
+        fd = open(scanfile, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, what, (size_t) k) < 0 && errno != EINVAL)
+                return -errno;
+        return 0;
+}
+
+/* One host: its targets as sysfs shows them (the host's own scan found
+ * them); a bare LUN is asked of each, or of target 0 when none shows yet,
+ * which still waits for the host's scan to end. Every id of a host would be
+ * 256 probes on virtio-scsi, seconds under emulation. */
+static int scan_host(const char *dir, const char *host_name, unsigned host, const struct hctl *want) {
+        _cleanup_closedir_ DIR *d = NULL;
+        char scanfile[PATH_MAX], devdir[PATH_MAX];
+        struct dirent *de;
+        bool any = false;
+
+        if (xsnprintf(scanfile, sizeof(scanfile), "%s/%s/scan", dir, host_name) < 0 ||
+            xsnprintf(devdir, sizeof(devdir), "%s/%s/device", dir, host_name) < 0)
+                return -ENAMETOOLONG;
+        if (!want->lun_only)
+                return scan_one_address(scanfile, want->channel, want->target, want->lun);
+        d = opendir(devdir);
+        while (d && (de = readdir(d))) {
+                unsigned h, c, t;
+
+                if (sscanf(de->d_name, "target%u:%u:%u", &h, &c, &t) != 3 || h != host)
+                        continue;
+                if (scan_one_address(scanfile, c, t, want->lun) == 0)
+                        any = true;
+        }
+        if (any)
+                return 0;
+        return scan_one_address(scanfile, 0, 0, want->lun);
+}
+
+int sysfs_scsi_scan(const char *sysfs, const struct hctl *want) {
+        _cleanup_closedir_ DIR *d = NULL;
+        char dir[PATH_MAX];
+        struct dirent *de;
+        int asked = 0;
+
+        if (xsnprintf(dir, sizeof(dir), "%s/class/scsi_host", sysfs) < 0)
+                return -ENAMETOOLONG;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                unsigned host;
+
+                if (sscanf(de->d_name, "host%u", &host) != 1 || (!want->lun_only && host != want->host))
+                        continue;
+                if (scan_host(dir, de->d_name, host, want) == 0)
+                        asked++;
+        }
+        return asked;
+}
+
+int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned timeout_ms, bool settle,
+                        struct disk *ret, char *ambiguous, size_t n) {
         uint64_t deadline = now_ms() + timeout_ms;
+        unsigned scans = 0;
 
         for (;;) {
                 int r = find_selected(sysfs, sel, ret, ambiguous, n);
 
                 if (r != -ENOENT && r != -ENODEV)
                         return r;
+                /* The kernel's own word that the LUN is not there: every
+                 * SCSI controller has its driver, and every host, asked to
+                 * scan for it, has done so. A host's first scan may still
+                 * be adding what it found to sysfs when the first answer
+                 * comes (its scan lock is let go in between): the second
+                 * waits for that. Without any SCSI host the timeout
+                 * decides, as it does while a controller has no driver. */
+                if (settle && sel->have_lun && r == -ENOENT && scans < 3 &&
+                    sysfs_scsi_controllers_unbound(sysfs, NULL, 0) == 0) {
+                        if (scans == 2)
+                                return -ENXIO;
+                        /* No host at all: nothing the kernel can say. */
+                        scans = sysfs_scsi_scan(sysfs, &sel->lun) > 0 ? scans + 1 : 3;
+                        continue;
+                }
                 if (now_ms() >= deadline)
                         return r;
                 sleep_ms(SYSFS_POLL_MS);

@@ -83,9 +83,24 @@ struct selector {
 
 /* Finds the selected disk, retrying until the timeout while it is absent.
  * Errors as sysfs_find_disk(), and -EBADSLT when the disk at the address
- * carries another serial (its serial is left in ambiguous). */
-int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned timeout_ms, struct disk *ret,
-                        char *ambiguous, size_t n);
+ * carries another serial (its serial is left in ambiguous). With settle, an
+ * address absent once every SCSI controller has its driver is scanned for
+ * by every host (sysfs_scsi_scan(), twice) and then -ENXIO: the kernel
+ * says it is not there, no hot-plug is waited for. */
+int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned timeout_ms, bool settle,
+                        struct disk *ret, char *ambiguous, size_t n);
+
+/* How many SCSI controllers (PCI SCSI, RAID and SAS functions, virtio SCSI
+ * devices) have no driver bound, the first named in first ("virtio
+ * virtio1"): their hosts, and the disks on them, are still to come. */
+int sysfs_scsi_controllers_unbound(const char *sysfs, char *first, size_t n);
+
+/* Asks the SCSI hosts want may be on (every host for a bare LUN) to scan
+ * for it now (class/scsi_host/hostN/scan): the kernel waits for the hosts'
+ * own scans to end, then probes the address, and adds what answers before
+ * the write returns. A bare LUN is probed on each target the host's own
+ * scan found. Returns how many hosts were asked. */
+int sysfs_scsi_scan(const char *sysfs, const struct hctl *want);
 
 /* Adds dev and every block device beneath it (the whole disk of a partition,
  * the slaves of device-mapper or md, recursively) to set. Fails when dev is

@@ -440,10 +440,47 @@ static void test_lookup(void) {
         }
 }
 
+/* The match a prepare makes on a disk itself, before the root is mounted. */
+static void check_fd(const char *file, const char *name, const char *root, int want) {
+        struct root_spec spec;
+        char path[PATH_MAX * 2];
+        int fd, r;
+
+        if (!check(root_spec_parse(root, &spec) == 0, "fd match root=%s: parses", root))
+                return;
+        (void) snprintf(path, sizeof(path), "%s/%s", devdir, file);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (!check(fd >= 0, "fd match: %s opens", path))
+                return;
+        r = rootdev_fd_matches(fd, name, &spec);
+        check_int(r, want, "fd match root=%s on %s: %d", root, name, want);
+        close(fd);
+}
+
+static void test_fd_matches(void) {
+        if (!have_tree) {
+                check(false, "fd match: the tree of test_lookup is there");
+                return;
+        }
+        check_fd("sda", "sda", "UUID=" UUID_ROOT, 1);
+        check_fd("sda", "sda", "UUID=" UUID_DATA, 0);
+        check_fd("sda", "sda", "LABEL=root", 1);
+        check_fd("sda", "sda", "LABEL=Root", 0);
+        check_fd("sde", "sde", "UUID=" UUID_ROOT, 0);
+        check_fd("sda", "sda", "/dev/sda", 1);
+        check_fd("sda", "sda", "/dev/sda1", 0);
+        check_fd("sde", "sde", "/dev/disk/by-label/clone", 1);
+        /* A partition entry is never on a whole disk. */
+        check_fd("sdc", "sdc", "PARTUUID=00000000-01", 0);
+        /* sdc1's filesystem is not sdc's own. */
+        check_fd("sdc", "sdc", "LABEL=part", 0);
+}
+
 int main(void) {
         test_parse();
         test_format();
         test_lookup();
+        test_fd_matches();
         remove_tree();
         return tap_done();
 }

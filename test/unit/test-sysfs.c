@@ -421,7 +421,7 @@ static int wait_lun(const char *sys, const struct hctl *want, unsigned timeout_m
                     char *ambiguous, size_t n) {
         struct selector sel = { .have_lun = true, .lun = *want };
 
-        return sysfs_wait_selected(sys, &sel, timeout_ms, ret, ambiguous, n);
+        return sysfs_wait_selected(sys, &sel, timeout_ms, false, ret, ambiguous, n);
 }
 
 static void wait_present_and_absent(const char *sys) {
@@ -1296,7 +1296,7 @@ static void wait_selected_hotadd(const char *sys) {
         }
         sel = (struct selector) { .serial = "LATE" };
         memset(&d, 0, sizeof(d));
-        r = sysfs_wait_selected(sys, &sel, 3000, &d, amb, sizeof(amb));
+        r = sysfs_wait_selected(sys, &sel, 3000, false, &d, amb, sizeof(amb));
         el = now_ms() - t0;
         (void) waitpid(pid, &status, 0);
         check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hot-add: the disk was added");
@@ -1319,7 +1319,7 @@ static void test_wait_selected(void) {
         sel = (struct selector) { .have_lun = true, .lun = lun_only(1), .serial = "SCSISER1" };
         memset(&d, 0, sizeof(d));
         t0 = now_ms();
-        r = sysfs_wait_selected(sys, &sel, 2000, &d, amb, sizeof(amb));
+        r = sysfs_wait_selected(sys, &sel, 2000, false, &d, amb, sizeof(amb));
         el = now_ms() - t0;
         check_err(r, 0, "lun 1 and serial SCSISER1: found");
         check(strcmp(d.name, "sdb") == 0 && strcmp(d.hctl, "0:0:0:1") == 0, "lun 1 and serial: sdb at 0:0:0:1");
@@ -1328,7 +1328,7 @@ static void test_wait_selected(void) {
         sel = (struct selector) { .have_lun = true, .lun = { 0, 0, 0, 1, false }, .serial = "OTHER" };
         strcpy(amb, "untouched");
         t0 = now_ms();
-        r = sysfs_wait_selected(sys, &sel, 2000, &d, amb, sizeof(amb));
+        r = sysfs_wait_selected(sys, &sel, 2000, false, &d, amb, sizeof(amb));
         el = now_ms() - t0;
         check_err(r, -EBADSLT, "0:0:0:1 with serial OTHER: -EBADSLT");
         check_str(amb, "SCSISER1", "serial mismatch: the disk's serial in the buffer");
@@ -1336,42 +1336,42 @@ static void test_wait_selected(void) {
 
         sel = (struct selector) { .have_lun = true, .lun = lun_only(0), .serial = "SCSISER1" };
         strcpy(amb, "untouched");
-        r = sysfs_wait_selected(sys, &sel, 200, &d, amb, sizeof(amb));
+        r = sysfs_wait_selected(sys, &sel, 200, false, &d, amb, sizeof(amb));
         check_err(r, -EBADSLT, "lun 0 (no serial) with a serial: -EBADSLT");
         check_str(amb, "none", "lun 0 without serial: 'none' in the buffer");
 
         sel = (struct selector) { .have_lun = true, .lun = lun_only(3), .serial = "XXXX" };
         strcpy(amb, "untouched");
-        r = sysfs_wait_selected(sys, &sel, 200, &d, amb, sizeof(amb));
+        r = sysfs_wait_selected(sys, &sel, 200, false, &d, amb, sizeof(amb));
         check_err(r, -EBADSLT, "lun 3 with a malformed VPD page: -EBADSLT");
         check_str(amb, "none", "lun 3 with a malformed VPD page: 'none' in the buffer");
 
         sel = (struct selector) { .have_lun = true, .lun = lun_only(0), .serial = NULL };
         memset(&d, 0, sizeof(d));
-        r = sysfs_wait_selected(sys, &sel, 200, &d, amb, sizeof(amb));
+        r = sysfs_wait_selected(sys, &sel, 200, false, &d, amb, sizeof(amb));
         check(r == 0 && strcmp(d.name, "sda") == 0, "lun 0 without a serial wanted: sda");
 
         sel = (struct selector) { .serial = "VDSER" };
         memset(&d, 0, sizeof(d));
-        r = sysfs_wait_selected(sys, &sel, 200, &d, amb, sizeof(amb));
+        r = sysfs_wait_selected(sys, &sel, 200, false, &d, amb, sizeof(amb));
         check(r == 0 && strcmp(d.name, "vda") == 0 && d.hctl[0] == '\0', "serial VDSER alone: vda");
 
         sel = (struct selector) { .serial = "NOPE" };
         t0 = now_ms();
-        r = sysfs_wait_selected(sys, &sel, 200, &d, amb, sizeof(amb));
+        r = sysfs_wait_selected(sys, &sel, 200, false, &d, amb, sizeof(amb));
         el = now_ms() - t0;
         check_err(r, -ENOENT, "serial NOPE alone: -ENOENT");
         check(el >= 200 && el < 700, "serial NOPE: waited %llu ms, in [200, 700)", (unsigned long long) el);
 
         sel = (struct selector) { .have_lun = true, .lun = lun_only(9), .serial = "SCSISER1" };
         t0 = now_ms();
-        r = sysfs_wait_selected(sys, &sel, 200, &d, amb, sizeof(amb));
+        r = sysfs_wait_selected(sys, &sel, 200, false, &d, amb, sizeof(amb));
         el = now_ms() - t0;
         check_err(r, -ENOENT, "lun 9 absent, serial present elsewhere: -ENOENT");
         check(el >= 200 && el < 700, "lun 9: waited %llu ms, in [200, 700)", (unsigned long long) el);
 
         sel = (struct selector) { .serial = "SCSISER1" };
-        r = sysfs_wait_selected(sys, &sel, 0, &d, amb, sizeof(amb));
+        r = sysfs_wait_selected(sys, &sel, 0, false, &d, amb, sizeof(amb));
         check(r == 0 && strcmp(d.name, "sdb") == 0 && strcmp(d.hctl, "0:0:0:1") == 0,
               "serial SCSISER1 alone: sdb, with its address");
 
