@@ -725,6 +725,7 @@ _vm_itools_build() {
         if [[ $with == 1 ]]; then
             sha256sum <"$itdir/hook-scratchroot"
             sha256sum <"$itdir/local-bottom-scratchroot"
+            sha256sum <"$itdir/init-premount-scratchroot"
             sha256sum <"$helper"
             sha256sum <"$mke2fs"
         fi
