@@ -72,6 +72,7 @@ struct outcome {
         uint64_t swap_bytes;
         char swap_reason[256];
         uint64_t prepare_ms;    /* from the record of scratchroot prepare */
+        int locks[OPTIONS_MAX_DISKS];   /* BSD locks held on the disks, -1 */
         const char *source;     /* where the options came from, when not from the options at hand */
 };
 
@@ -234,6 +235,52 @@ static int open_disk(struct outcome *out, const char *node, const char *where, i
         return 0;
 }
 
+/* How long a disk's lock is waited for: udevd holds a shared one while it
+ * probes a disk that has just appeared. */
+#define DISK_LOCK_MS 10000u
+
+/* udev's convention for programs that write a whole disk (systemd's
+ * "Locking Block Device Access"): an exclusive BSD lock on it while they do.
+ * udevd leaves a locked disk alone until it is let go (the change event of
+ * mke2fs's close is handled after the mount), and another scratchroot
+ * started at the same moment for the same disk finds it taken, from the
+ * proof to the mount. Taken on a descriptor of its own, opened without
+ * O_EXCL, so that mke2fs can still open the disk exclusively. A lock
+ * belongs to the device node it was taken through: node is /dev's when that
+ * is the disk, as udev's is; through a node of our own (no /dev node yet)
+ * it keeps out only other scratchroot runs. */
+static int lock_disk(struct outcome *out, const char *node, const char *where) {
+        _cleanup_close_ int fd = -1;
+        uint64_t t0 = now_ms();
+        unsigned slot = 0;
+
+        while (slot < ELEMENTSOF(out->locks) && out->locks[slot] >= 0)
+                slot++;
+        if (slot == ELEMENTSOF(out->locks))
+                return fail(out, -EMFILE, "cannot lock %s (%s): too many disks", node, where);
+        fd = open(node, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return fail(out, -errno, "cannot open %s (%s) to lock it: %s", node, where, strerror(errno));
+        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                        return fail(out, -errno, "cannot lock %s (%s): %s", node, where, strerror(errno));
+                if (now_ms() - t0 >= DISK_LOCK_MS)
+                        return fail(out, -EBUSY, "%s (%s) is locked by another program (a BSD lock, as udev and "
+                                    "disk tools hold while they use a disk) for %u s; not touched", node, where,
+                                    DISK_LOCK_MS / 1000);
+                sleep_ms(10);
+        }
+        if (now_ms() - t0 >= 10)
+                log_info("%s (%s) was locked by another program for %" PRIu64 " ms", node, where, now_ms() - t0);
+        out->locks[slot] = TAKE_FD(fd);
+        return 0;
+}
+
+static void unlock_disks(struct outcome *out) {
+        for (size_t i = 0; i < ELEMENTSOF(out->locks); i++)
+                out->locks[i] = safe_close(out->locks[i]);
+}
+
 /* The node the filesystem (or dm-crypt) goes on: the stripe of several
  * disks, else the one disk. */
 static const char *data_node(const struct outcome *out) {
@@ -369,6 +416,11 @@ static int format_disk(const struct job *a, const struct options *o, struct outc
         r = open_disk(out, out->node, out->where, &fd);
         if (r < 0)
                 return r;
+        if (fd >= 0) {
+                r = lock_disk(out, out->node, out->where);
+                if (r < 0)
+                        return r;
+        }
         r = safety_gather(d, fd, fd < 0, &a->root, &facts);
         if (r < 0)
                 return fail(out, r, "cannot inspect %s (%s): %s", d->name, out->where, strerror(-r));
@@ -461,6 +513,11 @@ static int format_set(const struct job *a, const struct options *o, struct outco
                 r = open_disk(out, m[i].node, m[i].where, &m[i].fd);
                 if (r < 0)
                         return r;
+                if (m[i].fd >= 0) {
+                        r = lock_disk(out, m[i].node, m[i].where);
+                        if (r < 0)
+                                return r;
+                }
         }
         for (unsigned i = 0; i < set->n; i++) {
                 r = safety_gather(&set->disks[i], m[i].fd, m[i].fd < 0, &a->root, &m[i].facts);
@@ -730,6 +787,8 @@ static int try_scratch(const struct job *j, const struct options *o, struct outc
         if (o->encrypt && !crypt_supported())
                 return fail(out, -EOPNOTSUPP, "%s=1, but this scratchroot was built without libcryptsetup",
                             opt_name(j, OPT_ENCRYPT));
+        for (size_t i = 0; i < ELEMENTSOF(out->locks); i++)
+                out->locks[i] = -1;
         r = find_disk(j, o, out);
         if (r < 0)
                 return r;
@@ -739,9 +798,10 @@ static int try_scratch(const struct job *j, const struct options *o, struct outc
                 return fail(out, -EOPNOTSUPP, "the options select %u disks (%s); an instance takes one, several are "
                             "striped only at boot", out->set->n, out->names);
         r = out->set->n > 1 ? format_set(j, o, out, &discards) : format_disk(j, o, out, &discards);
-        if (r < 0)
-                return r;
-        r = mount_fs(j, o, out, discards);
+        if (r >= 0)
+                r = mount_fs(j, o, out, discards);
+        /* Mounted, or not touched: the disks' locks have done their part. */
+        unlock_disks(out);
         if (r < 0 || j->early)
                 return r;
         return mount_upper(j, out);
@@ -933,6 +993,10 @@ static void write_state(const struct job *j, const struct options *o, const stru
  * while it works; the lock file tells its pid and until when it may take. */
 #define PREPARED_FILE RUN_DIR "/prepared"
 #define PREPARE_LOCK RUN_DIR "/prepare.lock"
+/* The hash of the options the prepare worked with (options_hash()). */
+#define PREPARED_OPTIONS RUN_DIR "/prepared.options"
+/* The virtio port's line, once read (struct gather_args). */
+#define VPORT_COPY RUN_DIR "/vport"
 /* Setup leaves this when it starts: from then on a prepare waits for the
  * disk as setup would. */
 #define ROOT_MOUNTED_FILE RUN_DIR "/root-mounted"
@@ -1021,55 +1085,88 @@ static bool options_told(const struct options *o) {
         return o->active;
 }
 
-/* The options as the prepare's record carries them: what setup needs once
- * the disk is there. */
-static int options_from_record(const struct state_kv *kv, unsigned n, struct options *o) {
-        options_init(o);
+
+/* A hash of the options as parsed (FNV-1a over the structure, which is
+ * zeroed before it is filled): scratchroot prepare's and setup's agree when
+ * both read the same. */
+static uint64_t options_hash(const struct options *o) {
+        const unsigned char *p = (const unsigned char *) o;
+        uint64_t h = 0xcbf29ce484222325u;
+
+        for (size_t i = 0; i < sizeof(*o); i++)
+                h = (h ^ p[i]) * 0x100000001b3u;
+        return h;
+}
+
+/* Undoes what a prepare mounted and mapped, by its record, when setup does
+ * not take it. */
+static void release_prepared(const struct job *j, const struct state_kv *kv, unsigned n) {
+        struct outcome t = {};
+
+        if (strcmp(state_get(kv, n, state_keys[STATE_KEY_backing].name), backing_to_string(BACKING_SCRATCH)) != 0)
+                return;
+        t.swap_bytes = strtoull(state_get(kv, n, state_keys[STATE_KEY_swap].name), NULL, 10);
+        t.mapped = state_get(kv, n, state_keys[STATE_KEY_encrypt].name)[0] != '\0';
+        t.striped = strchr(state_get(kv, n, state_keys[STATE_KEY_disks].name), ',') != NULL;
+        (void) snprintf(t.disk.name, sizeof(t.disk.name), "%.*s",
+                        (int) strcspn(state_get(kv, n, state_keys[STATE_KEY_disks].name), ","),
+                        state_get(kv, n, state_keys[STATE_KEY_disks].name));
+        (void) snprintf(t.names, sizeof(t.names), "%s", state_get(kv, n, state_keys[STATE_KEY_disks].name));
+        release_scratch(j, &t);
+}
+
+/* Whether the prepare's record is one setup takes: it worked with the
+ * options read now (the host may have said more since: a virtio port
+ * that was not there yet). */
+static bool prepared_matches(const struct state_kv *kv, unsigned n, const struct options *o) {
+        char want[32] = "", have[32];
+
         if (!state_get(kv, n, state_keys[STATE_KEY_fallback].name)[0])
-                return 0;
-        o->active = true;
-        if (parse_fallback(state_get(kv, n, state_keys[STATE_KEY_fallback].name), &o->fallback) < 0 ||
-            parse_size(state_get(kv, n, state_keys[STATE_KEY_tmpfs_size].name), &o->tmpfs_size) < 0)
-                return -EBADMSG;
-        return 0;
+                return false;
+        (void) snprintf(have, sizeof(have), "%016" PRIx64, options_hash(o));
+        return read_line(PREPARED_OPTIONS, want, sizeof(want)) == 0 && strcmp(want, have) == 0;
 }
 
 static int setup_locked(const struct setup_args *a, int *lock_fd) {
-        const struct gather_args g = { .cmdline = a->cmdline, .sysfs = a->sysfs, .config = a->config };
+        /* A prepare makes RUN_DIR first thing. */
+        const bool run_dir = access(RUN_DIR, F_OK) == 0;
+        const struct gather_args g = {
+                .cmdline = a->cmdline, .sysfs = a->sysfs, .config = a->config,
+                .vport_copy = run_dir ? VPORT_COPY : NULL,
+        };
         struct job j = job_make(false, a->sysfs, a->mke2fs, RUN_DIR, a->newroot, a->newroot, STATE_FILE);
         uint64_t t0 = now_ms();
         struct state_kv kv[STATE_MAX_KV];
         unsigned n = 0;
         struct options o;
         struct outcome out = { .backing = BACKING_NONE };
-        int r, ret;
+        int r, ret, wr;
 
-        /* A prepare makes RUN_DIR first thing. */
-        r = access(RUN_DIR, F_OK) < 0 ? -ENOENT : prepared_wait(lock_fd, kv, ELEMENTSOF(kv), &n);
-        if (r == 0 && options_from_record(kv, n, &o) < 0) {
-                log_error("%s is damaged, looking for the disk again", PREPARED_FILE);
-                r = -EBADMSG;
+        wr = run_dir ? prepared_wait(lock_fd, kv, ELEMENTSOF(kv), &n) : -ENOENT;
+        if (wr == -ETIMEDOUT)
+                j.prep_error = "scratchroot prepare did not end in time and was killed";
+        else if (wr < 0 && wr != -ENOENT)
+                log_warning_errno(wr, "cannot read what scratchroot prepare left: %m, looking for the disk again");
+        r = gather_options(&g, &o);
+        if (r < 0) {
+                log_error_errno(r, "cannot read /proc/cmdline: %m, leaving the root as it is");
+                if (wr == 0)
+                        release_prepared(&j, kv, n);
+                return 0;
         }
-        if (r == 0) {
-                if (!o.active)
-                        return 0;
+        if (!options_told(&o)) {
+                if (wr == 0)
+                        release_prepared(&j, kv, n);
+                return 0;
+        }
+        if (wr == 0 && prepared_matches(kv, n, &o)) {
                 j.prep = kv;
                 j.n_prep = n;
-                out.source = state_get(kv, n, state_keys[STATE_KEY_source].name);
                 out.prepare_ms = strtoull(state_get(kv, n, state_keys[STATE_KEY_setup_ms].name), NULL, 10);
-        } else {
-                if (r == -ETIMEDOUT)
-                        j.prep_error = "scratchroot prepare did not end in time and was killed";
-                else if (r != -ENOENT && r != -EBADMSG)
-                        log_warning_errno(r, "cannot read what scratchroot prepare left: %m, looking for the disk "
-                                          "again");
-                r = gather_options(&g, &o);
-                if (r < 0) {
-                        log_error_errno(r, "cannot read /proc/cmdline: %m, leaving the root as it is");
-                        return 0;
-                }
-                if (!options_told(&o))
-                        return 0;
+        } else if (wr == 0 && state_get(kv, n, state_keys[STATE_KEY_fallback].name)[0]) {
+                log_info("the options differ from those scratchroot prepare read before the root was mounted: "
+                         "the disk is set up again");
+                release_prepared(&j, kv, n);
         }
 
         if (overlay_already_set_up(a->newroot)) {
@@ -1094,7 +1191,8 @@ static int setup_locked(const struct setup_args *a, int *lock_fd) {
                 if (r < 0)
                         log_warning_errno(r, "cannot make the filesystem at %s writable again: %m", a->newroot);
         }
-        if (ret == 0)
+        /* A prepared disk has its swap already (the record says). */
+        if (ret == 0 && (!j.prep || out.backing != BACKING_SCRATCH))
                 enable_swap(&j, &o, &out);
         write_state(&j, &o, &out, t0);
         free(out.set);
@@ -1111,6 +1209,8 @@ int run_setup(const struct setup_args *a) {
         if (fd >= 0) {
                 (void) unlink(ROOT_MOUNTED_FILE);
                 (void) unlink(PREPARED_FILE);
+                (void) unlink(PREPARED_OPTIONS);
+                (void) unlink(VPORT_COPY);
                 (void) unlink(PREPARE_LOCK);
         }
         return r;
@@ -1178,7 +1278,9 @@ static void wait_for_disks(const char *sysfs, const struct options *o) {
  * proven, formatted and mounted, and PREPARED_FILE says so; setup then
  * only mounts the overlay. */
 static int prepare_locked(const struct setup_args *a, int lock_fd) {
-        const struct gather_args g = { .cmdline = a->cmdline, .sysfs = a->sysfs, .config = a->config };
+        const struct gather_args g = {
+                .cmdline = a->cmdline, .sysfs = a->sysfs, .config = a->config, .vport_copy = VPORT_COPY,
+        };
         struct job j = job_make(false, a->sysfs, a->mke2fs, RUN_DIR, "/", "/", PREPARED_FILE);
         struct root_spec spec;
         uint64_t t0 = now_ms();
@@ -1197,11 +1299,18 @@ static int prepare_locked(const struct setup_args *a, int lock_fd) {
                 log_error_errno(r, "cannot read /proc/cmdline: %m; setup looks again once the root is mounted");
                 return 0;
         }
-        if (!options_told(&o)) {
-                options_init(&o);       /* the record says: nothing to do */
-                o.active = false;
-                write_state(&j, &o, &out, t0);
+        if (!options_told(&o))
                 return 0;
+        {
+                char hash[32];
+
+                (void) snprintf(hash, sizeof(hash), "%016" PRIx64 "\n", options_hash(&o));
+                r = write_file_atomic(PREPARED_OPTIONS, hash, 0644);
+                if (r < 0) {
+                        log_warning_errno(r, "cannot write %s: %m; setup does it all once the root is mounted",
+                                          PREPARED_OPTIONS);
+                        return 0;
+                }
         }
         lock_note(lock_fd, t0 + PREPARE_DRIVERS_MS + o.timeout_ms + FORMAT_TIMEOUT_MS + PREPARE_SLACK_MS);
         wait_for_disks(a->sysfs, &o);

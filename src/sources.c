@@ -336,7 +336,17 @@ int gather_options(const struct gather_args *a, struct options *o) {
         r = read_smbios(a->sysfs, text, sizeof(text), &bad);
         take_source(o, SOURCE_SMBIOS, r, text, bad);
         if (!o->disabled) {
-                r = read_vport(a->sysfs, o->timeout_ms, text, sizeof(text), &bad);
+                r = a->vport_copy ? read_text(a->vport_copy, text, sizeof(text), &bad) : -ENOENT;
+                if (r == -ENOENT) {
+                        r = read_vport(a->sysfs, o->timeout_ms, text, sizeof(text), &bad);
+                        if (r == 0 && a->vport_copy) {
+                                int k = write_file_atomic(a->vport_copy, text, 0600);
+
+                                if (k < 0)
+                                        log_warning_errno(k, "cannot keep the virtio port's line in %s: %m",
+                                                          a->vport_copy);
+                        }
+                }
                 if (r == -ETIMEDOUT)
                         log_warning("no line on the virtio port %s within %u ms, going on without it", VPORT_NAME,
                                     o->timeout_ms);

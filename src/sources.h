@@ -37,6 +37,10 @@ struct gather_args {
         const char *cmdline;    /* NULL: read /proc/cmdline */
         const char *sysfs;
         const char *config;     /* NULL: CONFIG_FILE */
+        /* Where the virtio port's line is kept once read (NULL: nowhere):
+         * the host writes it once, and both scratchroot prepare and setup
+         * read the options at a boot. */
+        const char *vport_copy;
 };
 
 /* Options from every source, each taken from the strongest that sets it:

@@ -22,6 +22,7 @@ CASES+=(
     "c_refuse_root_unknown|refused: what backs the root is unknown to sysfs"
     "c_refuse_mounted|refused: mounted in this namespace"
     "c_refuse_busy|refused: mounted in another namespace (busy)"
+    "c_refuse_locked|refused: a blank disk another program holds a BSD lock on, as udev's convention asks"
     "c_refuse_partition|refused: sysfs shows a partition"
     "c_refuse_partition_mounted|refused: a partition of it is mounted (even forced)"
     "c_refuse_partition_holder|refused: a partition of it is held by dm-1"
@@ -150,6 +151,33 @@ c_refuse_busy() {
     start_holder "$LOOP" "$C/elsewhere" || return
     in_ns ns_run r "rd.scratch.lun=${1:-1}"
     expect_refused "busy"
+}
+
+# Another program writing the disk holds an exclusive BSD lock on it
+# (systemd's block device locking, as two scratchroot runs would): the
+# helper waits for it, then leaves the blank disk alone. A lock is the
+# device node's: the fake disk takes the loop device's own name, so that
+# the helper goes through /dev's node, as udev does.
+c_refuse_locked() {
+    local holder name
+    IMG=$(mkimg locked 64M) || return
+    SHA0=$(sha "$IMG")
+    LOOP=$(attach "$IMG") || { fail "cannot attach $IMG"; return; }
+    name=${LOOP#/dev/}
+    scsi_disk 0:0:0:1 "$name" "$LOOP"
+    flock -x --no-fork "$LOOP" sleep 60 &
+    holder=$!
+    echo "$holder" >>"$C/pids"
+    echo "$holder" >>"$T/pids"
+    sleep 0.3
+    in_ns ns_run r "rd.scratch.lun=1"
+    kill "$holder" 2>/dev/null
+    wait "$holder" 2>/dev/null
+    use r || return
+    expect_rc 0
+    expect_state backing=tmpfs fs=tmpfs format= hctl=0:0:0:1
+    expect_reason "$LOOP (0:0:0:1) is locked by another program" "not touched"
+    expect_unchanged "$IMG" "$SHA0"
 }
 
 c_refuse_partition() {

@@ -182,12 +182,12 @@ held_cached() {
 }
 
 # The dracut path's initrd with scratchroot and a hook (test/vm/held/,
-# pre-pivot 05, before scratchroot's 10) that holds the disk.
+# pre-trigger 05, before scratchroot's 90 starts its prepare) that holds the disk.
 held_dracut_initrd() {
     local hook
-    hook=$(held_cached "$SC_DIR/held/srheld-pre-pivot.sh") || return 1
+    hook=$(held_cached "$SC_DIR/held/srheld-pre-trigger.sh") || return 1
     vm_dracut_initrd "$1" --add-drivers "dm-mod" --install "dmsetup" \
-        --include "$hook" /lib/dracut/hooks/pre-pivot/05-srheld.sh
+        --include "$hook" /lib/dracut/hooks/pre-trigger/05-srheld.sh
 }
 
 # The standalone initrd and a second archive with /srheld-init (run with
@@ -216,7 +216,7 @@ check_holder_said() {
 
 sc_held() {
     [[ $PATH_NAME == dracut ]] ||
-        fatal "held needs dracut's shell initrd (its holder is a pre-pivot hook), not $PATH_NAME"
+        fatal "held needs dracut's shell initrd (its holder is a pre-trigger hook), not $PATH_NAME"
     held_disk
     held_boot "$RUN/held.img" dm "the device-mapper mapping" "the device-mapper holder" 'in use by dm-[0-9]+$'
     check_eq "the held disk is still labelled scratchroot" "$(img_label "$RUN/held.img")" scratchroot
