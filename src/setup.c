@@ -406,6 +406,29 @@ static bool early_verdict(enum verdict v) {
         return v == VERDICT_FORMAT_BLANK || v == VERDICT_FORMAT_OURS;
 }
 
+/* Before the root is mounted the initrd may be about to mount any disk,
+ * and an exclusive open, even a moment's, would make that mount fail with
+ * EBUSY. So the disk is proven first through a plain open: only one that
+ * passes (blank or ours, not what root= names) is opened exclusively and
+ * proven again. Returns the verdict of that first look, why in why. */
+static int early_look(const struct job *a, const struct options *o, const struct disk *d, const char *node,
+                      enum verdict *ret, char *why, size_t n, uint64_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        struct disk_facts facts;
+        uint64_t waited;
+        int r;
+
+        fd = open_grace(node, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, OPEN_GRACE_MS, &waited);
+        if (fd < 0)
+                return fd;
+        r = safety_gather(d, fd, false, &a->root, &facts);
+        if (r < 0)
+                return r;
+        *ret = safety_decide(&facts, o->force, why, n);
+        *ret_size = facts.attrs.size_bytes;
+        return 0;
+}
+
 static int format_disk(const struct job *a, const struct options *o, struct outcome *out, bool *ret_discards) {
         _cleanup_close_ int fd = -1;
         struct disk_facts facts;
@@ -413,6 +436,20 @@ static int format_disk(const struct job *a, const struct options *o, struct outc
         char why[256], size[32];
         int r;
 
+        if (a->early) {
+                enum verdict v;
+                uint64_t bytes;
+
+                r = early_look(a, o, d, out->node, &v, why, sizeof(why), &bytes);
+                if (r < 0)
+                        return fail(out, r, "cannot inspect %s (%s): %s", d->name, out->where, strerror(-r));
+                format_bytes(bytes, size, sizeof(size));
+                if (v == VERDICT_REFUSE)
+                        return fail(out, -EPERM, "refusing %s (%s, %s): %s", d->name, out->where, size, why);
+                if (!early_verdict(v))
+                        return fail(out, -EAGAIN, "%s (%s, %s) is formatted only once the root is mounted: %s",
+                                    d->name, out->where, size, why);
+        }
         r = open_disk(out, out->node, out->where, &fd);
         if (r < 0)
                 return r;
@@ -510,6 +547,23 @@ static int format_set(const struct job *a, const struct options *o, struct outco
                 if (r < 0)
                         return fail(out, r, "cannot make a node for %s, %u:%u: %s", m[i].where, major(d->devno),
                                     minor(d->devno), strerror(-r));
+                if (a->early) {
+                        enum verdict v;
+                        uint64_t bytes;
+
+                        r = early_look(a, o, d, m[i].node, &v, m[i].why, sizeof(m[i].why), &bytes);
+                        if (r < 0)
+                                return fail(out, r, "cannot inspect %s: %s; none of the %u disks is touched",
+                                            m[i].where, strerror(-r), set->n);
+                        format_bytes(bytes, size, sizeof(size));
+                        if (v == VERDICT_REFUSE)
+                                return fail(out, -EPERM, "refusing %s (%s): %s; the whole set of %u disks (%s) is "
+                                            "refused, none is touched", m[i].where, size, m[i].why, set->n,
+                                            out->names);
+                        if (!early_verdict(v))
+                                return fail(out, -EAGAIN, "%s is formatted only once the root is mounted: %s",
+                                            m[i].where, m[i].why);
+                }
                 r = open_disk(out, m[i].node, m[i].where, &m[i].fd);
                 if (r < 0)
                         return r;
