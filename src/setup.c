@@ -410,7 +410,8 @@ static bool early_verdict(enum verdict v) {
  * and an exclusive open, even a moment's, would make that mount fail with
  * EBUSY. So the disk is proven first through a plain open: only one that
  * passes (blank or ours, not what root= names) is opened exclusively and
- * proven again. Returns the verdict of that first look, why in why. */
+ * proven again; any other is left to setup. Returns the verdict of that
+ * first look, why in why. */
 static int early_look(const struct job *a, const struct options *o, const struct disk *d, const char *node,
                       enum verdict *ret, char *why, size_t n, uint64_t *ret_size) {
         _cleanup_close_ int fd = -1;
@@ -443,11 +444,12 @@ static int format_disk(const struct job *a, const struct options *o, struct outc
                 r = early_look(a, o, d, out->node, &v, why, sizeof(why), &bytes);
                 if (r < 0)
                         return fail(out, r, "cannot inspect %s (%s): %s", d->name, out->where, strerror(-r));
+                /* A refusal too is left to setup: after the root is
+                 * mounted the exclusive open takes part, and the reason is
+                 * the one the rules give first. */
                 format_bytes(bytes, size, sizeof(size));
-                if (v == VERDICT_REFUSE)
-                        return fail(out, -EPERM, "refusing %s (%s, %s): %s", d->name, out->where, size, why);
                 if (!early_verdict(v))
-                        return fail(out, -EAGAIN, "%s (%s, %s) is formatted only once the root is mounted: %s",
+                        return fail(out, -EAGAIN, "%s (%s, %s) is left to setup once the root is mounted: %s",
                                     d->name, out->where, size, why);
         }
         r = open_disk(out, out->node, out->where, &fd);
@@ -468,7 +470,7 @@ static int format_disk(const struct job *a, const struct options *o, struct outc
         if (out->verdict == VERDICT_REFUSE)
                 return fail(out, -EPERM, "refusing %s (%s, %s): %s", d->name, out->where, size, why);
         if (a->early && !early_verdict(out->verdict))
-                return fail(out, -EAGAIN, "%s (%s, %s) is formatted only once the root is mounted: %s", d->name,
+                return fail(out, -EAGAIN, "%s (%s, %s) is left to setup once the root is mounted: %s", d->name,
                             out->where, size, why);
         log_info("formatting %s (%s, %u:%u, %s): %s", d->name, out->where, major(d->devno), minor(d->devno), size,
                  why);
@@ -556,13 +558,9 @@ static int format_set(const struct job *a, const struct options *o, struct outco
                                 return fail(out, r, "cannot inspect %s: %s; none of the %u disks is touched",
                                             m[i].where, strerror(-r), set->n);
                         format_bytes(bytes, size, sizeof(size));
-                        if (v == VERDICT_REFUSE)
-                                return fail(out, -EPERM, "refusing %s (%s): %s; the whole set of %u disks (%s) is "
-                                            "refused, none is touched", m[i].where, size, m[i].why, set->n,
-                                            out->names);
                         if (!early_verdict(v))
-                                return fail(out, -EAGAIN, "%s is formatted only once the root is mounted: %s",
-                                            m[i].where, m[i].why);
+                                return fail(out, -EAGAIN, "%s (%s) is left to setup once the root is mounted: %s; "
+                                            "so are the other %u disks", m[i].where, size, m[i].why, set->n - 1);
                 }
                 r = open_disk(out, m[i].node, m[i].where, &m[i].fd);
                 if (r < 0)
@@ -590,7 +588,7 @@ static int format_set(const struct job *a, const struct options *o, struct outco
 
         for (unsigned i = 0; i < set->n; i++)
                 if (a->early && !early_verdict(m[i].verdict))
-                        return fail(out, -EAGAIN, "%s is formatted only once the root is mounted: %s", m[i].where,
+                        return fail(out, -EAGAIN, "%s is left to setup once the root is mounted: %s", m[i].where,
                                     m[i].why);
 
         /* After the proof: a refused member is worth telling first. */

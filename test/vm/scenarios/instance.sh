@@ -150,9 +150,9 @@ _inst_host() {
     local log=$1 srq=$SR_SRCDIR/helpers/scratchroot-qemu step end=$((SECONDS + SR_VM_TIMEOUT))
     local -a q=(-d "$RUN/srq" --qmp "$RUN/qmp.sock" -c scsi0)
     for step in attach-ab detach-a detach-b attach-m detach-m; do
-        while ! tr -d '\r' 2>/dev/null <"$log" | grep -q "^SR-INST want-$step\$"; do
+        while ! tr -d '\r' 2>/dev/null <"$log" | grep "^SR-INST want-$step\$" >/dev/null; do
             ((SECONDS < end)) || { echo "gave up waiting for want-$step"; return 1; }
-            tr -d '\r' 2>/dev/null <"$log" | grep -q '^SR-INST end$' && { echo "guest ended before want-$step"; return 1; }
+            tr -d '\r' 2>/dev/null <"$log" | grep '^SR-INST end$' >/dev/null && { echo "guest ended before want-$step"; return 1; }
             sleep 0.5
         done
         case $step in
@@ -181,7 +181,7 @@ inst() {
 }
 
 inst_has() {
-    vm_lines "$LOG" SR-INST | grep -qxF -- "$1"
+    vm_lines "$LOG" SR-INST | grep -xF -- "$1" >/dev/null
 }
 
 # inst_state NAME KEY
@@ -202,7 +202,7 @@ sees_only() {
 }
 
 guest_never_said() {
-    ! vm_lines "$LOG" SR-INST | grep -q "^$1"
+    ! vm_lines "$LOG" SR-INST | grep "^$1" >/dev/null
 }
 
 no_images() {
