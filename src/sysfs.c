@@ -468,33 +468,58 @@ static int scan_one_address(const char *scanfile, unsigned channel, unsigned tar
         return 0;
 }
 
+/* Whether sysfs shows a target under the host: its first scan's finds are
+ * there. A host scanned asynchronously adds what its scan found to sysfs
+ * only at the end, holding its scan lock throughout, so a request written
+ * to its scan file that has returned while a target shows came after all of
+ * them. */
+static bool host_shows_targets(const char *devdir, unsigned host) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        d = opendir(devdir);
+        while (d && (de = readdir(d))) {
+                unsigned h, c, t;
+
+                if (sscanf(de->d_name, "target%u:%u:%u", &h, &c, &t) == 3 && h == host)
+                        return true;
+        }
+        return false;
+}
+
 /* One host: its targets as sysfs shows them (the host's own scan found
  * them); a bare LUN is asked of each, or of target 0 when none shows yet,
- * which still waits for the host's scan to end. Every id of a host would be
- * 256 probes on virtio-scsi, seconds under emulation. */
+ * which still waits for the host's scan. Every id of a host would be 256
+ * probes on virtio-scsi, seconds under emulation. 1 when the host has
+ * answered and shows what its first scan found, 0 when it shows nothing
+ * (its scan may not have added its finds yet: no answer), -errno. */
 static int scan_host(const char *dir, const char *host_name, unsigned host, const struct hctl *want) {
         _cleanup_closedir_ DIR *d = NULL;
         char scanfile[PATH_MAX], devdir[PATH_MAX];
         struct dirent *de;
         bool any = false;
+        int r;
 
         if (xsnprintf(scanfile, sizeof(scanfile), "%s/%s/scan", dir, host_name) < 0 ||
             xsnprintf(devdir, sizeof(devdir), "%s/%s/device", dir, host_name) < 0)
                 return -ENAMETOOLONG;
         if (!want->lun_only)
-                return scan_one_address(scanfile, want->channel, want->target, want->lun);
-        d = opendir(devdir);
-        while (d && (de = readdir(d))) {
-                unsigned h, c, t;
+                r = scan_one_address(scanfile, want->channel, want->target, want->lun);
+        else {
+                d = opendir(devdir);
+                while (d && (de = readdir(d))) {
+                        unsigned h, c, t;
 
-                if (sscanf(de->d_name, "target%u:%u:%u", &h, &c, &t) != 3 || h != host)
-                        continue;
-                if (scan_one_address(scanfile, c, t, want->lun) == 0)
-                        any = true;
+                        if (sscanf(de->d_name, "target%u:%u:%u", &h, &c, &t) != 3 || h != host)
+                                continue;
+                        if (scan_one_address(scanfile, c, t, want->lun) == 0)
+                                any = true;
+                }
+                r = any ? 0 : scan_one_address(scanfile, 0, 0, want->lun);
         }
-        if (any)
-                return 0;
-        return scan_one_address(scanfile, 0, 0, want->lun);
+        if (r < 0)
+                return r;
+        return host_shows_targets(devdir, host) ? 1 : 0;
 }
 
 int sysfs_scsi_scan(const char *sysfs, const struct hctl *want) {
@@ -502,6 +527,7 @@ int sysfs_scsi_scan(const char *sysfs, const struct hctl *want) {
         char dir[PATH_MAX];
         struct dirent *de;
         int asked = 0;
+        bool silent = false;
 
         if (xsnprintf(dir, sizeof(dir), "%s/class/scsi_host", sysfs) < 0)
                 return -ENAMETOOLONG;
@@ -510,13 +536,17 @@ int sysfs_scsi_scan(const char *sysfs, const struct hctl *want) {
                 return errno == ENOENT ? 0 : -errno;
         while ((de = readdir(d))) {
                 unsigned host;
+                int r;
 
                 if (sscanf(de->d_name, "host%u", &host) != 1 || (!want->lun_only && host != want->host))
                         continue;
-                if (scan_host(dir, de->d_name, host, want) == 0)
+                r = scan_host(dir, de->d_name, host, want);
+                if (r > 0)
                         asked++;
+                else if (r == 0)
+                        silent = true;
         }
-        return asked;
+        return silent ? -EAGAIN : asked;
 }
 
 int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned timeout_ms, bool settle,
@@ -531,18 +561,27 @@ int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned 
                         return r;
                 /* The kernel's own word that the LUN is not there: every
                  * SCSI controller has its driver, and every host, asked to
-                 * scan for it, has done so. A host's first scan may still
-                 * be adding what it found to sysfs when the first answer
-                 * comes (its scan lock is let go in between): the second
-                 * waits for that. Without any SCSI host the timeout
-                 * decides, as it does while a controller has no driver. */
+                 * scan for it, has done so and shows what its own first
+                 * scan found (sysfs_scsi_scan()), twice. Without any SCSI
+                 * host the timeout decides, as it does while a controller
+                 * has no driver or a host shows nothing yet. */
                 if (settle && sel->have_lun && r == -ENOENT && scans < 3 &&
                     sysfs_scsi_controllers_unbound(sysfs, NULL, 0) == 0) {
+                        int k;
+
                         if (scans == 2)
                                 return -ENXIO;
-                        /* No host at all: nothing the kernel can say. */
-                        scans = sysfs_scsi_scan(sysfs, &sel->lun) > 0 ? scans + 1 : 3;
-                        continue;
+                        k = sysfs_scsi_scan(sysfs, &sel->lun);
+                        if (k > 0) {
+                                scans++;
+                                continue;
+                        }
+                        /* No host at all: nothing the kernel can say. A
+                         * host that shows nothing yet: asked again later. */
+                        if (k == 0 || k != -EAGAIN)
+                                scans = 3;
+                        else
+                                scans = 0;
                 }
                 if (now_ms() >= deadline)
                         return r;

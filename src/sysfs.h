@@ -96,10 +96,13 @@ int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned 
 int sysfs_scsi_controllers_unbound(const char *sysfs, char *first, size_t n);
 
 /* Asks the SCSI hosts want may be on (every host for a bare LUN) to scan
- * for it now (class/scsi_host/hostN/scan): the kernel waits for the hosts'
- * own scans to end, then probes the address, and adds what answers before
- * the write returns. A bare LUN is probed on each target the host's own
- * scan found. Returns how many hosts were asked. */
+ * for it now (class/scsi_host/hostN/scan): the kernel probes the address
+ * under the host's scan lock and adds what answers before the write
+ * returns. A bare LUN is probed on each target the host's own scan found.
+ * Returns how many hosts were asked, or -EAGAIN when one of them shows no
+ * target yet: its own first scan may still be about to add what it found
+ * (it does so at its end, under the same lock), so its answer proves
+ * nothing. */
 int sysfs_scsi_scan(const char *sysfs, const struct hctl *want);
 
 /* Adds dev and every block device beneath it (the whole disk of a partition,
