@@ -1468,6 +1468,94 @@ static void test_identity(void) {
         check_int(sysfs_for_each_disk("/nonexistent", collect, list), 0, "every disk: no class/block, none");
 }
 
+/* ---- the kernel's facts on an absent LUN ---------------------------------- */
+
+static void read_back(const char *sys, const char *rel, char *buf, size_t n) {
+        char path[PATH_MAX];
+        FILE *f;
+
+        xfmt(path, sizeof(path), "%s/%s", sys, rel);
+        buf[0] = '\0';
+        f = fopen(path, "re");
+        if (!f)
+                return;
+        if (!fgets(buf, (int) n, f))
+                buf[0] = '\0';
+        fclose(f);
+}
+
+static void test_scsi_facts(void) {
+        char sys[PATH_MAX], got[64], amb[256];
+        struct selector sel;
+        struct disk d;
+        uint64_t t0, el;
+        int r;
+
+        new_dir("facts", sys);
+        /* A virtio-scsi function on PCI and its virtio device, no driver
+         * yet; host0 with no target shown yet. */
+        put(sys, "bus/pci/devices/0000:00:03.0/class", "0x010000\n");
+        put(sys, "bus/pci/devices/0000:00:04.0/class", "0x020000\n");
+        put(sys, "bus/virtio/devices/virtio1/device", "0x0008\n");
+        put(sys, "bus/virtio/devices/virtio2/device", "0x0003\n");
+        check_int(sysfs_scsi_controllers_unbound(sys, got, sizeof(got)), 2,
+                  "facts: the SCSI function and the virtio SCSI device lack drivers (not the NIC, not the console)");
+        check_str(got, "pci 0000:00:03.0", "facts: the first unbound controller is named");
+        mkd(sys, "bus/pci/drivers/virtio-pci");
+        mkd(sys, "bus/virtio/drivers/virtio_scsi");
+        lnk(sys, "bus/pci/devices/0000:00:03.0/driver", "bus/pci/drivers/virtio-pci");
+        lnk(sys, "bus/virtio/devices/virtio1/driver", "bus/virtio/drivers/virtio_scsi");
+        check_int(sysfs_scsi_controllers_unbound(sys, NULL, 0), 0, "facts: both bound");
+
+        check_int(sysfs_scsi_scan(sys, &(struct hctl) { .lun = 1, .lun_only = true }), 0, "facts: no SCSI host: 0");
+        put(sys, "class/scsi_host/host0/scan", "");
+        mkd(sys, "class/scsi_host/host0/device");
+        check_int(sysfs_scsi_scan(sys, &(struct hctl) { .lun = 1, .lun_only = true }), -EAGAIN,
+                  "facts: a host that shows no target yet proves nothing");
+        read_back(sys, "class/scsi_host/host0/scan", got, sizeof(got));
+        check_str(got, "0 0 1\n", "facts: with no target shown, target 0 is asked");
+
+        mkd(sys, "class/scsi_host/host0/device/target0:0:0");
+        mkd(sys, "class/scsi_host/host0/device/target0:0:3");
+        put(sys, "class/scsi_host/host0/scan", "");
+        check_int(sysfs_scsi_scan(sys, &(struct hctl) { .lun = 1, .lun_only = true }), 1,
+                  "facts: the host was asked and shows its targets");
+        read_back(sys, "class/scsi_host/host0/scan", got, sizeof(got));
+        check(strcmp(got, "0 0 1\n") == 0 || strcmp(got, "0 3 1\n") == 0,
+              "facts: a bare LUN is asked of the targets shown (last written: '%s')", got);
+        put(sys, "class/scsi_host/host1/scan", "");
+        mkd(sys, "class/scsi_host/host1/device/target1:0:0");
+        put(sys, "class/scsi_host/host0/scan", "");
+        check_int(sysfs_scsi_scan(sys, &(struct hctl) { .host = 1, .channel = 0, .target = 2, .lun = 7 }), 1,
+                  "facts: a full address asks its own host only");
+        read_back(sys, "class/scsi_host/host1/scan", got, sizeof(got));
+        check_str(got, "0 2 7\n", "facts: host1 asked for 0 2 7");
+        read_back(sys, "class/scsi_host/host0/scan", got, sizeof(got));
+        check_str(got, "", "facts: host0 not asked");
+
+        /* The wait: settled, the LUN absent: at once with settle, the whole
+         * timeout without (a given rd.scratch.timeout). */
+        mkd(sys, "bus/scsi/devices");
+        sel = (struct selector) { .have_lun = true, .lun = lun_only(1) };
+        t0 = now_ms();
+        r = sysfs_wait_selected(sys, &sel, 2000, true, &d, amb, sizeof(amb));
+        el = now_ms() - t0;
+        check_err(r, -ENXIO, "facts: absent LUN, settled: the kernel's no");
+        check(el < 1000, "facts: without waiting the timeout (%llu ms)", (unsigned long long) el);
+        t0 = now_ms();
+        r = sysfs_wait_selected(sys, &sel, 300, false, &d, amb, sizeof(amb));
+        el = now_ms() - t0;
+        check_err(r, -ENOENT, "facts: the same without settle: not found");
+        check(el >= 300, "facts: after the whole timeout (%llu ms)", (unsigned long long) el);
+        /* A controller without its driver again: the timeout decides. */
+        put(sys, "bus/virtio/devices/virtio3/device", "0x0008\n");
+        t0 = now_ms();
+        r = sysfs_wait_selected(sys, &sel, 300, true, &d, amb, sizeof(amb));
+        el = now_ms() - t0;
+        check_err(r, -ENOENT, "facts: an unbound controller: not found after the timeout");
+        check(el >= 300, "facts: it waited (%llu ms)", (unsigned long long) el);
+}
+
 int main(void) {
         if (!fixture_start("test-sysfs", "building the fake sysfs"))
                 return tap_done();
@@ -1486,6 +1574,7 @@ int main(void) {
         test_virtio_serial();
         test_find_serial();
         test_wait_selected();
+        test_scsi_facts();
         test_identity();
 
         return fixture_done();
