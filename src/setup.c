@@ -73,7 +73,6 @@ struct outcome {
         char swap_reason[256];
         uint64_t prepare_ms;    /* from the record of scratchroot prepare */
         int locks[OPTIONS_MAX_DISKS];   /* BSD locks held on the disks, -1 */
-        const char *source;     /* where the options came from, when not from the options at hand */
 };
 
 /* The device-mapper name of the boot's encrypted scratch disk. */
@@ -97,7 +96,6 @@ struct job {
          * proven, formatted and mounted, no overlay. */
         bool early;
         struct root_devs root;  /* what backs the root: never a scratch disk */
-        bool root_known;        /* root set by the caller, else from lower */
         /* After an early prepare: its record, and what was mounted as it
          * says replaces the search for a disk. */
         const struct state_kv *prep;
@@ -755,18 +753,12 @@ static enum verdict verdict_from_string(const char *s) {
 /* What an early prepare left, taken as the disk: its record says which, and
  * what is mounted at BASE/scratch must be an ext4 on that disk, the root
  * (mounted now) on none of what backs it. */
-static int use_prepared(const struct job *j, struct outcome *out) {
-#define P(key) state_get(j->prep, j->n_prep, state_keys[STATE_KEY_##key].name)
-        dev_t backing[SYSFS_MAX_BACKING];
-        unsigned maj, min, nb = 0;
-        char dir[PATH_MAX];
-        struct statfs sf;
-        struct stat st;
-        bool ours = false;
-        int r;
+/* The outcome a prepare's record describes (kv, n): the disks, and when it
+ * is on the scratch disk (returns true) the mount and mappings as made. */
+static bool outcome_from_record(const struct state_kv *kv, unsigned n, struct outcome *out) {
+#define P(key) state_get(kv, n, state_keys[STATE_KEY_##key].name)
+        unsigned maj, min;
 
-        if (j->prep_error)
-                return fail(out, -ETIMEDOUT, "%s", j->prep_error);
         out->platform = P(cloud);
         (void) snprintf(out->serial, sizeof(out->serial), "%s", P(serial));
         (void) snprintf(out->names, sizeof(out->names), "%s", P(disks));
@@ -780,7 +772,7 @@ static int use_prepared(const struct job *j, struct outcome *out) {
                 (void) snprintf(out->node, sizeof(out->node), "%s", P(device));
         }
         if (strcmp(P(backing), backing_to_string(BACKING_SCRATCH)) != 0)
-                return fail(out, -ENODEV, "%s", P(reason)[0] ? P(reason) : "scratchroot prepare left no disk");
+                return false;
 
         out->verdict = verdict_from_string(P(format));
         out->discard = discard_string(P(discard));
@@ -793,7 +785,26 @@ static int use_prepared(const struct job *j, struct outcome *out) {
         out->striped = strchr(out->names, ',') != NULL;
         if (out->striped)
                 (void) snprintf(out->stripe_node, sizeof(out->stripe_node), "/dev/mapper/%s", STRIPE_NAME);
+        return true;
 #undef P
+}
+
+static int use_prepared(const struct job *j, struct outcome *out) {
+        dev_t backing[SYSFS_MAX_BACKING];
+        unsigned nb = 0;
+        char dir[PATH_MAX];
+        struct statfs sf;
+        struct stat st;
+        bool ours = false;
+        int r;
+
+        if (j->prep_error)
+                return fail(out, -ETIMEDOUT, "%s", j->prep_error);
+        if (!outcome_from_record(j->prep, j->n_prep, out)) {
+                const char *reason = state_get(j->prep, j->n_prep, state_keys[STATE_KEY_reason].name);
+
+                return fail(out, -ENODEV, "%s", reason[0] ? reason : "scratchroot prepare left no disk");
+        }
 
         r = scratch_path(j->base, "scratch", dir, sizeof(dir));
         if (r < 0)
@@ -810,7 +821,7 @@ static int use_prepared(const struct job *j, struct outcome *out) {
                 ours = ours || backing[i] == out->disk.devno;
         if (!ours)
                 return fail(out, -EXDEV, "%s is not on %s (%u:%u), the disk scratchroot prepare recorded", dir,
-                            out->disk.name, maj, min);
+                            out->disk.name, major(out->disk.devno), minor(out->disk.devno));
         /* The prepare told the root by root= alone; now it is mounted. */
         if (j->root.unknown) {
                 release_scratch(j, out);
@@ -902,8 +913,7 @@ static int decide(struct job *j, const struct options *o, struct outcome *out) {
                 log_warning("%s, %s", out->reason, j->leave);
                 return 0;
         }
-        if (!j->root_known)
-                safety_root_mounted(j->sysfs, j->lower, &j->root);
+        safety_root_mounted(j->sysfs, j->lower, &j->root);
         if (try_scratch(j, o, out) == 0) {
                 out->backing = BACKING_SCRATCH;
                 return 0;
@@ -1005,7 +1015,7 @@ static void write_state(const struct job *j, const struct options *o, const stru
                 .format = scratch ? verdict_to_string(out->verdict) : "",
                 .tmpfs_size = tmpfs_size,
                 .reason = scratch ? "" : out->reason,
-                .source = out->source ? out->source : source_to_string(options_disk_source(o)),
+                .source = source_to_string(options_disk_source(o)),
                 .volatile_ = out->backing != BACKING_NONE && !(out->dropped & MOUNT_DROPPED_VOLATILE),
                 .discard = scratch ? out->discard : "",
                 .format_ms = scratch ? out->format_ms : 0,
@@ -1155,16 +1165,8 @@ static uint64_t options_hash(const struct options *o) {
 static void release_prepared(const struct job *j, const struct state_kv *kv, unsigned n) {
         struct outcome t = {};
 
-        if (strcmp(state_get(kv, n, state_keys[STATE_KEY_backing].name), backing_to_string(BACKING_SCRATCH)) != 0)
-                return;
-        t.swap_bytes = strtoull(state_get(kv, n, state_keys[STATE_KEY_swap].name), NULL, 10);
-        t.mapped = state_get(kv, n, state_keys[STATE_KEY_encrypt].name)[0] != '\0';
-        t.striped = strchr(state_get(kv, n, state_keys[STATE_KEY_disks].name), ',') != NULL;
-        (void) snprintf(t.disk.name, sizeof(t.disk.name), "%.*s",
-                        (int) strcspn(state_get(kv, n, state_keys[STATE_KEY_disks].name), ","),
-                        state_get(kv, n, state_keys[STATE_KEY_disks].name));
-        (void) snprintf(t.names, sizeof(t.names), "%s", state_get(kv, n, state_keys[STATE_KEY_disks].name));
-        release_scratch(j, &t);
+        if (outcome_from_record(kv, n, &t))
+                release_scratch(j, &t);
 }
 
 /* Whether the prepare's record is one setup takes: it worked with the
@@ -1341,7 +1343,6 @@ static int prepare_locked(const struct setup_args *a, int lock_fd) {
         int r;
 
         j.early = true;
-        j.root_known = true;
         /* Before the options, which a virtio port gives only once: with
          * no root= to protect, setup reads them. */
         if (!root_spec_given(&g, &spec))

@@ -31,20 +31,7 @@ ns_prepare_only() {
 # ns_prepare TAG CMDLINE: scratchroot prepare --foreground (kept in
 # $C/TAG-prep), then setup as run TAG.
 ns_prepare() {
-    local p=$C/$1-prep t0
-    local -a cmd=("$SR_HELPER" prepare --foreground --sysfs "$S" --cmdline "$2")
-    mkdir -p "$p"
-    if [[ -n $SR_HAS_CONFIG ]]; then
-        cmd+=(--config "$C/no-scratchroot.conf")
-    fi
-    : >/dev/kmsg
-    t0=$(date +%s%N)
-    "${cmd[@]}" >"$p/stdout" 2>"$p/stderr"
-    echo $? >"$p/rc"
-    echo $((($(date +%s%N) - t0) / 1000000)) >"$p/ms"
-    cp /dev/kmsg "$p/kmsg"
-    cp "$RUN_DIR/prepared" "$p/prepared" 2>/dev/null
-    grep -F " $RUN_DIR/scratch " /proc/self/mountinfo >"$p/scratch-mount" || :
+    ns_prepare_only "$@"
     run_helper "$@"
 }
 
