@@ -279,3 +279,37 @@ sc_swapfile() {
     note "swap: $(vm_lines "$LOG" SR-SWAP | tr '\n' ' ')"
     note_allocated "$RUN/swap.img"
 }
+
+# cryptswap: encryption and swap in one boot, what each initrd must carry
+# for them (dm-crypt, libcryptsetup, the swap file on the mapping), on the
+# paths where encrypt and swapfile run in the 'slow' suite. Pages going
+# out to the swap and back are the kernel's, shown by swapfile on the
+# standalone path (under TCG through dm-crypt, minutes per path).
+sc_cryptswap() {
+    local l table total
+    root_add 0
+    disk_add scratch 2G 1
+    root_add_tools
+    CMARK=srcm-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')-marker-line
+    note "marker: $CMARK"
+    boot module "rd.scratch.lun=1 rd.scratch.encrypt=1 rd.scratch.swap=256M init=/sbin/sr-crypt sr.cmarker=$CMARK"
+    check_eq "the guest wrote 64 MiB of the marker into /" "$(vm_lines "$LOG" SR-CMARK)" "bytes=67108864"
+    check_state backing scratch
+    check_state format blank
+    check_state encrypt aes-xts-plain64
+    check_state swap 268435456
+    table=$(vm_lines "$LOG" SR-CRYPT-TABLE)
+    note "dm table: $table"
+    check "the mapping is dm-crypt aes-xts-plain64 with a 512-bit key in the table" \
+        grep -qE '^0 [0-9]+ crypt aes-xts-plain64 KEY\(128 hex digits\) 0 ' <<<"$table"
+    for l in cmdline dmesg run state; do
+        check_eq "the key is not in $l" "$(vm_lines "$LOG" "SR-CRYPT-IN $l")" no
+    done
+    check_eq "the swap file is on the scratch" "$(vm_lines "$LOG" SR-SWAP | grep '^file=' | head -n 1)" \
+        "file=/run/scratchroot/scratch/swap"
+    total=$(vm_lines "$LOG" SR-SWAP | sed -n 's/^SwapTotal=//p')
+    check "SwapTotal shows about 256 MiB ($total kB)" test "${total:-0}" -ge 262000
+    note "swap: $(vm_lines "$LOG" SR-SWAP | tr '\n' ' ')"
+    check_eq "the host image is LUKS2" "$(blkid -p -o value -s TYPE "$RUN/scratch.img")" crypto_LUKS
+    check_eq "the host image holds no copy of the marker" "$(copies "$RUN/scratch.img" "$CMARK")" 0
+}
