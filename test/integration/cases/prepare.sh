@@ -7,6 +7,7 @@ CASES+=(
     "c_prepare|prepare: the blank disk formatted and mounted early, setup mounts only the overlay"
     "c_prepare_root|prepare: the disk root=UUID= names is left alone though it carries our stamp"
     "c_prepare_noroot|prepare: without root= nothing is done early, setup does it all"
+    "c_prepare_changed|prepare: options changed before setup: the early mount is let go, the disk set up again"
 )
 
 # ns_prepare_only TAG CMDLINE: scratchroot prepare --foreground alone,
@@ -33,6 +34,13 @@ ns_prepare_only() {
 ns_prepare() {
     ns_prepare_only "$@"
     run_helper "$@"
+}
+
+# ns_prepare_changed TAG CMDLINE1 CMDLINE2: the prepare reads CMDLINE1,
+# setup CMDLINE2 (as when the host changes an option between the two).
+ns_prepare_changed() {
+    ns_prepare_only "$1" "$2"
+    run_helper "$1" "$3"
 }
 
 # prep_has KEY=VALUE...: the record the prepare of run $TAG left.
@@ -92,4 +100,22 @@ c_prepare_noroot() {
         fail "the prepare did not say why it left the disk to setup"
     expect_scratch_run format=blank hctl=0:0:0:1 "devno=$DEVNO"
     [[ -z $(st prepare_ms) ]] || fail "prepare_ms='$(st prepare_ms)' without a prepare"
+}
+
+# The prepare's record goes with a hash of the options it read; setup reads
+# them again, and when they differ it unmounts what the prepare mounted and
+# does it all: the disk (ours now) is formatted again with setup's options.
+c_prepare_changed() {
+    one_disk prepchanged 256M || return
+    in_ns ns_prepare_changed r "root=LABEL=nosuchroot rd.scratch.lun=1" \
+        "root=LABEL=nosuchroot rd.scratch.lun=1 rd.scratch.discard=1"
+    use r || return
+    prep_has backing=scratch format=blank hctl=0:0:0:1 "devno=$DEVNO" discard=off
+    [[ -s $C/r-prep/scratch-mount ]] || fail "the prepare left nothing mounted at $RUN_DIR/scratch"
+    expect_log kmsg "<6>scratchroot: the options differ from those scratchroot prepare read before the root was mounted: the disk is set up again"
+    expect_log kmsg "<6>scratchroot: formatting $NAME1 (0:0:0:1, $DEVNO, 256.0 MiB): it carries the scratchroot stamp"
+    # One mount at BASE/scratch: the prepare's is gone, not stacked under.
+    expect_scratch_run format=reused hctl=0:0:0:1 "devno=$DEVNO" discard=on
+    expect_mount "$SCRATCH" ext4 discard
+    [[ -z $(st prepare_ms) ]] || fail "prepare_ms='$(st prepare_ms)': the prepare's disk was not used"
 }

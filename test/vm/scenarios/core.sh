@@ -18,6 +18,8 @@ sc_scratch() {
     check_root_opts volatile redirect_dir=on metacopy=on
     check_no_journal "$RUN/scratch.img"
     check_root_untouched "$uuid"
+    # Setup runs at real-time priority, which it must not hand on.
+    check_eq "the root's init runs at the normal scheduling policy" "$(vm_lines "$LOG" SR-SCHED)" 0
     note_allocated "$RUN/scratch.img"
 }
 
