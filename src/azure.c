@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dlopen.h"
 #include "macro.h"
 #include "util.h"
 
@@ -37,9 +38,6 @@ struct candidate {
         uint64_t offset, size;  /* bytes */
 };
 
-bool azure_ntfs_supported(void) {
-        return HAVE_LIBNTFS_3G;
-}
 
 /* The disk must hold a partition table and nothing else libblkid knows of,
  * with one partition, or two of which the first is a Microsoft reserved
@@ -170,6 +168,45 @@ static int check_signature(int fd, const struct candidate *c, char *why, size_t 
 }
 
 #if HAVE_LIBNTFS_3G
+
+static struct dlib ntfs_lib = { .soname = LIBNTFS_3G_SONAME };
+static __typeof__(ntfs_ucstombs) *sym_ntfs_ucstombs;
+static __typeof__(ntfs_log_set_handler) *sym_ntfs_log_set_handler;
+static __typeof__(ntfs_log_handler_null) *sym_ntfs_log_handler_null;
+static __typeof__(ntfs_device_alloc) *sym_ntfs_device_alloc;
+static __typeof__(ntfs_device_mount) *sym_ntfs_device_mount;
+static __typeof__(ntfs_device_free) *sym_ntfs_device_free;
+static __typeof__(ntfs_inode_open) *sym_ntfs_inode_open;
+static __typeof__(ntfs_readdir) *sym_ntfs_readdir;
+static __typeof__(ntfs_inode_close) *sym_ntfs_inode_close;
+static __typeof__(ntfs_umount) *sym_ntfs_umount;
+
+static int ntfs_load(void) {
+        const struct dlsym_arg syms[] = {
+                DLSYM_ARG(ntfs_ucstombs),
+                DLSYM_ARG(ntfs_log_set_handler),
+                DLSYM_ARG(ntfs_log_handler_null),
+                DLSYM_ARG(ntfs_device_alloc),
+                DLSYM_ARG(ntfs_device_mount),
+                DLSYM_ARG(ntfs_device_free),
+                DLSYM_ARG(ntfs_inode_open),
+                DLSYM_ARG(ntfs_readdir),
+                DLSYM_ARG(ntfs_inode_close),
+                DLSYM_ARG(ntfs_umount),
+        };
+
+        return dlib_load(&ntfs_lib, syms, ELEMENTSOF(syms));
+}
+
+const char *azure_ntfs_unsupported(void) {
+        return ntfs_load() < 0 ? ntfs_lib.error : NULL;
+}
+
+int azure_ntfs_library_path(char *buf, size_t n) {
+        int r = ntfs_load();
+
+        return r < 0 ? r : dlib_path(&ntfs_lib, buf, n);
+}
 
 /* What may be in the root of the delivered NTFS: Azure's warning and the
  * directory Windows makes on any volume it has seen. Compared without case,
@@ -320,7 +357,7 @@ static int count_entry(void *data, const ntfschar *name, const int name_len, con
              (le16_to_cpu(name[0]) == '.' &&
               (name_len == 1 || (name_len == 2 && le16_to_cpu(name[1]) == '.')))))
                 return 0;
-        if (ntfs_ucstombs(name, name_len, &s, 0) < 0) {
+        if (sym_ntfs_ucstombs(name, name_len, &s, 0) < 0) {
                 l->bad_name = true;
                 l->others++;
                 return 0;
@@ -338,7 +375,7 @@ static void log_nothing(void) {
         static bool done;
 
         if (!done) {
-                ntfs_log_set_handler(ntfs_log_handler_null);
+                sym_ntfs_log_set_handler(sym_ntfs_log_handler_null);
                 done = true;
         }
 }
@@ -352,33 +389,37 @@ static int check_files(int fd, const struct candidate *c, char *why, size_t n) {
         s64 pos = 0;
         int r = 1, err;
 
+        if (ntfs_load() < 0) {
+                (void) snprintf(why, n, "its NTFS partition %d cannot be listed: %s", c->partno, ntfs_lib.error);
+                return 0;
+        }
         log_nothing();
-        dev = ntfs_device_alloc("resource-disk", 0, &window_ops, &w);
+        dev = sym_ntfs_device_alloc("resource-disk", 0, &window_ops, &w);
         if (!dev)
                 return -errno;
-        vol = ntfs_device_mount(dev, NTFS_MNT_RDONLY | NTFS_MNT_IGNORE_HIBERFILE);
+        vol = sym_ntfs_device_mount(dev, NTFS_MNT_RDONLY | NTFS_MNT_IGNORE_HIBERFILE);
         if (!vol) {
                 err = errno;
-                (void) ntfs_device_free(dev);
+                (void) sym_ntfs_device_free(dev);
                 (void) snprintf(why, n, "libntfs-3g cannot open its NTFS partition %d: %s", c->partno,
                                 strerror(err));
                 return 0;
         }
-        root = ntfs_inode_open(vol, FILE_root);
+        root = sym_ntfs_inode_open(vol, FILE_root);
         if (!root) {
                 (void) snprintf(why, n, "libntfs-3g cannot open the root directory of its NTFS partition %d: %s",
                                 c->partno, strerror(errno));
                 r = 0;
         } else {
-                if (ntfs_readdir(root, &pos, &l, count_entry) != 0) {
+                if (sym_ntfs_readdir(root, &pos, &l, count_entry) != 0) {
                         (void) snprintf(why, n, "libntfs-3g cannot list its NTFS partition %d: %s", c->partno,
                                         strerror(errno));
                         r = 0;
                 }
-                (void) ntfs_inode_close(root);
+                (void) sym_ntfs_inode_close(root);
         }
-        /* ntfs_umount() frees the device too. */
-        (void) ntfs_umount(vol, false);
+        /* sym_ntfs_umount() frees the device too. */
+        (void) sym_ntfs_umount(vol, false);
         if (r == 0)
                 return 0;
         if (l.others > 0) {
@@ -399,6 +440,16 @@ static int check_files(int fd, const struct candidate *c, char *why, size_t n) {
         (void) fd;
         (void) snprintf(why, n, "its NTFS partition %d cannot be listed: built without libntfs-3g", c->partno);
         return 0;
+}
+
+const char *azure_ntfs_unsupported(void) {
+        return "built without libntfs-3g";
+}
+
+int azure_ntfs_library_path(char *buf, size_t n) {
+        (void) buf;
+        (void) n;
+        return -EOPNOTSUPP;
 }
 
 #endif

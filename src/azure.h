@@ -8,7 +8,12 @@
 #define AZURE_RESOURCE_LABEL "Temporary Storage"
 
 /* Whether this build can list an NTFS directory (libntfs-3g). */
-bool azure_ntfs_supported(void);
+/* NULL when the NTFS can be listed (libntfs-3g is loaded, at the first
+ * call), else why not: "built without libntfs-3g", or the loader's words. */
+const char *azure_ntfs_unsupported(void);
+
+/* The file libntfs-3g was loaded from, for an initrd's builder. */
+int azure_ntfs_library_path(char *buf, size_t n);
 
 /* Whether the whole disk at node is what Azure's agents reformat (cloud-init's
  * can_dev_be_reformatted, azure-vm-utils' label check): 1 yes, 0 no with the

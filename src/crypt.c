@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "dlopen.h"
+#include "macro.h"
 #include "safety.h"
 #include "util.h"
 
@@ -20,8 +22,49 @@
 /* The data starts 64 KiB in, a multiple of the 4 KiB encryption sector. */
 #define CRYPT_DATA_ALIGN_SECTORS 128u
 
-bool crypt_supported(void) {
-        return true;
+static struct dlib cryptsetup_lib = { .soname = LIBCRYPTSETUP_SONAME };
+static __typeof__(crypt_init) *sym_crypt_init;
+static __typeof__(crypt_set_log_callback) *sym_crypt_set_log_callback;
+static __typeof__(crypt_metadata_locking) *sym_crypt_metadata_locking;
+static __typeof__(crypt_set_metadata_size) *sym_crypt_set_metadata_size;
+static __typeof__(crypt_format) *sym_crypt_format;
+static __typeof__(crypt_volume_key_keyring) *sym_crypt_volume_key_keyring;
+static __typeof__(crypt_activate_by_volume_key) *sym_crypt_activate_by_volume_key;
+static __typeof__(crypt_free) *sym_crypt_free;
+static __typeof__(crypt_load) *sym_crypt_load;
+static __typeof__(crypt_keyslot_max) *sym_crypt_keyslot_max;
+static __typeof__(crypt_keyslot_status) *sym_crypt_keyslot_status;
+static __typeof__(crypt_init_by_name) *sym_crypt_init_by_name;
+static __typeof__(crypt_deactivate) *sym_crypt_deactivate;
+
+static int cryptsetup_load(void) {
+        const struct dlsym_arg syms[] = {
+                DLSYM_ARG(crypt_init),
+                DLSYM_ARG(crypt_set_log_callback),
+                DLSYM_ARG(crypt_metadata_locking),
+                DLSYM_ARG(crypt_set_metadata_size),
+                DLSYM_ARG(crypt_format),
+                DLSYM_ARG(crypt_volume_key_keyring),
+                DLSYM_ARG(crypt_activate_by_volume_key),
+                DLSYM_ARG(crypt_free),
+                DLSYM_ARG(crypt_load),
+                DLSYM_ARG(crypt_keyslot_max),
+                DLSYM_ARG(crypt_keyslot_status),
+                DLSYM_ARG(crypt_init_by_name),
+                DLSYM_ARG(crypt_deactivate),
+        };
+
+        return dlib_load(&cryptsetup_lib, syms, ELEMENTSOF(syms));
+}
+
+const char *crypt_unsupported(void) {
+        return cryptsetup_load() < 0 ? cryptsetup_lib.error : NULL;
+}
+
+int crypt_library_path(char *buf, size_t n) {
+        int r = cryptsetup_load();
+
+        return r < 0 ? r : dlib_path(&cryptsetup_lib, buf, n);
 }
 
 /* libcryptsetup prints to stderr by default; its messages are not ours to
@@ -55,6 +98,11 @@ int crypt_open_scratch(const char *node, const char *name, bool allow_discards, 
         enum crypt_step step = CRYPT_STEP_KEY;
         int r;
 
+        r = cryptsetup_load();
+        if (r < 0) {
+                *ret_step = CRYPT_STEP_ACTIVATE;
+                return r;
+        }
         r = snprintf(mapped, n, "/dev/mapper/%s", name);
         if (r < 0 || (size_t) r >= n)
                 return -ENAMETOOLONG;
@@ -66,32 +114,32 @@ int crypt_open_scratch(const char *node, const char *name, bool allow_discards, 
                 goto out;
 
         step = CRYPT_STEP_HEADER;
-        r = crypt_init(&cd, node);
+        r = sym_crypt_init(&cd, node);
         if (r < 0)
                 goto out;
-        crypt_set_log_callback(cd, quiet_log, NULL);
+        sym_crypt_set_log_callback(cd, quiet_log, NULL);
         /* The disk is ours alone (opened O_EXCL just before): no lock files
          * under /run/cryptsetup. */
-        (void) crypt_metadata_locking(cd, 0);
-        r = crypt_set_metadata_size(cd, CRYPT_METADATA_BYTES, CRYPT_KEYSLOTS_BYTES);
+        (void) sym_crypt_metadata_locking(cd, 0);
+        r = sym_crypt_set_metadata_size(cd, CRYPT_METADATA_BYTES, CRYPT_KEYSLOTS_BYTES);
         if (r < 0)
                 goto out;
         /* No key slot is ever added: the volume key lives in this boot's
          * kernel only, and no PBKDF runs. */
-        r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, (const char *) key, sizeof(key), &params);
+        r = sym_crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, (const char *) key, sizeof(key), &params);
         if (r < 0)
                 goto out;
 
         step = CRYPT_STEP_ACTIVATE;
         /* The key goes into the device-mapper table itself rather than the
          * kernel keyring, where libcryptsetup would also leave a copy. */
-        (void) crypt_volume_key_keyring(cd, 0);
-        r = crypt_activate_by_volume_key(cd, name, (const char *) key, sizeof(key),
+        (void) sym_crypt_volume_key_keyring(cd, 0);
+        r = sym_crypt_activate_by_volume_key(cd, name, (const char *) key, sizeof(key),
                                          allow_discards ? CRYPT_ACTIVATE_ALLOW_DISCARDS : 0);
 out:
         explicit_bzero(key, sizeof(key));
         if (cd)
-                crypt_free(cd);
+                sym_crypt_free(cd);
         if (r < 0)
                 *ret_step = step;
         return r < 0 ? r : 0;
@@ -103,22 +151,25 @@ int crypt_count_keyslots(int fd, unsigned *ret) {
         unsigned used = 0;
         int r, max;
 
+        r = cryptsetup_load();
+        if (r < 0)
+                return r;
         /* The disk is open O_EXCL: libcryptsetup reads it through this
          * descriptor's name, with no lock files under /run/cryptsetup. */
         (void) snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        (void) crypt_metadata_locking(NULL, 0);
-        r = crypt_init(&cd, path);
+        (void) sym_crypt_metadata_locking(NULL, 0);
+        r = sym_crypt_init(&cd, path);
         if (r < 0)
                 return r;
-        crypt_set_log_callback(cd, quiet_log, NULL);
-        r = crypt_load(cd, CRYPT_LUKS2, NULL);
+        sym_crypt_set_log_callback(cd, quiet_log, NULL);
+        r = sym_crypt_load(cd, CRYPT_LUKS2, NULL);
         if (r == 0) {
-                max = crypt_keyslot_max(CRYPT_LUKS2);
+                max = sym_crypt_keyslot_max(CRYPT_LUKS2);
                 for (int i = 0; i < max; i++)
-                        if (crypt_keyslot_status(cd, i) != CRYPT_SLOT_INACTIVE)
+                        if (sym_crypt_keyslot_status(cd, i) != CRYPT_SLOT_INACTIVE)
                                 used++;
         }
-        crypt_free(cd);
+        sym_crypt_free(cd);
         if (r < 0)
                 return r;
         *ret = used;
@@ -129,19 +180,28 @@ int crypt_close_scratch(const char *name) {
         struct crypt_device *cd = NULL;
         int r;
 
-        r = crypt_init_by_name(&cd, name);
+        r = cryptsetup_load();
         if (r < 0)
                 return r;
-        crypt_set_log_callback(cd, quiet_log, NULL);
-        r = crypt_deactivate(cd, name);
-        crypt_free(cd);
+        r = sym_crypt_init_by_name(&cd, name);
+        if (r < 0)
+                return r;
+        sym_crypt_set_log_callback(cd, quiet_log, NULL);
+        r = sym_crypt_deactivate(cd, name);
+        sym_crypt_free(cd);
         return r;
 }
 
 #else
 
-bool crypt_supported(void) {
-        return false;
+const char *crypt_unsupported(void) {
+        return "this scratchroot was built without libcryptsetup";
+}
+
+int crypt_library_path(char *buf, size_t n) {
+        (void) buf;
+        (void) n;
+        return -EOPNOTSUPP;
 }
 
 int crypt_open_scratch(const char *node, const char *name, bool allow_discards, char *mapped, size_t n,

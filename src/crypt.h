@@ -15,22 +15,27 @@ enum crypt_step {
         CRYPT_STEP_ACTIVATE,    /* map the disk through dm-crypt */
 };
 
-/* Whether this build can encrypt (libcryptsetup was found). */
-bool crypt_supported(void);
+/* NULL when encryption can be used (libcryptsetup is loaded, at the first
+ * call), else why not: "this scratchroot was built without libcryptsetup",
+ * or the loader's words. */
+const char *crypt_unsupported(void);
+
+/* The file libcryptsetup was loaded from, for an initrd's builder. */
+int crypt_library_path(char *buf, size_t n);
 
 /* Writes a LUKS2 header labelled SCRATCH_LABEL with no key slot at the start
  * of node, for a volume key drawn from getrandom() that is never written
  * anywhere, and maps the rest of node as /dev/mapper/NAME with that key
  * (AES-XTS, 512-bit key); the helper's copy of the key is wiped as soon as
  * the kernel holds it. With allow_discards, discards pass through to node.
- * Returns -errno with the failed step in ret_step; -EOPNOTSUPP when the
- * build has no libcryptsetup. Nothing of it is logged. */
+ * Returns -errno with the failed step in ret_step; -EOPNOTSUPP when
+ * libcryptsetup is not there (crypt_unsupported() says why). Nothing of it is logged. */
 int crypt_open_scratch(const char *node, const char *name, bool allow_discards, char *mapped, size_t n,
                        enum crypt_step *ret_step);
 
 /* How many key slots the LUKS2 header on the open disk fd has in use: 0 for
- * a header crypt_open_scratch() wrote. -EOPNOTSUPP when the build has no
- * libcryptsetup, another -errno when the header cannot be read. */
+ * a header crypt_open_scratch() wrote. -EOPNOTSUPP when libcryptsetup is not
+ * there, another -errno when the header cannot be read. */
 int crypt_count_keyslots(int fd, unsigned *ret);
 
 /* Removes the mapping crypt_open_scratch() made. */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
@@ -7,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "azure.h"
 #include "config.h"
+#include "crypt.h"
 #include "init.h"
 #include "instance.h"
 #include "log.h"
@@ -16,6 +19,7 @@
 #include "options.h"
 #include "setup.h"
 #include "status.h"
+#include "stripe.h"
 
 static void help(void) {
         printf("Usage: %s [--help] [--version] COMMAND [OPTIONS]\n"
@@ -70,6 +74,47 @@ static int usage_error(const char *what) {
         fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", program_invocation_short_name, what,
                 program_invocation_short_name);
         return 2;
+}
+
+/* Not in --help: the files of the libraries loaded when an option needs
+ * them, one a line, for the initrd builders to put in (they are not among
+ * what ldd shows). One that cannot be loaded is told on stderr and makes
+ * the status 1; one the build lacks is not listed. */
+static int list_libraries(void) {
+        static const struct {
+                const char *name;
+                const char *(*unsupported)(void);
+                int (*path)(char *buf, size_t n);
+        } libs[] = {
+                { "libcryptsetup", crypt_unsupported, crypt_library_path },
+                { "libdevmapper", stripe_unsupported, stripe_library_path },
+                { "libntfs-3g", azure_ntfs_unsupported, azure_ntfs_library_path },
+        };
+        int ret = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(libs); i++) {
+                const char *why = libs[i].unsupported();
+                char path[PATH_MAX];
+                int r;
+
+                if (why) {
+                        /* A build without it has nothing to list. */
+                        if (libs[i].path(path, sizeof(path)) == -EOPNOTSUPP && strstr(why, "built without"))
+                                continue;
+                        fprintf(stderr, "%s: %s\n", program_invocation_short_name, why);
+                        ret = 1;
+                        continue;
+                }
+                r = libs[i].path(path, sizeof(path));
+                if (r < 0) {
+                        fprintf(stderr, "%s: cannot tell which file %s was loaded from: %s\n",
+                                program_invocation_short_name, libs[i].name, strerror(-r));
+                        ret = 1;
+                        continue;
+                }
+                puts(path);
+        }
+        return ret;
 }
 
 /* Not in --help: the option names, one a line, for the tests that check
@@ -368,6 +413,7 @@ int main(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { "list-options", no_argument, NULL, 'L' },
+                { "list-libraries", no_argument, NULL, 'D' },
                 {},
         };
         int c;
@@ -392,6 +438,8 @@ int main(int argc, char **argv) {
                         return 0;
                 case 'L':
                         return list_options();
+                case 'D':
+                        return list_libraries();
                 default:
                         return usage_error("bad option");
                 }

@@ -525,7 +525,7 @@ static unsigned verdict_weight(enum verdict v) {
 static int format_set(const struct job *a, const struct options *o, struct outcome *out, bool *ret_discards) {
         _cleanup_(members_free) struct member *m = NULL;
         const struct disk_set *set = out->set;
-        const char *nodes[OPTIONS_MAX_DISKS];
+        const char *nodes[OPTIONS_MAX_DISKS], *why;
         uint64_t total = 0;
         bool discards = true, all_blank = true;
         char size[32];
@@ -591,9 +591,10 @@ static int format_set(const struct job *a, const struct options *o, struct outco
                                     m[i].why);
 
         /* After the proof: a refused member is worth telling first. */
-        if (!stripe_supported())
-                return fail(out, -EOPNOTSUPP, "%u disks selected (%s), but this scratchroot was built without "
-                            "libdevmapper and cannot stripe them", set->n, out->names);
+        why = stripe_unsupported();
+        if (why)
+                return fail(out, -EOPNOTSUPP, "%u disks selected (%s), but they cannot be striped: %s", set->n,
+                            out->names, why);
 
         out->verdict = VERDICT_FORMAT_BLANK;
         for (unsigned i = 0; i < set->n; i++) {
@@ -841,6 +842,7 @@ static int use_prepared(const struct job *j, struct outcome *out) {
 }
 
 static int try_scratch(const struct job *j, const struct options *o, struct outcome *out) {
+        const char *why;
         bool discards = false;
         int r;
 
@@ -848,9 +850,8 @@ static int try_scratch(const struct job *j, const struct options *o, struct outc
                 return use_prepared(j, out);
         if (o->invalid)
                 return fail(out, -EINVAL, "%s", o->problems[o->first_invalid]);
-        if (o->encrypt && !crypt_supported())
-                return fail(out, -EOPNOTSUPP, "%s=1, but this scratchroot was built without libcryptsetup",
-                            opt_name(j, OPT_ENCRYPT));
+        if (o->encrypt && (why = crypt_unsupported()))
+                return fail(out, -EOPNOTSUPP, "%s=1, but %s", opt_name(j, OPT_ENCRYPT), why);
         for (size_t i = 0; i < ELEMENTSOF(out->locks); i++)
                 out->locks[i] = -1;
         r = find_disk(j, o, out);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dlopen.h"
 #include "macro.h"
 #include "util.h"
 
@@ -311,8 +312,45 @@ static int members_write(const struct members *s, int *ret_member) {
 }
 
 
-bool stripe_supported(void) {
-        return true;
+static struct dlib devmapper_lib = { .soname = LIBDEVMAPPER_SONAME };
+static __typeof__(dm_task_create) *sym_dm_task_create;
+static __typeof__(dm_task_set_name) *sym_dm_task_set_name;
+static __typeof__(dm_task_add_target) *sym_dm_task_add_target;
+static __typeof__(dm_task_set_cookie) *sym_dm_task_set_cookie;
+static __typeof__(dm_task_run) *sym_dm_task_run;
+static __typeof__(dm_udev_wait) *sym_dm_udev_wait;
+static __typeof__(dm_task_get_info) *sym_dm_task_get_info;
+static __typeof__(dm_task_destroy) *sym_dm_task_destroy;
+static __typeof__(dm_driver_version) *sym_dm_driver_version;
+static __typeof__(dm_log_with_errno_init) *sym_dm_log_with_errno_init;
+static __typeof__(dm_lib_release) *sym_dm_lib_release;
+
+static int devmapper_load(void) {
+        const struct dlsym_arg syms[] = {
+                DLSYM_ARG(dm_task_create),
+                DLSYM_ARG(dm_task_set_name),
+                DLSYM_ARG(dm_task_add_target),
+                DLSYM_ARG(dm_task_set_cookie),
+                DLSYM_ARG(dm_task_run),
+                DLSYM_ARG(dm_udev_wait),
+                DLSYM_ARG(dm_task_get_info),
+                DLSYM_ARG(dm_task_destroy),
+                DLSYM_ARG(dm_driver_version),
+                DLSYM_ARG(dm_log_with_errno_init),
+                DLSYM_ARG(dm_lib_release),
+        };
+
+        return dlib_load(&devmapper_lib, syms, ELEMENTSOF(syms));
+}
+
+const char *stripe_unsupported(void) {
+        return devmapper_load() < 0 ? devmapper_lib.error : NULL;
+}
+
+int stripe_library_path(char *buf, size_t n) {
+        int r = devmapper_load();
+
+        return r < 0 ? r : dlib_path(&devmapper_lib, buf, n);
 }
 
 /* libdevmapper prints to stderr by default; the caller says what failed. */
@@ -348,28 +386,28 @@ static int dm_create(const char *name, uint64_t sectors, const char *table, stru
         uint32_t cookie = 0;
         int r = 0;
 
-        dmt = dm_task_create(DM_DEVICE_CREATE);
+        dmt = sym_dm_task_create(DM_DEVICE_CREATE);
         if (!dmt)
                 return -ENOMEM;
         errno = 0;
-        if (!dm_task_set_name(dmt, name) || !dm_task_add_target(dmt, 0, sectors, "striped", table)) {
+        if (!sym_dm_task_set_name(dmt, name) || !sym_dm_task_add_target(dmt, 0, sectors, "striped", table)) {
                 r = -EINVAL;
                 goto out;
         }
-        if (!dm_task_set_cookie(dmt, &cookie, 0)) {
+        if (!sym_dm_task_set_cookie(dmt, &cookie, 0)) {
                 r = -EIO;
                 goto out;
         }
-        if (!dm_task_run(dmt)) {
+        if (!sym_dm_task_run(dmt)) {
                 r = errno > 0 ? -errno : -EIO;
-                (void) dm_udev_wait(cookie);
+                (void) sym_dm_udev_wait(cookie);
                 goto out;
         }
-        (void) dm_udev_wait(cookie);
-        if (!dm_task_get_info(dmt, ret) || !ret->exists)
+        (void) sym_dm_udev_wait(cookie);
+        if (!sym_dm_task_get_info(dmt, ret) || !ret->exists)
                 r = -ENODEV;
 out:
-        dm_task_destroy(dmt);
+        sym_dm_task_destroy(dmt);
         return r;
 }
 
@@ -378,7 +416,7 @@ out:
 static bool dm_available(void) {
         char v[64];
 
-        return dm_driver_version(v, sizeof(v)) != 0;
+        return sym_dm_driver_version(v, sizeof(v)) != 0;
 }
 
 int stripe_open(const char *const *nodes, unsigned n, const char *name, char *mapped, size_t len,
@@ -392,6 +430,9 @@ int stripe_open(const char *const *nodes, unsigned n, const char *name, char *ma
         *ret_member = -1;
         if (n < 2 || n > STRIPE_MAX_MEMBERS)
                 return -EINVAL;
+        r = devmapper_load();
+        if (r < 0)
+                return r;
         r = snprintf(mapped, len, "/dev/mapper/%s", name);
         if (r < 0 || (size_t) r >= len)
                 return -ENAMETOOLONG;
@@ -406,7 +447,7 @@ int stripe_open(const char *const *nodes, unsigned n, const char *name, char *ma
                 goto out;
 
         /* No header is written where no mapping can follow. */
-        dm_log_with_errno_init(quiet_log);
+        sym_dm_log_with_errno_init(quiet_log);
         if (!dm_available()) {
                 r = -ENODEV;
                 goto out;
@@ -424,34 +465,43 @@ int stripe_open(const char *const *nodes, unsigned n, const char *name, char *ma
         }
 out:
         members_close(&s);
-        dm_lib_release();
+        sym_dm_lib_release();
         return r;
 }
 
 int stripe_close(const char *name) {
         struct dm_task *dmt;
         uint32_t cookie = 0;
-        int r = 0;
+        int r;
 
-        dm_log_with_errno_init(quiet_log);
-        dmt = dm_task_create(DM_DEVICE_REMOVE);
+        r = devmapper_load();
+        if (r < 0)
+                return r;
+        sym_dm_log_with_errno_init(quiet_log);
+        dmt = sym_dm_task_create(DM_DEVICE_REMOVE);
         if (!dmt)
                 return -ENOMEM;
         errno = 0;
-        if (!dm_task_set_name(dmt, name) || !dm_task_set_cookie(dmt, &cookie, 0))
+        if (!sym_dm_task_set_name(dmt, name) || !sym_dm_task_set_cookie(dmt, &cookie, 0))
                 r = -EINVAL;
-        else if (!dm_task_run(dmt))
+        else if (!sym_dm_task_run(dmt))
                 r = errno > 0 ? -errno : -EIO;
-        (void) dm_udev_wait(cookie);
-        dm_task_destroy(dmt);
-        dm_lib_release();
+        (void) sym_dm_udev_wait(cookie);
+        sym_dm_task_destroy(dmt);
+        sym_dm_lib_release();
         return r;
 }
 
 #else
 
-bool stripe_supported(void) {
-        return false;
+const char *stripe_unsupported(void) {
+        return "this scratchroot was built without libdevmapper";
+}
+
+int stripe_library_path(char *buf, size_t n) {
+        (void) buf;
+        (void) n;
+        return -EOPNOTSUPP;
 }
 
 int stripe_open(const char *const *nodes, unsigned n, const char *name, char *mapped, size_t len,

@@ -28,7 +28,13 @@ struct stripe_member {
         uint64_t data_bytes;            /* of this member in the stripe */
 };
 
-bool stripe_supported(void);                      /* built with libdevmapper */
+/* NULL when striping can be done (libdevmapper is loaded, at the first
+ * call), else why not: "this scratchroot was built without libdevmapper",
+ * or the loader's words. */
+const char *stripe_unsupported(void);
+
+/* The file libdevmapper was loaded from, for an initrd's builder. */
+int stripe_library_path(char *buf, size_t n);
 
 /* Writes the member header (magic, set id, index, count, chunk) on each node, then maps the members'
  * data areas as one dm "striped" device /dev/mapper/NAME; returns its node in mapped. -errno with the

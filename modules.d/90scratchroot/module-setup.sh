@@ -20,39 +20,56 @@ installkernel() {
     # through: fw_cfg and the virtio-serial port.
     hostonly='' instmods overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk nvme
     # Several scratch disks: device-mapper, whose striped target is part of
-    # dm_mod, for a helper built with libdevmapper (inst brings it along).
+    # dm_mod, for a helper that loads libdevmapper (install() puts it in).
     if scratchroot_stripes; then
         hostonly='' instmods dm_mod
     fi
     # rd.scratch.encrypt: device-mapper's crypt target and its ciphers, only
-    # for a helper built with libcryptsetup (inst brings the library along).
+    # for a helper that loads libcryptsetup (install() puts it in).
     if scratchroot_encrypts; then
         hostonly='' instmods dm_crypt xts aesni_intel
     fi
 }
 
-# Whether the helper links the library $1. ldd's whole output is read:
-# dracut runs this under pipefail, where "ldd | grep -q" fails whenever grep
-# leaves at the first match and ldd dies of SIGPIPE.
-scratchroot_links() {
-    case $(LC_ALL=C ldd "${SCRATCHROOT_HELPER:-@SBINDIR@/scratchroot}" 2>/dev/null) in
+# The libraries the helper loads when an option needs them (libcryptsetup,
+# libdevmapper, libntfs-3g), one file a line: not among what ldd shows, so
+# the helper lists them itself; a build without one does not list it.
+scratchroot_libraries() {
+    "${SCRATCHROOT_HELPER:-@SBINDIR@/scratchroot}" --list-libraries
+}
+
+# Whether the helper loads the library $1. The whole list is read: dracut
+# runs this under pipefail, where "... | grep -q" fails whenever grep
+# leaves at the first match and the writer dies of SIGPIPE.
+scratchroot_loads() {
+    case $(scratchroot_libraries 2>/dev/null) in
         *"$1"*) return 0 ;;
     esac
     return 1
 }
 
 scratchroot_stripes() {
-    scratchroot_links libdevmapper.so
+    scratchroot_loads libdevmapper.so
 }
 
 scratchroot_encrypts() {
-    scratchroot_links libcryptsetup.so
+    scratchroot_loads libcryptsetup.so
 }
 
 install() {
     # The helper's path on the build host may differ (a build tree); in the
     # initrd it always lives in /usr/sbin.
     inst "${SCRATCHROOT_HELPER:-@SBINDIR@/scratchroot}" /usr/sbin/scratchroot
+    # The libraries it loads on demand, with what they link. One it cannot
+    # load here is left out: the helper says so at boot when an option needs
+    # it, and the initrd boots without that option.
+    local lib libs
+    if ! libs=$(scratchroot_libraries); then
+        dwarn "scratchroot: a library it loads on demand is missing on this host (above); its option will not work"
+    fi
+    for lib in $libs; do
+        inst "$lib"
+    done
     # The helper execs mke2fs by the path it was built with.
     inst "${SCRATCHROOT_MKE2FS:-@MKE2FS@}"
     inst_multiple -o /etc/mke2fs.conf

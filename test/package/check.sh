@@ -179,6 +179,10 @@ depends=$(field Depends)
 echo "# Depends: $depends"
 check "Depends has e2fsprogs" grep -qE '(^|, )e2fsprogs( |,|$)' <<<"$depends"
 check "Depends has libblkid1 (from shlibs)" grep -qE '(^|, )libblkid1( |,|$)' <<<"$depends"
+# Loaded on demand (dlopen), so named in debian/control, not found by shlibs.
+for lib in libcryptsetup12 libdevmapper1.02.1 libntfs-3g89; do
+    check "Depends has $lib" grep -qE "(^|, )${lib//./\\.}( |,|\$)" <<<"$depends"
+done
 recommends=$(field Recommends)
 echo "# Recommends: $recommends"
 check "Recommends has initramfs-tools | dracut-core" \

@@ -26,6 +26,7 @@ stub_dracut_install() {
     inst_simple() { echo "inst_simple $*" >>"$LOG"; }
     inst_script() { echo "inst_script $*" >>"$LOG"; }
     dfatal() { echo "dfatal $*" >>"$LOG"; }
+    dwarn() { echo "dwarn $*" >>"$LOG"; }
     dracut_module_included() { [ "$1" = systemd ] && [ -n "${with_systemd:-}" ]; }
     SYSTEMCTL=systemctl_stub
     systemctl_stub() { echo "systemctl $*" >>"$LOG"; }
@@ -33,6 +34,11 @@ stub_dracut_install() {
     initdir=/initdir
     systemdsystemunitdir=/usr/lib/systemd/system
     systemdutildir=/usr/lib/systemd
+}
+
+# built_with NAME: the build's config.h says HAVE_NAME 1.
+built_with() {
+    grep -qx "#define HAVE_$1 1" "${SR_BUILD:?}/config.h"
 }
 
 fake_helper() {
@@ -80,12 +86,12 @@ stub_dracut_lib() {
     [ "$(cat "$LOG")" = 'instmods hostonly= overlay sd_mod virtio_scsi hv_storvsc vmw_pvscsi qemu_fw_cfg virtio_console virtio_blk nvme' ]
 }
 
-@test "installkernel() adds dm_mod (the striped target) exactly when the helper links libdevmapper" {
+@test "installkernel() adds dm_mod (the striped target) exactly when the helper loads libdevmapper" {
     local helper=${SR_BUILD:?}/src/scratchroot
     stub_dracut_install
     . "$MOD/module-setup.sh"
     SCRATCHROOT_HELPER=$helper installkernel
-    if [[ $(ldd "$helper") == *libdevmapper.so* ]]; then
+    if built_with LIBDEVMAPPER; then
         grep -qx 'instmods hostonly= dm_mod' "$LOG"
     else
         refute_log dm_mod
@@ -96,12 +102,12 @@ stub_dracut_lib() {
     refute_log dm_mod
 }
 
-@test "installkernel() adds dm_crypt and the ciphers exactly when the helper links libcryptsetup" {
+@test "installkernel() adds dm_crypt and the ciphers exactly when the helper loads libcryptsetup" {
     local helper=${SR_BUILD:?}/src/scratchroot
     stub_dracut_install
     . "$MOD/module-setup.sh"
     SCRATCHROOT_HELPER=$helper installkernel
-    if ldd "$helper" | grep -q 'libcryptsetup\.so'; then
+    if built_with LIBCRYPTSETUP; then
         grep -qx 'instmods hostonly= dm_crypt xts aesni_intel' "$LOG"
     else
         refute_log dm_crypt
@@ -110,7 +116,7 @@ stub_dracut_lib() {
     # A helper without the library (a script): no device-mapper at all.
     fake_helper 0
     SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot installkernel
-    [ "$(wc -l <"$LOG")" -eq 1 ]
+    [ "$(grep -c '^instmods' "$LOG")" -eq 1 ]
     refute_log dm_crypt
 }
 
@@ -127,6 +133,35 @@ stub_dracut_lib() {
     grep -qx "inst_simple $MOD/scratchroot-asked.sh /lib/scratchroot-asked.sh" "$LOG"
     grep -qx 'inst_multiple -o modprobe' "$LOG"
     refute_log '^inst_script'
+}
+
+@test "install() puts in the libraries the helper loads on demand, which ldd does not show" {
+    local helper=${SR_BUILD:?}/src/scratchroot lib n=0
+    stub_dracut_install
+    . "$MOD/module-setup.sh"
+    SCRATCHROOT_HELPER=$helper install
+    for lib in $("$helper" --list-libraries); do
+        [[ $lib == /* ]]
+        grep -qx "inst $lib" "$LOG"
+        n=$((n + 1))
+    done
+    if built_with LIBCRYPTSETUP; then
+        grep -Eqx 'inst /.*/libcryptsetup\.so\.[0-9]+' "$LOG"
+    fi
+    if built_with LIBNTFS_3G; then
+        grep -Eqx 'inst /.*/libntfs-3g\.so\.[0-9]+' "$LOG"
+    fi
+    refute_log '^dwarn'
+    [ "$(grep -c '^inst /.*\.so\.' "$LOG")" -eq "$n" ]
+}
+
+@test "install() warns when the helper cannot load a library it lists, and goes on" {
+    stub_dracut_install
+    fake_helper 1
+    . "$MOD/module-setup.sh"
+    SCRATCHROOT_HELPER=$BATS_TEST_TMPDIR/bin/scratchroot install
+    grep -q '^dwarn scratchroot: a library it loads on demand is missing' "$LOG"
+    grep -qx "inst $BATS_TEST_TMPDIR/bin/scratchroot /usr/sbin/scratchroot" "$LOG"
 }
 
 @test "install() without SCRATCHROOT_CONFIG takes the build host's /etc/scratchroot.conf when there is one" {

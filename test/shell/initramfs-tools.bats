@@ -88,6 +88,11 @@ make_destdir() {
     export DESTDIR
 }
 
+# built_with NAME: the build's config.h says HAVE_NAME 1.
+built_with() {
+    grep -qx "#define HAVE_$1 1" "${SR_BUILD:?}/config.h"
+}
+
 fake_helper() {
     cat >"$BATS_TEST_TMPDIR/bin/scratchroot" <<EOS
 #!/bin/sh
@@ -118,28 +123,28 @@ refute_log() {
     [ ! -e "$DESTDIR" ]
 }
 
-@test "hook: adds dm_crypt and the ciphers exactly when the helper links libcryptsetup" {
+@test "hook: adds dm_crypt and the ciphers exactly when the helper loads libcryptsetup" {
     local helper=${SR_BUILD:?}/src/scratchroot target
     stub_hook_functions lenient
     make_destdir
     target=$(mke2fs_target)
     SCRATCHROOT_HELPER=$helper SCRATCHROOT_MKE2FS=$target run_hook
     [ "$status" -eq 0 ]
-    if ldd "$helper" | grep -q 'libcryptsetup\.so'; then
+    if built_with LIBCRYPTSETUP; then
         [ "$(sed -n 's/^manual_add_modules //p' "$LOG" | tail -n 3 | tr '\n' ' ')" = 'dm_crypt xts aesni_intel ' ]
     else
         refute_log 'manual_add_modules dm_crypt'
     fi
 }
 
-@test "hook: adds dm_mod (the striped target) exactly when the helper links libdevmapper" {
+@test "hook: adds dm_mod (the striped target) exactly when the helper loads libdevmapper" {
     local helper=${SR_BUILD:?}/src/scratchroot target
     stub_hook_functions lenient
     make_destdir
     target=$(mke2fs_target)
     SCRATCHROOT_HELPER=$helper SCRATCHROOT_MKE2FS=$target run_hook
     [ "$status" -eq 0 ]
-    if [[ $(ldd "$helper") == *libdevmapper.so* ]]; then
+    if built_with LIBDEVMAPPER; then
         grep -qx 'manual_add_modules dm_mod' "$LOG"
     else
         refute_log 'manual_add_modules dm_mod'
@@ -161,6 +166,22 @@ refute_log() {
     if [ -e /etc/mke2fs.conf ]; then
         grep -qx 'copy_file config /etc/mke2fs.conf /etc/mke2fs.conf' "$LOG"
     fi
+}
+
+@test "hook: copies the libraries the helper loads on demand, which ldd does not show" {
+    local helper=${SR_BUILD:?}/src/scratchroot lib n=0
+    stub_hook_functions lenient
+    make_destdir
+    SCRATCHROOT_HELPER=$helper SCRATCHROOT_MKE2FS=$(mke2fs_target) run_hook
+    [ "$status" -eq 0 ]
+    for lib in $("$helper" --list-libraries); do
+        grep -qx "copy_exec $lib" "$LOG"
+        n=$((n + 1))
+    done
+    if built_with LIBCRYPTSETUP; then
+        grep -Eqx 'copy_exec /.*/libcryptsetup\.so\.[0-9]+' "$LOG"
+    fi
+    [ "$(grep -c '^copy_exec /[^ ]*\.so\.[^ ]*$' "$LOG")" -eq "$n" ]
 }
 
 @test "hook: without SCRATCHROOT_CONFIG it copies this host's /etc/scratchroot.conf, if any" {

@@ -96,14 +96,22 @@ int main(void) {
         if (!fixture_start("test-crypt", "test setup"))
                 return tap_done();
 #if HAVE_LIBCRYPTSETUP
-        check(crypt_supported(), "built with libcryptsetup: supported");
+        {
+                char path[4096];
+
+                check(crypt_unsupported() == NULL, "built with libcryptsetup: loaded");
+                check_int(crypt_library_path(path, sizeof(path)), 0, "the file it was loaded from");
+                check(path[0] == '/' && strstr(path, LIBCRYPTSETUP_SONAME), "%s, named %s", path,
+                      LIBCRYPTSETUP_SONAME);
+        }
         test_header();
 #else
         {
                 char mapped[64];
                 enum crypt_step step;
 
-                check(!crypt_supported(), "built without libcryptsetup: not supported");
+                check_str(crypt_unsupported(), "this scratchroot was built without libcryptsetup",
+                          "built without libcryptsetup: not supported");
                 check_int(crypt_open_scratch("/nonexistent", "x", false, mapped, sizeof(mapped), &step), -EOPNOTSUPP,
                           "built without libcryptsetup: -EOPNOTSUPP");
         }

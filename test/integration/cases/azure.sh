@@ -52,7 +52,7 @@ azure_refused() {
 }
 
 helper_lists_ntfs() {
-    [[ $(LC_ALL=C ldd "$SR_HELPER" 2>/dev/null) == *libntfs-3g.so* ]]
+    [[ $("$SR_HELPER" --list-libraries 2>/dev/null) == *libntfs-3g.so* ]]
 }
 
 c_azure_delivered() {

@@ -7,15 +7,17 @@
 CASES+=(
     "c_encrypt|encrypt: LUKS2 header labelled scratchroot, mapped through dm-crypt or fallen back with the reason"
     "c_encrypt_fail|encrypt: without dm-crypt and fallback=fail, the boot stops"
+    "c_encrypt_nolib|encrypt: libcryptsetup missing at run time: the fallback names the file, the disk untouched"
     "c_encrypt_keyslot|encrypt: a LUKS2 header labelled scratchroot with a key slot is someone's volume: refused"
     "c_swap|swap: a swap file of 64 MiB on the scratch, outside upper/, allocating next to nothing"
     "c_swap_tmpfs|swap: none on the tmpfs fallback, and the state says why"
 )
 
-# Not "ldd | grep -q": under pipefail, grep leaving at the first match can
-# kill ldd with SIGPIPE, and the long list of a sanitized build did.
+# The helper loads libcryptsetup when an option needs it: --list-libraries
+# names the file (not "... | grep -q": under pipefail, grep leaving at the
+# first match can kill the writer with SIGPIPE).
 helper_encrypts() {
-    [[ $(LC_ALL=C ldd "$SR_HELPER" 2>/dev/null) == *libcryptsetup.so* ]]
+    [[ $("$SR_HELPER" --list-libraries 2>/dev/null) == *libcryptsetup.so* ]]
 }
 
 host_has_dm_crypt() {
@@ -26,6 +28,32 @@ alloc_kib() {
     local b
     b=$(stat -c '%b %B' "$1") || return 1
     echo $((${b% *} * ${b#* } / 1024))
+}
+
+# ns_nolib LIB TAG CMDLINE: a run with the file LIB hidden (/dev/null bound
+# over it, in this namespace only), as an initrd without it would be.
+ns_nolib() {
+    mount --bind /dev/null "$1" || { echo "cannot bind /dev/null over $1" >"$C/nolib-error"; return; }
+    run_helper "$2" "$3"
+}
+
+# The helper loads libcryptsetup when rd.scratch.encrypt asks for it; an
+# initrd that lacks it falls back before anything is written, and says so.
+c_encrypt_nolib() {
+    local lib
+    one_disk encnolib 256M || return
+    if ! helper_encrypts; then
+        fail "the helper lists no libcryptsetup (built without it?): $("$SR_HELPER" --list-libraries 2>&1 | tr '\n' ' ')"
+        return
+    fi
+    lib=$("$SR_HELPER" --list-libraries | grep 'libcryptsetup\.so')
+    in_ns ns_nolib "$lib" r "rd.scratch.lun=1 rd.scratch.encrypt=1"
+    [[ ! -s $C/nolib-error ]] || { fail "$(cat "$C/nolib-error")"; return; }
+    use r || return
+    expect_tmpfs_run encrypt= -- "rd.scratch.encrypt=1, but cannot load ${lib##*/}: "
+    expect_unchanged "$IMG" "$SHA0"
+    # Outside the namespace the file is there as before.
+    [[ $("$SR_HELPER" --list-libraries) == *"$lib"* ]] || fail "$lib is gone outside the test's namespace"
 }
 
 # The first run encrypts (or falls back); the second, without encryption,

@@ -23,10 +23,9 @@ host_has_dm_stripe() {
     [[ -e /dev/mapper/control ]] && dmsetup targets 2>/dev/null | grep -q '^striped '
 }
 
-# The helper's own dependencies, not ldd's closure: libcryptsetup brings
-# libdevmapper along even to a helper built without it.
+# The libraries the helper loads when an option needs them.
 helper_stripes() {
-    [[ $(LC_ALL=C readelf -d "$SR_HELPER" 2>/dev/null) == *'[libdevmapper.so'* ]]
+    [[ $("$SR_HELPER" --list-libraries 2>/dev/null) == *libdevmapper.so* ]]
 }
 
 # set_member N SIZE [MAKER]: image N (1, 2, 3) at H:0:0:1, H = N - 1, as
