@@ -198,14 +198,9 @@ static int ntfs_load(void) {
         return dlib_load(&ntfs_lib, syms, ELEMENTSOF(syms));
 }
 
-const char *azure_ntfs_unsupported(void) {
-        return ntfs_load() < 0 ? ntfs_lib.error : NULL;
-}
-
-int azure_ntfs_library_path(char *buf, size_t n) {
-        int r = ntfs_load();
-
-        return r < 0 ? r : dlib_path(&ntfs_lib, buf, n);
+struct dlib *azure_ntfs_library(void) {
+        (void) ntfs_load();
+        return &ntfs_lib;
 }
 
 /* What may be in the root of the delivered NTFS: Azure's warning and the
@@ -442,14 +437,10 @@ static int check_files(int fd, const struct candidate *c, char *why, size_t n) {
         return 0;
 }
 
-const char *azure_ntfs_unsupported(void) {
-        return "built without libntfs-3g";
-}
+struct dlib *azure_ntfs_library(void) {
+        static struct dlib none = { .error = "built without libntfs-3g" };
 
-int azure_ntfs_library_path(char *buf, size_t n) {
-        (void) buf;
-        (void) n;
-        return -EOPNOTSUPP;
+        return &none;
 }
 
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "dlopen.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -8,12 +10,10 @@
 #define AZURE_RESOURCE_LABEL "Temporary Storage"
 
 /* Whether this build can list an NTFS directory (libntfs-3g). */
-/* NULL when the NTFS can be listed (libntfs-3g is loaded, at the first
- * call), else why not: "built without libntfs-3g", or the loader's words. */
-const char *azure_ntfs_unsupported(void);
-
-/* The file libntfs-3g was loaded from, for an initrd's builder. */
-int azure_ntfs_library_path(char *buf, size_t n);
+/* libntfs-3g, loaded at the first call (src/dlopen.h): its error says
+ * "built without libntfs-3g", or the loader's words, when it cannot be
+ * used. */
+struct dlib *azure_ntfs_library(void);
 
 /* Whether the whole disk at node is what Azure's agents reformat (cloud-init's
  * can_dev_be_reformatted, azure-vm-utils' label check): 1 yes, 0 no with the

@@ -57,14 +57,9 @@ static int cryptsetup_load(void) {
         return dlib_load(&cryptsetup_lib, syms, ELEMENTSOF(syms));
 }
 
-const char *crypt_unsupported(void) {
-        return cryptsetup_load() < 0 ? cryptsetup_lib.error : NULL;
-}
-
-int crypt_library_path(char *buf, size_t n) {
-        int r = cryptsetup_load();
-
-        return r < 0 ? r : dlib_path(&cryptsetup_lib, buf, n);
+struct dlib *crypt_library(void) {
+        (void) cryptsetup_load();
+        return &cryptsetup_lib;
 }
 
 /* libcryptsetup prints to stderr by default; its messages are not ours to
@@ -194,14 +189,10 @@ int crypt_close_scratch(const char *name) {
 
 #else
 
-const char *crypt_unsupported(void) {
-        return "this scratchroot was built without libcryptsetup";
-}
+struct dlib *crypt_library(void) {
+        static struct dlib none = { .error = "this scratchroot was built without libcryptsetup" };
 
-int crypt_library_path(char *buf, size_t n) {
-        (void) buf;
-        (void) n;
-        return -EOPNOTSUPP;
+        return &none;
 }
 
 int crypt_open_scratch(const char *node, const char *name, bool allow_discards, char *mapped, size_t n,

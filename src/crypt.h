@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "dlopen.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -15,13 +17,10 @@ enum crypt_step {
         CRYPT_STEP_ACTIVATE,    /* map the disk through dm-crypt */
 };
 
-/* NULL when encryption can be used (libcryptsetup is loaded, at the first
- * call), else why not: "this scratchroot was built without libcryptsetup",
- * or the loader's words. */
-const char *crypt_unsupported(void);
-
-/* The file libcryptsetup was loaded from, for an initrd's builder. */
-int crypt_library_path(char *buf, size_t n);
+/* libcryptsetup, loaded at the first call (src/dlopen.h): its error says
+ * "this scratchroot was built without libcryptsetup", or the loader's
+ * words, when it cannot be used. */
+struct dlib *crypt_library(void);
 
 /* Writes a LUKS2 header labelled SCRATCH_LABEL with no key slot at the start
  * of node, for a volume key drawn from getrandom() that is never written
@@ -29,7 +28,7 @@ int crypt_library_path(char *buf, size_t n);
  * (AES-XTS, 512-bit key); the helper's copy of the key is wiped as soon as
  * the kernel holds it. With allow_discards, discards pass through to node.
  * Returns -errno with the failed step in ret_step; -EOPNOTSUPP when
- * libcryptsetup is not there (crypt_unsupported() says why). Nothing of it is logged. */
+ * libcryptsetup is not there (crypt_library() says why). Nothing of it is logged. */
 int crypt_open_scratch(const char *node, const char *name, bool allow_discards, char *mapped, size_t n,
                        enum crypt_step *ret_step);
 

@@ -19,10 +19,15 @@ struct dlsym_arg {
 #define DLSYM_ARG(name) { (void **) &sym_##name, #name }
 
 struct dlib {
-        const char *soname;
+        const char *soname;     /* NULL: the build has no such library */
         void *handle;
         char error[256];        /* why it cannot be loaded, once it was tried */
 };
+
+/* NULL when LIB is loaded, else why not. */
+static inline const char *dlib_unsupported(const struct dlib *lib) {
+        return lib->handle ? NULL : lib->error;
+}
 
 /* Loads LIB once and resolves every symbol of SYMS: 0, or -EOPNOTSUPP with
  * LIB->error telling why (the loader's own words). A failed load is not

@@ -81,34 +81,26 @@ static int usage_error(const char *what) {
  * what ldd shows). One that cannot be loaded is told on stderr and makes
  * the status 1; one the build lacks is not listed. */
 static int list_libraries(void) {
-        static const struct {
-                const char *name;
-                const char *(*unsupported)(void);
-                int (*path)(char *buf, size_t n);
-        } libs[] = {
-                { "libcryptsetup", crypt_unsupported, crypt_library_path },
-                { "libdevmapper", stripe_unsupported, stripe_library_path },
-                { "libntfs-3g", azure_ntfs_unsupported, azure_ntfs_library_path },
-        };
+        struct dlib *const libs[] = { crypt_library(), stripe_library(), azure_ntfs_library() };
         int ret = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(libs); i++) {
-                const char *why = libs[i].unsupported();
+                const char *why = dlib_unsupported(libs[i]);
                 char path[PATH_MAX];
                 int r;
 
+                /* A build without it has nothing to list. */
+                if (!libs[i]->soname)
+                        continue;
                 if (why) {
-                        /* A build without it has nothing to list. */
-                        if (libs[i].path(path, sizeof(path)) == -EOPNOTSUPP && strstr(why, "built without"))
-                                continue;
                         fprintf(stderr, "%s: %s\n", program_invocation_short_name, why);
                         ret = 1;
                         continue;
                 }
-                r = libs[i].path(path, sizeof(path));
+                r = dlib_path(libs[i], path, sizeof(path));
                 if (r < 0) {
                         fprintf(stderr, "%s: cannot tell which file %s was loaded from: %s\n",
-                                program_invocation_short_name, libs[i].name, strerror(-r));
+                                program_invocation_short_name, libs[i]->soname, strerror(-r));
                         ret = 1;
                         continue;
                 }

@@ -591,7 +591,7 @@ static int format_set(const struct job *a, const struct options *o, struct outco
                                     m[i].why);
 
         /* After the proof: a refused member is worth telling first. */
-        why = stripe_unsupported();
+        why = dlib_unsupported(stripe_library());
         if (why)
                 return fail(out, -EOPNOTSUPP, "%u disks selected (%s), but they cannot be striped: %s", set->n,
                             out->names, why);
@@ -850,7 +850,7 @@ static int try_scratch(const struct job *j, const struct options *o, struct outc
                 return use_prepared(j, out);
         if (o->invalid)
                 return fail(out, -EINVAL, "%s", o->problems[o->first_invalid]);
-        if (o->encrypt && (why = crypt_unsupported()))
+        if (o->encrypt && (why = dlib_unsupported(crypt_library())))
                 return fail(out, -EOPNOTSUPP, "%s=1, but %s", opt_name(j, OPT_ENCRYPT), why);
         for (size_t i = 0; i < ELEMENTSOF(out->locks); i++)
                 out->locks[i] = -1;

@@ -343,14 +343,9 @@ static int devmapper_load(void) {
         return dlib_load(&devmapper_lib, syms, ELEMENTSOF(syms));
 }
 
-const char *stripe_unsupported(void) {
-        return devmapper_load() < 0 ? devmapper_lib.error : NULL;
-}
-
-int stripe_library_path(char *buf, size_t n) {
-        int r = devmapper_load();
-
-        return r < 0 ? r : dlib_path(&devmapper_lib, buf, n);
+struct dlib *stripe_library(void) {
+        (void) devmapper_load();
+        return &devmapper_lib;
 }
 
 /* libdevmapper prints to stderr by default; the caller says what failed. */
@@ -494,14 +489,10 @@ int stripe_close(const char *name) {
 
 #else
 
-const char *stripe_unsupported(void) {
-        return "this scratchroot was built without libdevmapper";
-}
+struct dlib *stripe_library(void) {
+        static struct dlib none = { .error = "this scratchroot was built without libdevmapper" };
 
-int stripe_library_path(char *buf, size_t n) {
-        (void) buf;
-        (void) n;
-        return -EOPNOTSUPP;
+        return &none;
 }
 
 int stripe_open(const char *const *nodes, unsigned n, const char *name, char *mapped, size_t len,

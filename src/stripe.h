@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "dlopen.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,13 +30,10 @@ struct stripe_member {
         uint64_t data_bytes;            /* of this member in the stripe */
 };
 
-/* NULL when striping can be done (libdevmapper is loaded, at the first
- * call), else why not: "this scratchroot was built without libdevmapper",
- * or the loader's words. */
-const char *stripe_unsupported(void);
-
-/* The file libdevmapper was loaded from, for an initrd's builder. */
-int stripe_library_path(char *buf, size_t n);
+/* libdevmapper, loaded at the first call (src/dlopen.h): its error says
+ * "this scratchroot was built without libdevmapper", or the loader's
+ * words, when it cannot be used. */
+struct dlib *stripe_library(void);
 
 /* Writes the member header (magic, set id, index, count, chunk) on each node, then maps the members'
  * data areas as one dm "striped" device /dev/mapper/NAME; returns its node in mapped. -errno with the

@@ -289,7 +289,7 @@ static void test_selection(void) {
 int main(void) {
         if (!fixture_start("test-azure", "making disk images"))
                 return tap_done();
-        tap_diag("libntfs-3g: %s", azure_ntfs_unsupported() ? azure_ntfs_unsupported() : "loaded");
+        tap_diag("libntfs-3g: %s", dlib_unsupported(azure_ntfs_library()) ? dlib_unsupported(azure_ntfs_library()) : "loaded");
         test_images();
         test_verdicts();
         test_selection();

@@ -99,8 +99,8 @@ int main(void) {
         {
                 char path[4096];
 
-                check(crypt_unsupported() == NULL, "built with libcryptsetup: loaded");
-                check_int(crypt_library_path(path, sizeof(path)), 0, "the file it was loaded from");
+                check(dlib_unsupported(crypt_library()) == NULL, "built with libcryptsetup: loaded");
+                check_int(dlib_path(crypt_library(), path, sizeof(path)), 0, "the file it was loaded from");
                 check(path[0] == '/' && strstr(path, LIBCRYPTSETUP_SONAME), "%s, named %s", path,
                       LIBCRYPTSETUP_SONAME);
         }
@@ -110,7 +110,7 @@ int main(void) {
                 char mapped[64];
                 enum crypt_step step;
 
-                check_str(crypt_unsupported(), "this scratchroot was built without libcryptsetup",
+                check_str(dlib_unsupported(crypt_library()), "this scratchroot was built without libcryptsetup",
                           "built without libcryptsetup: not supported");
                 check_int(crypt_open_scratch("/nonexistent", "x", false, mapped, sizeof(mapped), &step), -EOPNOTSUPP,
                           "built without libcryptsetup: -EOPNOTSUPP");

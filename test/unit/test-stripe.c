@@ -260,8 +260,8 @@ static void test_open_refusals(void) {
         const char *nodes[2];
         int member = 99, r;
 
-        check((stripe_unsupported() == NULL) == HAVE_LIBDEVMAPPER,
-              "stripe_unsupported() says whether libdevmapper is built in and loaded");
+        check((dlib_unsupported(stripe_library()) == NULL) == HAVE_LIBDEVMAPPER,
+              "stripe_library() says whether libdevmapper is built in and loaded");
 
         image("a", 8 * MiB, NULL, 0);
         image("b", 8 * MiB, "data", 4);
@@ -271,12 +271,12 @@ static void test_open_refusals(void) {
         nodes[1] = path_of("b");
 
         r = stripe_open(nodes, 1, "t", mapped, sizeof(mapped), &member);
-        check_err(r, !stripe_unsupported() ? -EINVAL : -EOPNOTSUPP, "one member: refused");
+        check_err(r, !dlib_unsupported(stripe_library()) ? -EINVAL : -EOPNOTSUPP, "one member: refused");
         check_int(member, -1, "one member: no member blamed");
 
         member = 99;
         r = stripe_open(nodes, 2, "t", mapped, sizeof(mapped), &member);
-        if (!stripe_unsupported()) {
+        if (!dlib_unsupported(stripe_library())) {
                 check_err(r, -ENOTBLK, "regular files: -ENOTBLK");
                 check_int(member, 0, "regular files: the first member named");
         } else {
@@ -286,7 +286,7 @@ static void test_open_refusals(void) {
         check_str(sha_of("a", after, sizeof(after)), sha0, "refused: the first file unchanged");
         check_str(sha_of("b", after, sizeof(after)), sha1, "refused: the second file unchanged");
 
-        if (!stripe_unsupported()) {
+        if (!dlib_unsupported(stripe_library())) {
                 nodes[0] = "/dev/null";
                 member = 99;
                 check_err(stripe_open(nodes, 2, "t", mapped, sizeof(mapped), &member), -ENOTBLK,
