@@ -210,9 +210,9 @@ static enum content luks_keyless(int fd, char *desc, size_t n) {
         int r;
 
         r = crypt_count_keyslots(fd, &slots);
-        if (r == -EOPNOTSUPP) {
-                (void) snprintf(desc, n, "a LUKS2 header labelled '%s', whose key slots this build cannot count",
-                                SCRATCH_LABEL);
+        if (r == -EOPNOTSUPP && dlib_unsupported(crypt_library())) {
+                (void) snprintf(desc, n, "a LUKS2 header labelled '%s', whose key slots cannot be counted: %s",
+                                SCRATCH_LABEL, dlib_unsupported(crypt_library()));
                 return CONTENT_UNKNOWN;
         }
         if (r < 0) {

@@ -142,7 +142,7 @@ c_encrypt_keyslot() {
     if helper_encrypts; then
         expect_refused "a LUKS2 header labelled 'scratchroot' with 1 key slot in use"
     else
-        expect_refused "a LUKS2 header labelled 'scratchroot', whose key slots this build cannot count"
+        expect_refused "a LUKS2 header labelled 'scratchroot', whose key slots cannot be counted: this scratchroot was built without libcryptsetup"
     fi
 }
 
