@@ -48,6 +48,21 @@ scratchroot_loads() {
     return 1
 }
 
+# scratchroot_inst_library FILE: a library and every library it needs.
+# dracut-install resolves the needs of executable files only, and a
+# library is installed mode 0644 (libcryptsetup would come without
+# libargon2). ldd's whole output is read, not piped (see above).
+scratchroot_inst_library() {
+    local out dep
+    inst "$1"
+    out=$(LC_ALL=C ldd "$1" 2>/dev/null) || return 0
+    for dep in $out; do
+        case $dep in
+            /*) inst "$dep" ;;
+        esac
+    done
+}
+
 scratchroot_stripes() {
     scratchroot_loads libdevmapper.so
 }
@@ -68,7 +83,7 @@ install() {
         dwarn "scratchroot: a library it loads on demand is missing on this host (above); its option will not work"
     fi
     for lib in $libs; do
-        inst "$lib"
+        scratchroot_inst_library "$lib"
     done
     # The helper execs mke2fs by the path it was built with.
     inst "${SCRATCHROOT_MKE2FS:-@MKE2FS@}"

@@ -135,24 +135,28 @@ stub_dracut_lib() {
     refute_log '^inst_script'
 }
 
-@test "install() puts in the libraries the helper loads on demand, which ldd does not show" {
-    local helper=${SR_BUILD:?}/src/scratchroot lib n=0
+@test "install() puts in the libraries the helper loads on demand, which ldd does not show, and what they need" {
+    local helper=${SR_BUILD:?}/src/scratchroot lib dep
     stub_dracut_install
     . "$MOD/module-setup.sh"
     SCRATCHROOT_HELPER=$helper install
     for lib in $("$helper" --list-libraries); do
         [[ $lib == /* ]]
         grep -qx "inst $lib" "$LOG"
-        n=$((n + 1))
+        # dracut-install resolves only an executable's needs: each one of
+        # the library's is installed by name (libcryptsetup's libargon2).
+        for dep in $(LC_ALL=C ldd "$lib" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'); do
+            grep -qx "inst $dep" "$LOG"
+        done
     done
     if built_with LIBCRYPTSETUP; then
         grep -Eqx 'inst /.*/libcryptsetup\.so\.[0-9]+' "$LOG"
+        grep -Eqx 'inst /.*/libargon2\.so\.[0-9]+' "$LOG"
     fi
     if built_with LIBNTFS_3G; then
         grep -Eqx 'inst /.*/libntfs-3g\.so\.[0-9]+' "$LOG"
     fi
     refute_log '^dwarn'
-    [ "$(grep -c '^inst /.*\.so\.' "$LOG")" -eq "$n" ]
 }
 
 @test "install() warns when the helper cannot load a library it lists, and goes on" {
