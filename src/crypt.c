@@ -130,7 +130,7 @@ int crypt_open_scratch(const char *node, const char *name, bool allow_discards, 
          * kernel keyring, where libcryptsetup would also leave a copy. */
         (void) sym_crypt_volume_key_keyring(cd, 0);
         r = sym_crypt_activate_by_volume_key(cd, name, (const char *) key, sizeof(key),
-                                         allow_discards ? CRYPT_ACTIVATE_ALLOW_DISCARDS : 0);
+                                             allow_discards ? CRYPT_ACTIVATE_ALLOW_DISCARDS : 0);
 out:
         explicit_bzero(key, sizeof(key));
         if (cd)
