@@ -169,7 +169,6 @@ static int check_signature(int fd, const struct candidate *c, char *why, size_t 
 
 #if HAVE_LIBNTFS_3G
 
-static struct dlib ntfs_lib = { .soname = LIBNTFS_3G_SONAME };
 static __typeof__(ntfs_ucstombs) *sym_ntfs_ucstombs;
 static __typeof__(ntfs_log_set_handler) *sym_ntfs_log_set_handler;
 static __typeof__(ntfs_log_handler_null) *sym_ntfs_log_handler_null;
@@ -181,25 +180,26 @@ static __typeof__(ntfs_readdir) *sym_ntfs_readdir;
 static __typeof__(ntfs_inode_close) *sym_ntfs_inode_close;
 static __typeof__(ntfs_umount) *sym_ntfs_umount;
 
-static int ntfs_load(void) {
-        const struct dlsym_arg syms[] = {
-                DLSYM_ARG(ntfs_ucstombs),
-                DLSYM_ARG(ntfs_log_set_handler),
-                DLSYM_ARG(ntfs_log_handler_null),
-                DLSYM_ARG(ntfs_device_alloc),
-                DLSYM_ARG(ntfs_device_mount),
-                DLSYM_ARG(ntfs_device_free),
-                DLSYM_ARG(ntfs_inode_open),
-                DLSYM_ARG(ntfs_readdir),
-                DLSYM_ARG(ntfs_inode_close),
-                DLSYM_ARG(ntfs_umount),
-        };
-
-        return dlib_load(&ntfs_lib, syms, ELEMENTSOF(syms));
-}
+static const struct dlsym_arg ntfs_syms[] = {
+        DLSYM_ARG(ntfs_ucstombs),
+        DLSYM_ARG(ntfs_log_set_handler),
+        DLSYM_ARG(ntfs_log_handler_null),
+        DLSYM_ARG(ntfs_device_alloc),
+        DLSYM_ARG(ntfs_device_mount),
+        DLSYM_ARG(ntfs_device_free),
+        DLSYM_ARG(ntfs_inode_open),
+        DLSYM_ARG(ntfs_readdir),
+        DLSYM_ARG(ntfs_inode_close),
+        DLSYM_ARG(ntfs_umount),
+};
+static struct dlib ntfs_lib = {
+        .soname = LIBNTFS_3G_SONAME,
+        .syms = ntfs_syms,
+        .n_syms = ELEMENTSOF(ntfs_syms),
+};
 
 struct dlib *azure_ntfs_library(void) {
-        (void) ntfs_load();
+        (void) dlib_load(&ntfs_lib);
         return &ntfs_lib;
 }
 
@@ -384,7 +384,7 @@ static int check_files(int fd, const struct candidate *c, char *why, size_t n) {
         s64 pos = 0;
         int r = 1, err;
 
-        if (ntfs_load() < 0) {
+        if (dlib_load(&ntfs_lib) < 0) {
                 (void) snprintf(why, n, "its NTFS partition %d cannot be listed: %s", c->partno, ntfs_lib.error);
                 return 0;
         }

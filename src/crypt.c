@@ -22,7 +22,6 @@
 /* The data starts 64 KiB in, a multiple of the 4 KiB encryption sector. */
 #define CRYPT_DATA_ALIGN_SECTORS 128u
 
-static struct dlib cryptsetup_lib = { .soname = LIBCRYPTSETUP_SONAME };
 static __typeof__(crypt_init) *sym_crypt_init;
 static __typeof__(crypt_set_log_callback) *sym_crypt_set_log_callback;
 static __typeof__(crypt_metadata_locking) *sym_crypt_metadata_locking;
@@ -37,28 +36,29 @@ static __typeof__(crypt_keyslot_status) *sym_crypt_keyslot_status;
 static __typeof__(crypt_init_by_name) *sym_crypt_init_by_name;
 static __typeof__(crypt_deactivate) *sym_crypt_deactivate;
 
-static int cryptsetup_load(void) {
-        const struct dlsym_arg syms[] = {
-                DLSYM_ARG(crypt_init),
-                DLSYM_ARG(crypt_set_log_callback),
-                DLSYM_ARG(crypt_metadata_locking),
-                DLSYM_ARG(crypt_set_metadata_size),
-                DLSYM_ARG(crypt_format),
-                DLSYM_ARG(crypt_volume_key_keyring),
-                DLSYM_ARG(crypt_activate_by_volume_key),
-                DLSYM_ARG(crypt_free),
-                DLSYM_ARG(crypt_load),
-                DLSYM_ARG(crypt_keyslot_max),
-                DLSYM_ARG(crypt_keyslot_status),
-                DLSYM_ARG(crypt_init_by_name),
-                DLSYM_ARG(crypt_deactivate),
-        };
-
-        return dlib_load(&cryptsetup_lib, syms, ELEMENTSOF(syms));
-}
+static const struct dlsym_arg cryptsetup_syms[] = {
+        DLSYM_ARG(crypt_init),
+        DLSYM_ARG(crypt_set_log_callback),
+        DLSYM_ARG(crypt_metadata_locking),
+        DLSYM_ARG(crypt_set_metadata_size),
+        DLSYM_ARG(crypt_format),
+        DLSYM_ARG(crypt_volume_key_keyring),
+        DLSYM_ARG(crypt_activate_by_volume_key),
+        DLSYM_ARG(crypt_free),
+        DLSYM_ARG(crypt_load),
+        DLSYM_ARG(crypt_keyslot_max),
+        DLSYM_ARG(crypt_keyslot_status),
+        DLSYM_ARG(crypt_init_by_name),
+        DLSYM_ARG(crypt_deactivate),
+};
+static struct dlib cryptsetup_lib = {
+        .soname = LIBCRYPTSETUP_SONAME,
+        .syms = cryptsetup_syms,
+        .n_syms = ELEMENTSOF(cryptsetup_syms),
+};
 
 struct dlib *crypt_library(void) {
-        (void) cryptsetup_load();
+        (void) dlib_load(&cryptsetup_lib);
         return &cryptsetup_lib;
 }
 
@@ -93,7 +93,7 @@ int crypt_open_scratch(const char *node, const char *name, bool allow_discards, 
         enum crypt_step step = CRYPT_STEP_KEY;
         int r;
 
-        r = cryptsetup_load();
+        r = dlib_load(&cryptsetup_lib);
         if (r < 0) {
                 *ret_step = CRYPT_STEP_ACTIVATE;
                 return r;
@@ -146,7 +146,7 @@ int crypt_count_keyslots(int fd, unsigned *ret) {
         unsigned used = 0;
         int r, max;
 
-        r = cryptsetup_load();
+        r = dlib_load(&cryptsetup_lib);
         if (r < 0)
                 return r;
         /* The disk is open O_EXCL: libcryptsetup reads it through this
@@ -175,7 +175,7 @@ int crypt_close_scratch(const char *name) {
         struct crypt_device *cd = NULL;
         int r;
 
-        r = cryptsetup_load();
+        r = dlib_load(&cryptsetup_lib);
         if (r < 0)
                 return r;
         r = sym_crypt_init_by_name(&cd, name);

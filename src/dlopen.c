@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int dlib_load(struct dlib *lib, const struct dlsym_arg *syms, size_t n) {
+int dlib_load(struct dlib *lib) {
+        const struct dlsym_arg *syms = lib->syms;
         void *h;
 
         if (lib->handle)
@@ -22,7 +23,7 @@ int dlib_load(struct dlib *lib, const struct dlsym_arg *syms, size_t n) {
                                 e ? e : "unknown error");
                 return -EOPNOTSUPP;
         }
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < lib->n_syms; i++) {
                 void *f = dlsym(h, syms[i].name);
 
                 if (!f) {

@@ -20,6 +20,8 @@ struct dlsym_arg {
 
 struct dlib {
         const char *soname;     /* NULL: the build has no such library */
+        const struct dlsym_arg *syms;   /* what the helper calls in it */
+        size_t n_syms;
         void *handle;
         char error[256];        /* why it cannot be loaded, once it was tried */
 };
@@ -29,10 +31,10 @@ static inline const char *dlib_unsupported(const struct dlib *lib) {
         return lib->handle ? NULL : lib->error;
 }
 
-/* Loads LIB once and resolves every symbol of SYMS: 0, or -EOPNOTSUPP with
- * LIB->error telling why (the loader's own words). A failed load is not
- * tried again. */
-int dlib_load(struct dlib *lib, const struct dlsym_arg *syms, size_t n);
+/* Loads LIB once and resolves every symbol of its table: 0, or -EOPNOTSUPP
+ * with LIB->error telling why (the loader's own words). A failed load is
+ * not tried again. */
+int dlib_load(struct dlib *lib);
 
 /* The absolute path of the file the loader took for LIB, once loaded. */
 int dlib_path(const struct dlib *lib, char *buf, size_t n);

@@ -206,13 +206,15 @@ static enum content describe(const char *type, const char *version, const char *
  * when it has no key slot: with one, it is someone's volume that a key can
  * still open, whatever its label. */
 static enum content luks_keyless(int fd, char *desc, size_t n) {
+        const char *why;
         unsigned slots = 0;
         int r;
 
         r = crypt_count_keyslots(fd, &slots);
-        if (r == -EOPNOTSUPP && dlib_unsupported(crypt_library())) {
+        why = r == -EOPNOTSUPP ? dlib_unsupported(crypt_library()) : NULL;
+        if (why) {
                 (void) snprintf(desc, n, "a LUKS2 header labelled '%s', whose key slots cannot be counted: %s",
-                                SCRATCH_LABEL, dlib_unsupported(crypt_library()));
+                                SCRATCH_LABEL, why);
                 return CONTENT_UNKNOWN;
         }
         if (r < 0) {

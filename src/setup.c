@@ -756,9 +756,6 @@ static enum verdict verdict_from_string(const char *s) {
         return VERDICT_FORMAT_BLANK;
 }
 
-/* What an early prepare left, taken as the disk: its record says which, and
- * what is mounted at BASE/scratch must be an ext4 on that disk, the root
- * (mounted now) on none of what backs it. */
 /* The outcome a prepare's record describes (kv, n): the disks, and when it
  * is on the scratch disk (returns true) the mount and mappings as made. */
 static bool outcome_from_record(const struct state_kv *kv, unsigned n, struct outcome *out) {
@@ -795,6 +792,9 @@ static bool outcome_from_record(const struct state_kv *kv, unsigned n, struct ou
 #undef P
 }
 
+/* What an early prepare left, taken as the disk: its record says which, and
+ * what is mounted at BASE/scratch must be an ext4 on that disk, the root
+ * (mounted now) on none of what backs it. */
 static int use_prepared(const struct job *j, struct outcome *out) {
         dev_t backing[SYSFS_MAX_BACKING];
         unsigned nb = 0;

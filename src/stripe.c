@@ -312,7 +312,6 @@ static int members_write(const struct members *s, int *ret_member) {
 }
 
 
-static struct dlib devmapper_lib = { .soname = LIBDEVMAPPER_SONAME };
 static __typeof__(dm_task_create) *sym_dm_task_create;
 static __typeof__(dm_task_set_name) *sym_dm_task_set_name;
 static __typeof__(dm_task_add_target) *sym_dm_task_add_target;
@@ -325,26 +324,27 @@ static __typeof__(dm_driver_version) *sym_dm_driver_version;
 static __typeof__(dm_log_with_errno_init) *sym_dm_log_with_errno_init;
 static __typeof__(dm_lib_release) *sym_dm_lib_release;
 
-static int devmapper_load(void) {
-        const struct dlsym_arg syms[] = {
-                DLSYM_ARG(dm_task_create),
-                DLSYM_ARG(dm_task_set_name),
-                DLSYM_ARG(dm_task_add_target),
-                DLSYM_ARG(dm_task_set_cookie),
-                DLSYM_ARG(dm_task_run),
-                DLSYM_ARG(dm_udev_wait),
-                DLSYM_ARG(dm_task_get_info),
-                DLSYM_ARG(dm_task_destroy),
-                DLSYM_ARG(dm_driver_version),
-                DLSYM_ARG(dm_log_with_errno_init),
-                DLSYM_ARG(dm_lib_release),
-        };
-
-        return dlib_load(&devmapper_lib, syms, ELEMENTSOF(syms));
-}
+static const struct dlsym_arg devmapper_syms[] = {
+        DLSYM_ARG(dm_task_create),
+        DLSYM_ARG(dm_task_set_name),
+        DLSYM_ARG(dm_task_add_target),
+        DLSYM_ARG(dm_task_set_cookie),
+        DLSYM_ARG(dm_task_run),
+        DLSYM_ARG(dm_udev_wait),
+        DLSYM_ARG(dm_task_get_info),
+        DLSYM_ARG(dm_task_destroy),
+        DLSYM_ARG(dm_driver_version),
+        DLSYM_ARG(dm_log_with_errno_init),
+        DLSYM_ARG(dm_lib_release),
+};
+static struct dlib devmapper_lib = {
+        .soname = LIBDEVMAPPER_SONAME,
+        .syms = devmapper_syms,
+        .n_syms = ELEMENTSOF(devmapper_syms),
+};
 
 struct dlib *stripe_library(void) {
-        (void) devmapper_load();
+        (void) dlib_load(&devmapper_lib);
         return &devmapper_lib;
 }
 
@@ -425,7 +425,7 @@ int stripe_open(const char *const *nodes, unsigned n, const char *name, char *ma
         *ret_member = -1;
         if (n < 2 || n > STRIPE_MAX_MEMBERS)
                 return -EINVAL;
-        r = devmapper_load();
+        r = dlib_load(&devmapper_lib);
         if (r < 0)
                 return r;
         r = snprintf(mapped, len, "/dev/mapper/%s", name);
@@ -469,7 +469,7 @@ int stripe_close(const char *name) {
         uint32_t cookie = 0;
         int r;
 
-        r = devmapper_load();
+        r = dlib_load(&devmapper_lib);
         if (r < 0)
                 return r;
         sym_dm_log_with_errno_init(quiet_log);

@@ -468,23 +468,33 @@ static int scan_one_address(const char *scanfile, unsigned channel, unsigned tar
         return 0;
 }
 
+/* The next entry of a host's device directory d that names one of the
+ * host's targets; false at the end (or without d). */
+static bool next_target(DIR *d, unsigned host, unsigned *ret_channel, unsigned *ret_target) {
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                unsigned h, c, t;
+
+                if (sscanf(de->d_name, "target%u:%u:%u", &h, &c, &t) == 3 && h == host) {
+                        *ret_channel = c;
+                        *ret_target = t;
+                        return true;
+                }
+        }
+        return false;
+}
+
 /* Whether sysfs shows a target under the host: its first scan's finds are
  * there. A host scanned asynchronously adds what its scan found to sysfs
  * only at the end, holding its scan lock throughout, so a request written
  * to its scan file that has returned while a target shows came after all of
  * them. */
 static bool host_shows_targets(const char *devdir, unsigned host) {
-        _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
+        _cleanup_closedir_ DIR *d = opendir(devdir);
+        unsigned c, t;
 
-        d = opendir(devdir);
-        while (d && (de = readdir(d))) {
-                unsigned h, c, t;
-
-                if (sscanf(de->d_name, "target%u:%u:%u", &h, &c, &t) == 3 && h == host)
-                        return true;
-        }
-        return false;
+        return next_target(d, host, &c, &t);
 }
 
 /* One host: its targets as sysfs shows them (the host's own scan found
@@ -496,7 +506,7 @@ static bool host_shows_targets(const char *devdir, unsigned host) {
 static int scan_host(const char *dir, const char *host_name, unsigned host, const struct hctl *want) {
         _cleanup_closedir_ DIR *d = NULL;
         char scanfile[PATH_MAX], devdir[PATH_MAX];
-        struct dirent *de;
+        unsigned c, t;
         bool any = false;
         int r;
 
@@ -507,14 +517,9 @@ static int scan_host(const char *dir, const char *host_name, unsigned host, cons
                 r = scan_one_address(scanfile, want->channel, want->target, want->lun);
         else {
                 d = opendir(devdir);
-                while (d && (de = readdir(d))) {
-                        unsigned h, c, t;
-
-                        if (sscanf(de->d_name, "target%u:%u:%u", &h, &c, &t) != 3 || h != host)
-                                continue;
+                while (next_target(d, host, &c, &t))
                         if (scan_one_address(scanfile, c, t, want->lun) == 0)
                                 any = true;
-                }
                 r = any ? 0 : scan_one_address(scanfile, 0, 0, want->lun);
         }
         if (r < 0)
@@ -578,10 +583,7 @@ int sysfs_wait_selected(const char *sysfs, const struct selector *sel, unsigned 
                         }
                         /* No host at all: nothing the kernel can say. A
                          * host that shows nothing yet: asked again later. */
-                        if (k == 0 || k != -EAGAIN)
-                                scans = 3;
-                        else
-                                scans = 0;
+                        scans = k == -EAGAIN ? 0 : 3;
                 }
                 if (now_ms() >= deadline)
                         return r;

@@ -141,28 +141,29 @@ static int (*sym_abs)(int);
 static void *sym_no_such_symbol_in_libc;
 
 static void test_dlib(void) {
-        struct dlib none = { .soname = "libscratchroot-test-absent.so.0" }, libc = { .soname = "libc.so.6" };
         const struct dlsym_arg good[] = { DLSYM_ARG(abs) };
         const struct dlsym_arg bad[] = { DLSYM_ARG(abs), DLSYM_ARG(no_such_symbol_in_libc) };
+        struct dlib none = { .soname = "libscratchroot-test-absent.so.0", .syms = good, .n_syms = 1 },
+                    libc = { .soname = "libc.so.6", .syms = bad, .n_syms = ELEMENTSOF(bad) };
         char path[4096];
 
-        check_int(dlib_load(&none, good, 1), -EOPNOTSUPP, "an absent library: -EOPNOTSUPP");
+        check_int(dlib_load(&none), -EOPNOTSUPP, "an absent library: -EOPNOTSUPP");
         check(strstr(none.error, "cannot load libscratchroot-test-absent.so.0: ") == none.error,
               "an absent library: the error names it (%s)", none.error);
         none.soname = "libc.so.6";
-        check_int(dlib_load(&none, good, 1), -EOPNOTSUPP, "a failed load is not tried again");
+        check_int(dlib_load(&none), -EOPNOTSUPP, "a failed load is not tried again");
         check_int(dlib_path(&none, path, sizeof(path)), -EOPNOTSUPP, "a failed load has no path");
 
-        check_int(dlib_load(&libc, bad, ELEMENTSOF(bad)), -EOPNOTSUPP, "a missing symbol: -EOPNOTSUPP");
+        check_int(dlib_load(&libc), -EOPNOTSUPP, "a missing symbol: -EOPNOTSUPP");
         check_str(libc.error, "libc.so.6 has no no_such_symbol_in_libc", "a missing symbol: named");
         check(sym_abs == NULL, "a missing symbol: none of the others is left set");
 
-        libc = (struct dlib) { .soname = "libc.so.6" };
-        check_int(dlib_load(&libc, good, 1), 0, "libc.so.6 loaded");
+        libc = (struct dlib) { .soname = "libc.so.6", .syms = good, .n_syms = 1 };
+        check_int(dlib_load(&libc), 0, "libc.so.6 loaded");
         check(sym_abs && sym_abs(-3) == 3, "its abs() called through the pointer");
         check_int(dlib_path(&libc, path, sizeof(path)), 0, "the file it came from");
         check(path[0] == '/' && strstr(path, "libc.so.6"), "an absolute path (%s)", path);
-        check_int(dlib_load(&libc, good, 1), 0, "loaded once, then kept");
+        check_int(dlib_load(&libc), 0, "loaded once, then kept");
 }
 
 int main(void) {
