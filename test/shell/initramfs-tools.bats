@@ -9,17 +9,18 @@ setup() {
     HOOK=$IT/hook-scratchroot
     LOG=$BATS_TEST_TMPDIR/calls
     : >"$LOG"
-    mkdir -p "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/module"
+    mkdir -p "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/module" "$BATS_TEST_TMPDIR/bus"
     # The boot scripts as configured, reading the test's own /proc/cmdline,
     # /sys/module and config file, and writing init's parameters, rather
     # than the host's.
     for s in local-bottom init-premount; do
         sed -e "s|/proc/cmdline|$BATS_TEST_TMPDIR/cmdline|" \
             -e "s|/sys/module/|$BATS_TEST_TMPDIR/module/|" \
+            -e "s|/sys/bus/|$BATS_TEST_TMPDIR/bus/|g" \
             -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/scratchroot.conf|" \
             -e "s|/conf/param.conf|$BATS_TEST_TMPDIR/param.conf|" \
             "$IT/$s-scratchroot" >"$BATS_TEST_TMPDIR/$s-scratchroot"
-        if grep -n '/conf/param\.conf\|/proc/cmdline\|/sys/module/' "$BATS_TEST_TMPDIR/$s-scratchroot"; then
+        if grep -n '/conf/param\.conf\|/proc/cmdline\|/sys/module/\|/sys/bus/' "$BATS_TEST_TMPDIR/$s-scratchroot"; then
             echo "a host path is left in the copy of $s"
             return 1
         fi
@@ -132,8 +133,11 @@ refute_log() {
     [ "$status" -eq 0 ]
     if built_with LIBCRYPTSETUP; then
         [ "$(sed -n 's/^manual_add_modules //p' "$LOG" | tail -n 3 | tr '\n' ' ')" = 'dm_crypt xts aesni_intel ' ]
+        # udev does not load it at coldplug; the kernel does, for dm-crypt
+        [ "$(cat "$DESTDIR/etc/modprobe.d/scratchroot.conf")" = "blacklist aesni_intel" ]
     else
         refute_log 'manual_add_modules dm_crypt'
+        [ ! -e "$DESTDIR/etc/modprobe.d/scratchroot.conf" ]
     fi
 }
 
@@ -312,26 +316,11 @@ refute_log() {
     [ ! -s "$LOG" ]
 }
 
-@test "boot script: loads the fw_cfg and virtio-serial drivers, then runs the helper on \$rootmnt" {
+@test "boot script: runs the helper on \$rootmnt and loads no driver (init-premount did)" {
     fake_helper 0
     rootmnt=/root-test run sh "$SCRIPT"
     [ "$status" -eq 0 ]
-    [ "$(cat "$LOG")" = "modprobe -q -a qemu_fw_cfg virtio_console
-scratchroot setup --newroot /root-test" ]
-}
-
-@test "boot script: drivers udev has loaded are not loaded again" {
-    fake_helper 0
-    mkdir "$BATS_TEST_TMPDIR/module/virtio_console"
-    rootmnt=/root run sh "$SCRIPT"
-    [ "$status" -eq 0 ]
-    [ "$(cat "$LOG")" = "modprobe -q -a qemu_fw_cfg
-scratchroot setup --newroot /root" ]
-    : >"$LOG"
-    mkdir "$BATS_TEST_TMPDIR/module/qemu_fw_cfg"
-    rootmnt=/root run sh "$SCRIPT"
-    [ "$status" -eq 0 ]
-    [ "$(cat "$LOG")" = "scratchroot setup --newroot /root" ]
+    [ "$(cat "$LOG")" = "scratchroot setup --newroot /root-test" ]
 }
 
 @test "init-premount script: prereqs prints none and runs nothing" {
@@ -421,14 +410,66 @@ fastboot=y" ]
     [ -z "$output" ]
 }
 
-@test "boot script: a module that does not load does not keep the helper from running" {
+# device DIR [ID]: a device the option channels' drivers look for, under
+# the test's /sys/bus: DIR made, and for a virtio device its id in DIR/device.
+device() {
+    mkdir -p "$BATS_TEST_TMPDIR/bus/$1"
+    [ -z "${2:-}" ] || echo "$2" >"$BATS_TEST_TMPDIR/bus/$1/device"
+}
+
+# premount_drivers CMDLINE: the init-premount script with a fake helper; what
+# it ran before the helper, one line (the overlay's background modprobe left
+# out).
+premount_drivers() {
+    fake_helper 0
+    premount "$1"
+    [ "$status" -eq 0 ]
+    sed -n '/^scratchroot prepare$/q;p' "$LOG" | tr '\n' ';'
+}
+
+@test "init-premount script: no option channel's device, no driver loaded, and the prepare runs" {
+    device virtio/devices/virtio0 0x0008
+    device virtio/devices/virtio1 0x0002
+    [ "$(premount_drivers "root=/dev/sda")" = "" ]
+    grep -qx "scratchroot prepare" "$LOG"
+}
+
+@test "init-premount script: fw_cfg's driver only with its device (ACPI or device tree)" {
+    device acpi/devices/QEMU0002:00
+    [ "$(premount_drivers "root=/dev/sda")" = "modprobe -q -a qemu_fw_cfg;" ]
+    rm -r "$BATS_TEST_TMPDIR/bus/acpi"
+    : >"$LOG"
+    device platform/devices/9020000.fw-cfg
+    [ "$(premount_drivers "root=/dev/sda")" = "modprobe -q -a qemu_fw_cfg;" ]
+    : >"$LOG"
+    mkdir "$BATS_TEST_TMPDIR/module/qemu_fw_cfg"
+    [ "$(premount_drivers "root=/dev/sda")" = "" ]
+}
+
+@test "init-premount script: virtio_console only for a virtio console (device 3)" {
+    device virtio/devices/virtio0 0x0008
+    device virtio/devices/virtio1 0x0003
+    device acpi/devices/QEMU0002:00
+    [ "$(premount_drivers "root=/dev/sda")" = "modprobe -q -a qemu_fw_cfg virtio_console;" ]
+    : >"$LOG"
+    mkdir "$BATS_TEST_TMPDIR/module/qemu_fw_cfg"
+    [ "$(premount_drivers "root=/dev/sda")" = "modprobe -q -a virtio_console;" ]
+    : >"$LOG"
+    mkdir "$BATS_TEST_TMPDIR/module/virtio_console"
+    [ "$(premount_drivers "root=/dev/sda")" = "" ]
+}
+
+@test "init-premount script: a driver that does not load does not keep the prepare from running" {
+    device acpi/devices/QEMU0002:00
     fake_helper 0
     # shellcheck disable=SC2016 # the fake's own $2
-    printf '#!/bin/sh\necho "modprobe: FATAL: Module $2 not found." >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/bin/modprobe"
-    rootmnt=/root run sh "$SCRIPT"
+    printf '#!/bin/sh\necho "modprobe $*" >>"$LOG"\necho "modprobe: FATAL: Module $2 not found." >&2\nexit 1\n' \
+        >"$BATS_TEST_TMPDIR/bin/modprobe"
+    premount "root=/dev/sda"
     [ "$status" -eq 0 ]
     [ -z "$output" ]
-    [ "$(cat "$LOG")" = "scratchroot setup --newroot /root" ]
+    [ "$(cat "$LOG")" = "modprobe -q -a qemu_fw_cfg
+scratchroot prepare" ]
 }
 
 @test "boot script: without \$rootmnt it uses /root" {

@@ -157,6 +157,7 @@ sc_encrypt() {
     check_state format blank
     check_state encrypt aes-xts-plain64
     check "scratchroot status shows the cipher" grep -q '^SR-STATUS encrypt:  aes-xts-plain64' <(tr -d '\r' <"$LOG")
+    check_eq "the kernel loaded aesni_intel for the table" "$(vm_lines "$LOG" "SR-MODULE aesni_intel")" yes
     table=$(vm_lines "$LOG" SR-CRYPT-TABLE)
     note "dm table: $table"
     check "the mapping is dm-crypt aes-xts-plain64 with a 512-bit key in the table" \
@@ -298,6 +299,7 @@ sc_cryptswap() {
     check_state format blank
     check_state encrypt aes-xts-plain64
     check_state swap 268435456
+    check_eq "the kernel loaded aesni_intel for the table" "$(vm_lines "$LOG" "SR-MODULE aesni_intel")" yes
     table=$(vm_lines "$LOG" SR-CRYPT-TABLE)
     note "dm table: $table"
     check "the mapping is dm-crypt aes-xts-plain64 with a 512-bit key in the table" \

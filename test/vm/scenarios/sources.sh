@@ -93,6 +93,7 @@ boot_from() {
 sc_fwcfg() {
     VM_EXTRA_ARGS=(-fw_cfg "name=opt/org.scratchroot/options,string=rd.scratch.lun=1")
     boot_from fw_cfg
+    check_eq "qemu_fw_cfg is loaded" "$(vm_lines "$LOG" "SR-MODULE qemu_fw_cfg")" yes
 }
 
 sc_smbios() {
@@ -104,6 +105,7 @@ sc_smbios() {
 sc_vport() {
     VM_VPORT_TEXT=$'rd.scratch.lun=1\n'
     boot_from virtio-port
+    check_eq "virtio_console is loaded" "$(vm_lines "$LOG" "SR-MODULE virtio_console")" yes
 }
 
 sc_precedence() {
