@@ -133,8 +133,9 @@ refute_log() {
     [ "$status" -eq 0 ]
     if built_with LIBCRYPTSETUP; then
         [ "$(sed -n 's/^manual_add_modules //p' "$LOG" | tail -n 3 | tr '\n' ' ')" = 'dm_crypt xts aesni_intel ' ]
-        # udev does not load it at coldplug; the kernel does, for dm-crypt
-        [ "$(cat "$DESTDIR/etc/modprobe.d/scratchroot.conf")" = "blacklist aesni_intel" ]
+        # udev does not load it at coldplug; loading dm_crypt does
+        [ "$(cat "$DESTDIR/etc/modprobe.d/scratchroot.conf")" = "blacklist aesni_intel
+softdep dm_crypt pre: aesni_intel" ]
     else
         refute_log 'manual_add_modules dm_crypt'
         [ ! -e "$DESTDIR/etc/modprobe.d/scratchroot.conf" ]
