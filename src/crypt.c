@@ -2,15 +2,11 @@
 #include "crypt.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
 #include "dlopen.h"
-#include "format.h"
-#include "log.h"
 #include "macro.h"
 #include "safety.h"
 #include "util.h"
@@ -25,9 +21,6 @@
 #define CRYPT_KEYSLOTS_BYTES (4u << 10)
 /* The data starts 64 KiB in, a multiple of the 4 KiB encryption sector. */
 #define CRYPT_DATA_ALIGN_SECTORS 128u
-/* modprobe of crypto-aes: a module load, a few tenths of a second under
- * emulation; a hung one does not hold the boot. */
-#define CRYPT_MODPROBE_TIMEOUT_MS 10000u
 
 static __typeof__(crypt_init) *sym_crypt_init;
 static __typeof__(crypt_set_log_callback) *sym_crypt_set_log_callback;
@@ -77,56 +70,6 @@ static void quiet_log(int level, const char *msg, void *usrptr) {
         (void) usrptr;
 }
 
-/* Whether the kernel has an AES other than its generic C one (AES-NI on
- * x86, the ARMv8 crypto extensions on arm64): /proc/crypto lists every
- * implementation by name and driver. */
-static bool fast_aes_loaded(void) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/crypto", "re");
-        _cleanup_free_ char *line = NULL;
-        bool aes = false;
-        size_t sz = 0;
-
-        if (!f)
-                return false;
-        while (getline(&line, &sz, f) > 0) {
-                char key[32], value[128];
-
-                if (sscanf(line, "%31s : %127s", key, value) != 2)
-                        continue;
-                if (strcmp(key, "name") == 0)
-                        aes = strcmp(value, "aes") == 0;
-                else if (aes && strcmp(key, "driver") == 0 && strcmp(value, "aes-generic") != 0)
-                        return true;
-        }
-        return false;
-}
-
-/* The kernel builds xts(aes) on the first AES it has, and with the generic
- * one built in (as in Debian's kernels) it never asks for the module of a
- * faster one: aesni_intel, when an initrd leaves it to be loaded on demand,
- * would stay unloaded and the disk encrypted in C, several times slower.
- * So it is asked for here, with dm_crypt (whose soft dependency on it an
- * initrd may name instead of its aliases), by the name the kernel's own
- * requests use, with the modprobe the kernel uses. */
-static void load_fast_aes(void) {
-        char modprobe[PATH_MAX] = "/sbin/modprobe";
-        char *const argv[] = {
-                (char *) "modprobe", (char *) "-q", (char *) "-a", (char *) "dm_crypt", (char *) "crypto-aes", NULL,
-        };
-        char *const envp[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-        int r, status = 0;
-
-        if (fast_aes_loaded())
-                return;
-        if (read_line("/proc/sys/kernel/modprobe", modprobe, sizeof(modprobe)) < 0 || !modprobe[0])
-                (void) snprintf(modprobe, sizeof(modprobe), "/sbin/modprobe");
-        r = spawn_wait(modprobe, argv, envp, CRYPT_MODPROBE_TIMEOUT_MS, &status);
-        if (r < 0)
-                log_info("cannot run %s: %s; the kernel's generic AES is used", modprobe, strerror(-r));
-        else if (!fast_aes_loaded())
-                log_info("%s dm_crypt crypto-aes loaded no faster AES than the kernel's generic one", modprobe);
-}
-
 int crypt_open_scratch(const char *node, const char *name, bool allow_discards, char *mapped, size_t n,
                        enum crypt_step *ret_step) {
         /* The header's digest of the volume key is made with PBKDF2, which
@@ -165,7 +108,6 @@ int crypt_open_scratch(const char *node, const char *name, bool allow_discards, 
         if (r < 0)
                 goto out;
 
-        load_fast_aes();
         step = CRYPT_STEP_HEADER;
         r = sym_crypt_init(&cd, node);
         if (r < 0)

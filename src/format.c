@@ -71,28 +71,6 @@ int format_wait_child(pid_t pid, unsigned timeout_ms, bool use_pidfd, int *ret_s
         return 0;
 }
 
-int spawn_wait(const char *path, char *const argv[], char *const envp[], unsigned timeout_ms, int *ret_status) {
-        posix_spawn_file_actions_t fa;
-        pid_t pid;
-        int r;
-
-        /* posix_spawn() returns the error of a failed exec itself, so "cannot
-         * run" is told apart from the program failing; it does not copy the
-         * helper's page tables as fork() would, which an emulated CPU makes
-         * slow. Any question the program might ask is answered by end of
-         * file. */
-        r = posix_spawn_file_actions_init(&fa);
-        if (r != 0)
-                return -r;
-        r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        if (r == 0)
-                r = posix_spawn(&pid, path, &fa, NULL, argv, envp);
-        (void) posix_spawn_file_actions_destroy(&fa);
-        if (r != 0)
-                return -r;
-        return format_wait_child(pid, timeout_ms, true, ret_status, NULL);
-}
-
 int format_scratch(const char *mke2fs, const char *node, bool discard, unsigned timeout_ms, int *ret_status) {
         return format_scratch_striped(mke2fs, node, discard, 0, 0, timeout_ms, ret_status);
 }
@@ -122,7 +100,9 @@ int format_scratch_striped(const char *mke2fs, const char *node, bool discard, u
         };
         char ext[160];
         size_t k = 12;
+        posix_spawn_file_actions_t fa;
         int status, r;
+        pid_t pid;
 
         r = snprintf(ext, sizeof(ext), "lazy_itable_init=1,num_backup_sb=0,%s", discard ? "discard" : "nodiscard");
         /* Striped: the allocator lines larger extents up with whole chunks
@@ -146,7 +126,21 @@ int format_scratch_striped(const char *mke2fs, const char *node, bool discard, u
         argv[k++] = (char *) node;
         argv[k] = NULL;
 
-        r = spawn_wait(mke2fs, argv, envp, timeout_ms, &status);
+        /* posix_spawn() returns the error of a failed exec itself, so "cannot
+         * run" is told apart from mke2fs failing; it does not copy the
+         * helper's page tables as fork() would, which an emulated CPU makes
+         * slow. Any question mke2fs might ask is answered by end of file. */
+        r = posix_spawn_file_actions_init(&fa);
+        if (r != 0)
+                return -r;
+        r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        if (r == 0)
+                r = posix_spawn(&pid, mke2fs, &fa, NULL, argv, envp);
+        (void) posix_spawn_file_actions_destroy(&fa);
+        if (r != 0)
+                return -r;
+
+        r = format_wait_child(pid, timeout_ms, true, &status, NULL);
         if (r < 0)
                 return r;
 

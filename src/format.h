@@ -23,8 +23,3 @@ int format_scratch_striped(const char *mke2fs, const char *node, bool discard, u
  * -ETIMEDOUT; ret_wakeups (optional) counts the times the wait found the
  * child still running: 1 when the pidfd woke it, one per poll else. */
 int format_wait_child(pid_t pid, unsigned timeout_ms, bool use_pidfd, int *ret_status, unsigned *ret_wakeups);
-
-/* Runs path with argv and envp, stdin from /dev/null, and waits for it up to
- * timeout_ms (killed after that: -ETIMEDOUT); its wait status in
- * *ret_status. -errno when it cannot be run. */
-int spawn_wait(const char *path, char *const argv[], char *const envp[], unsigned timeout_ms, int *ret_status);
