@@ -9,12 +9,23 @@
 #   are dropped, as the kernel does;
 # - the initrd's /etc/scratchroot.conf;
 # - the QEMU fw_cfg file opt/org.scratchroot/options (seen only once
-#   qemu_fw_cfg is loaded: "scratchroot_asked load" loads it when nothing
-#   before answered);
+#   qemu_fw_cfg is loaded: "scratchroot_asked load" loads the option
+#   channels' drivers, as scratchroot_channels below, when nothing before
+#   answered);
 # - SMBIOS type 11 OEM strings starting with org.scratchroot.options=.
 # Not the virtio-serial port: its one line is the helper's to read.
 # A config file or hypervisor option that itself says rd.scratch=0 still
 # counts as asking.
+#
+# Also defines scratchroot_channels, which loads the drivers of the
+# hypervisor's option channels, fw_cfg and the virtio-serial port, before
+# the helper reads them: each only when the machine has its device (fw_cfg:
+# ACPI's QEMU0002 or a platform device named *fw-cfg, from a device tree; a
+# virtio console: virtio device 3) and the driver is not loaded yet. udev
+# has normally loaded them already; a driver for a device the machine lacks
+# would cost a tenth of a second or more under emulation and give nothing.
+# A module the kernel lacks is no error. The initramfs-tools init-premount
+# script does the same.
 
 scratchroot_asked() (
     set -f
@@ -41,8 +52,8 @@ scratchroot_asked() (
     [ ! -e /etc/scratchroot.conf ] || return 0
     set +f
     fwcfg=/sys/firmware/qemu_fw_cfg/by_name/opt/org.scratchroot/options/raw
-    if [ ! -e "$fwcfg" ] && [ "${1-}" = load ] && [ ! -d /sys/module/qemu_fw_cfg ]; then
-        modprobe -q qemu_fw_cfg >/dev/null 2>&1
+    if [ ! -e "$fwcfg" ] && [ "${1-}" = load ]; then
+        scratchroot_channels
     fi
     [ ! -e "$fwcfg" ] || return 0
     for f in /sys/firmware/dmi/entries/11-*/raw; do
@@ -51,4 +62,29 @@ scratchroot_asked() (
         tr '\000' '\n' <"$f" 2>/dev/null | grep -q 'org\.scratchroot\.options=' && return 0
     done
     return 1
+)
+
+scratchroot_channels() (
+    mods=
+    if [ ! -d /sys/module/qemu_fw_cfg ]; then
+        for d in /sys/bus/acpi/devices/QEMU0002:* /sys/bus/platform/devices/*fw-cfg*; do
+            if [ -e "$d" ]; then
+                mods=qemu_fw_cfg
+                break
+            fi
+        done
+    fi
+    if [ ! -d /sys/module/virtio_console ]; then
+        for d in /sys/bus/virtio/devices/*/device; do
+            id=
+            [ ! -r "$d" ] || read -r id <"$d" || :
+            if [ "$id" = 0x0003 ]; then
+                mods="$mods virtio_console"
+                break
+            fi
+        done
+    fi
+    # shellcheck disable=SC2086 # one word per module
+    [ -z "$mods" ] || modprobe -q -a $mods >/dev/null 2>&1
+    return 0
 )

@@ -7,9 +7,11 @@ command -v getarg >/dev/null || . /lib/dracut-lib.sh
 command -v scratchroot >/dev/null || return 0
 
 # The hypervisor's options come through fw_cfg and a virtio-serial port:
-# their drivers must be loaded before the helper looks. udev has normally
-# loaded them already; a module the kernel lacks is no error.
-modprobe -q -a qemu_fw_cfg virtio_console >/dev/null 2>&1
+# their drivers must be loaded before the helper looks, when the machine
+# has the device (see scratchroot-asked.sh); udev has normally loaded them.
+# shellcheck source=/dev/null
+. /lib/scratchroot-asked.sh
+scratchroot_channels
 
 # The helper reads the options itself and does nothing without them. It
 # exits non-zero only when rd.scratch.fallback=fail asks to stop the boot.

@@ -6,10 +6,13 @@
 # mounts it; the pre-pivot hook then waits for it and mounts only the
 # overlay. The helper returns as soon as it holds its lock. It reads its
 # options itself (the hypervisor's through fw_cfg and a virtio-serial port,
-# whose drivers are loaded first) and does nothing without them.
-# DM_DISABLE_UDEV as in the pre-pivot hook.
+# whose drivers are loaded first when the machine has the device, see
+# scratchroot-asked.sh) and does nothing without them. DM_DISABLE_UDEV as in
+# the pre-pivot hook.
 
 command -v scratchroot >/dev/null || return 0
-modprobe -q -a qemu_fw_cfg virtio_console >/dev/null 2>&1
+# shellcheck source=/dev/null
+. /lib/scratchroot-asked.sh
+scratchroot_channels
 DM_DISABLE_UDEV=1 scratchroot prepare || :
 return 0

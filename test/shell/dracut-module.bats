@@ -233,11 +233,45 @@ stub_dracut_lib() {
 }
 
 @test "prepare hook: starts the helper's prepare, never fails the boot" {
-    modprobe() { echo "modprobe $*" >>"$LOG"; }
+    # shellcheck disable=SC2317 # called by the hook
     scratchroot() { echo "scratchroot $* DM_DISABLE_UDEV=${DM_DISABLE_UDEV:-}" >>"$LOG"; return 1; }
-    . "$MOD/scratchroot-prepare.sh"
-    grep -qx 'modprobe -q -a qemu_fw_cfg virtio_console' "$LOG"
-    grep -qx 'scratchroot prepare DM_DISABLE_UDEV=1' "$LOG"
+    local_copy scratchroot-prepare.sh
+    . "$BATS_TEST_TMPDIR/scratchroot-prepare.sh"
+    [ "$(cat "$LOG")" = "scratchroot prepare DM_DISABLE_UDEV=1" ]
+}
+
+# device DIR [ID]: a device the option channels' drivers are loaded for,
+# under the test's /sys/bus (local_copy's): DIR made, and for a virtio device
+# its id in DIR/device.
+device() {
+    mkdir -p "$BATS_TEST_TMPDIR/sys/bus/$1"
+    [ -z "${2:-}" ] || echo "$2" >"$BATS_TEST_TMPDIR/sys/bus/$1/device"
+}
+
+@test "prepare hook: the option channels' drivers only for devices the machine has" {
+    # shellcheck disable=SC2317 # called by the hook
+    scratchroot() { echo "scratchroot $*" >>"$LOG"; }
+    local_copy scratchroot-prepare.sh
+    device virtio/devices/virtio0 0x0008
+    . "$BATS_TEST_TMPDIR/scratchroot-prepare.sh"
+    [ "$(cat "$LOG")" = "scratchroot prepare" ]
+    : >"$LOG"
+    device acpi/devices/QEMU0002:00
+    device virtio/devices/virtio1 0x0003
+    . "$BATS_TEST_TMPDIR/scratchroot-prepare.sh"
+    [ "$(cat "$LOG")" = "modprobe -q -a qemu_fw_cfg virtio_console
+scratchroot prepare" ]
+    : >"$LOG"
+    mkdir -p "$BATS_TEST_TMPDIR/sys/module/virtio_console"
+    rm -r "$BATS_TEST_TMPDIR/sys/bus/acpi"
+    device platform/devices/9020000.fw-cfg
+    . "$BATS_TEST_TMPDIR/scratchroot-prepare.sh"
+    [ "$(cat "$LOG")" = "modprobe -q -a qemu_fw_cfg
+scratchroot prepare" ]
+    : >"$LOG"
+    mkdir -p "$BATS_TEST_TMPDIR/sys/module/qemu_fw_cfg"
+    . "$BATS_TEST_TMPDIR/scratchroot-prepare.sh"
+    [ "$(cat "$LOG")" = "scratchroot prepare" ]
 }
 
 @test "the preload unit: early, not waited for, only when asked, never failing" {
@@ -266,7 +300,7 @@ stub_dracut_lib() {
 
 @test "the unit loads the fw_cfg and virtio-serial drivers first, and a failure there does not stop it" {
     unit=$MOD/scratchroot.service
-    [ "$(grep '^ExecStartPre=' "$unit")" = 'ExecStartPre=-/sbin/modprobe -q -a qemu_fw_cfg virtio_console' ]
+    [ "$(grep '^ExecStartPre=' "$unit")" = "ExecStartPre=-/bin/sh -c '. /lib/scratchroot-asked.sh && scratchroot_channels'" ]
 }
 
 @test "install() defaults to the installed helper" {
@@ -286,16 +320,23 @@ stub_dracut_lib() {
     stub_dracut_lib
     fake_helper 0
     NEWROOT=/sysroot-test
-    . "$MOD/scratchroot-pre-pivot.sh"
+    local_copy scratchroot-pre-pivot.sh
+    . "$BATS_TEST_TMPDIR/scratchroot-pre-pivot.sh"
     grep -qx 'scratchroot setup --newroot /sysroot-test' "$LOG"
     refute_log '^die'
 }
 
-@test "hook: loads the fw_cfg and virtio-serial drivers before the helper" {
+@test "hook: loads the fw_cfg and virtio-serial drivers before the helper, for devices the machine has" {
     stub_dracut_lib
     fake_helper 0
     NEWROOT=/sysroot
-    . "$MOD/scratchroot-pre-pivot.sh"
+    local_copy scratchroot-pre-pivot.sh
+    . "$BATS_TEST_TMPDIR/scratchroot-pre-pivot.sh"
+    [ "$(cat "$LOG")" = "scratchroot setup --newroot /sysroot" ]
+    : >"$LOG"
+    device acpi/devices/QEMU0002:00
+    device virtio/devices/virtio0 0x0003
+    . "$BATS_TEST_TMPDIR/scratchroot-pre-pivot.sh"
     [ "$(cat "$LOG")" = "modprobe -q -a qemu_fw_cfg virtio_console
 scratchroot setup --newroot /sysroot" ]
 }
@@ -306,7 +347,8 @@ scratchroot setup --newroot /sysroot" ]
     printf '#!/bin/sh\necho "modprobe \$*" >>"%s"\necho "modprobe: FATAL: no such module" >&2\nexit 1\n' "$LOG" \
         >"$BATS_TEST_TMPDIR/bin/modprobe"
     NEWROOT=/sysroot
-    run . "$MOD/scratchroot-pre-pivot.sh"
+    local_copy scratchroot-pre-pivot.sh
+    run . "$BATS_TEST_TMPDIR/scratchroot-pre-pivot.sh"
     [ "$status" -eq 0 ]
     [ -z "$output" ]
     grep -qx 'scratchroot setup --newroot /sysroot' "$LOG"
@@ -316,15 +358,17 @@ scratchroot setup --newroot /sysroot" ]
     stub_dracut_lib
     fake_helper 1
     NEWROOT=/sysroot
-    . "$MOD/scratchroot-pre-pivot.sh"
+    local_copy scratchroot-pre-pivot.sh
+    . "$BATS_TEST_TMPDIR/scratchroot-pre-pivot.sh"
     grep -q '^die scratchroot: .*rd.scratch.fallback=fail' "$LOG"
 }
 
 @test "hook: without the helper it returns quietly" {
     stub_dracut_lib
     local saved=$PATH
+    local_copy scratchroot-pre-pivot.sh
     PATH=$BATS_TEST_TMPDIR/bin
-    run . "$MOD/scratchroot-pre-pivot.sh"
+    run . "$BATS_TEST_TMPDIR/scratchroot-pre-pivot.sh"
     PATH=$saved
     [ "$status" -eq 0 ]
     [ -z "$output" ]
@@ -336,8 +380,9 @@ scratchroot setup --newroot /sysroot" ]
     fake_helper 0
     # shellcheck disable=SC2034 # read by the hook
     NEWROOT=/sysroot
-    . "$MOD/scratchroot-pre-pivot.sh"
-    . "$MOD/scratchroot-pre-pivot.sh"
+    local_copy scratchroot-pre-pivot.sh
+    . "$BATS_TEST_TMPDIR/scratchroot-pre-pivot.sh"
+    . "$BATS_TEST_TMPDIR/scratchroot-pre-pivot.sh"
     [ "$(grep -c '^scratchroot setup' "$LOG")" -eq 2 ]
 }
 
@@ -350,6 +395,7 @@ preload() {
         sed -e "s|/proc/cmdline|$BATS_TEST_TMPDIR/cmdline|" \
             -e "s|/sys/module/|$BATS_TEST_TMPDIR/module/|" \
             -e "s|/sys/firmware/|$BATS_TEST_TMPDIR/firmware/|" \
+            -e "s|/sys/bus/|$BATS_TEST_TMPDIR/bus/|g" \
             -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/scratchroot.conf|" \
             -e "s|/lib/scratchroot-asked.sh|$BATS_TEST_TMPDIR/scratchroot-asked.sh|" \
             "$MOD/$f" >"$BATS_TEST_TMPDIR/$f"
@@ -460,7 +506,13 @@ ExecStart=/bin/true' >>"$BATS_TEST_TMPDIR/dropin.service"
     # shellcheck source=/dev/null
     . "$BATS_TEST_TMPDIR/scratchroot-skipfsck.sh"
     [ ! -e "$BATS_TEST_TMPDIR/cmdline.d" ]
-    [ "$(cat "$LOG")" = "modprobe -q qemu_fw_cfg" ]
+    # no fw_cfg device, no driver
+    refute_log modprobe
+    device acpi/devices/QEMU0002:00
+    # shellcheck source=/dev/null
+    . "$BATS_TEST_TMPDIR/scratchroot-skipfsck.sh"
+    [ ! -e "$BATS_TEST_TMPDIR/cmdline.d" ]
+    [ "$(cat "$LOG")" = "modprobe -q -a qemu_fw_cfg" ]
 }
 
 @test "preload hook: a failing modprobe is quiet and the hook returns 0" {
