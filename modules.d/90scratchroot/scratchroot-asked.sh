@@ -65,6 +65,7 @@ scratchroot_asked() (
 )
 
 scratchroot_channels() (
+    set +f
     mods=
     if [ ! -d /sys/module/qemu_fw_cfg ]; then
         for d in /sys/bus/acpi/devices/QEMU0002:* /sys/bus/platform/devices/*fw-cfg*; do
