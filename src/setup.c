@@ -1141,14 +1141,16 @@ static int prepared_wait(int *ret_fd, struct state_kv *kv, unsigned max, unsigne
         return state_read(PREPARED_FILE, kv, max, n);
 }
 
-/* The options, told; false when there is nothing to do. */
-static bool options_told(const struct options *o) {
+/* The options, told (unless told_before: scratchroot prepare read the same
+ * at this boot and told them then); false when there is nothing to do. */
+static bool options_told(const struct options *o, bool told_before) {
         /* The first bad value is told once, as the reason for the fallback. */
-        for (unsigned i = 0; i < o->n_problems; i++)
+        for (unsigned i = 0; i < o->n_problems && !told_before; i++)
                 if (!o->invalid || i != o->first_invalid || o->disabled || !o->active)
                         log_warning("%s", o->problems[i]);
         if (o->disabled) {
-                log_info("disabled by rd.scratch=0, leaving the root as it is");
+                if (!told_before)
+                        log_info("disabled by rd.scratch=0, leaving the root as it is");
                 return false;
         }
         return o->active;
@@ -1176,16 +1178,20 @@ static void release_prepared(const struct job *j, const struct state_kv *kv, uns
                 release_scratch(j, &t);
 }
 
+/* Whether scratchroot prepare read these same options at this boot: it
+ * leaves their hash in PREPARED_OPTIONS. */
+static bool prepare_read_same(const struct options *o) {
+        char want[32] = "", have[32];
+
+        (void) snprintf(have, sizeof(have), "%016" PRIx64, options_hash(o));
+        return read_line(PREPARED_OPTIONS, want, sizeof(want)) == 0 && strcmp(want, have) == 0;
+}
+
 /* Whether the prepare's record is one setup takes: it worked with the
  * options read now (the host may have said more since: a virtio port
  * that was not there yet). */
 static bool prepared_matches(const struct state_kv *kv, unsigned n, const struct options *o) {
-        char want[32] = "", have[32];
-
-        if (!state_get(kv, n, state_keys[STATE_KEY_fallback].name)[0])
-                return false;
-        (void) snprintf(have, sizeof(have), "%016" PRIx64, options_hash(o));
-        return read_line(PREPARED_OPTIONS, want, sizeof(want)) == 0 && strcmp(want, have) == 0;
+        return state_get(kv, n, state_keys[STATE_KEY_fallback].name)[0] && prepare_read_same(o);
 }
 
 /* Everything after the root is mounted waits for setup, and on a guest with
@@ -1247,7 +1253,7 @@ static int setup_locked(const struct setup_args *a, int *lock_fd, struct sched_s
                         release_prepared(&j, kv, n);
                 return 0;
         }
-        if (!options_told(&o)) {
+        if (!options_told(&o, prepare_read_same(&o))) {
                 if (wr == 0)
                         release_prepared(&j, kv, n);
                 return 0;
@@ -1443,18 +1449,20 @@ static int prepare_locked(const struct setup_args *a, int lock_fd) {
                 log_error_errno(r, "cannot read /proc/cmdline: %m; setup looks again once the root is mounted");
                 return 0;
         }
-        if (!options_told(&o))
-                return 0;
         {
                 char hash[32];
 
+                /* Also when there is nothing to do: setup then does not tell
+                 * the same problems again. */
                 (void) snprintf(hash, sizeof(hash), "%016" PRIx64 "\n", options_hash(&o));
                 r = write_file_atomic(PREPARED_OPTIONS, hash, 0644);
-                if (r < 0) {
-                        log_warning_errno(r, "cannot write %s: %m; setup does it all once the root is mounted",
-                                          PREPARED_OPTIONS);
-                        return 0;
-                }
+        }
+        if (!options_told(&o, false))
+                return 0;
+        if (r < 0) {
+                log_warning_errno(r, "cannot write %s: %m; setup does it all once the root is mounted",
+                                  PREPARED_OPTIONS);
+                return 0;
         }
         lock_note(lock_fd, t0 + PREPARE_DRIVERS_MS + o.timeout_ms + FORMAT_TIMEOUT_MS + PREPARE_SLACK_MS);
         wait_for_disks(a->sysfs, &o);

@@ -8,6 +8,7 @@ CASES+=(
     "c_prepare_root|prepare: the disk root=UUID= names is left alone though it carries our stamp"
     "c_prepare_noroot|prepare: without root= nothing is done early, setup does it all"
     "c_prepare_changed|prepare: options changed before setup: the early mount is let go, the disk set up again"
+    "c_prepare_told|prepare: a problem with the options is told by the prepare, not again by setup"
 )
 
 # ns_prepare_only TAG CMDLINE: scratchroot prepare --foreground alone,
@@ -118,4 +119,24 @@ c_prepare_changed() {
     expect_scratch_run format=reused hctl=0:0:0:1 "devno=$DEVNO" discard=on
     expect_mount "$SCRATCH" ext4 discard
     [[ -z $(st prepare_ms) ]] || fail "prepare_ms='$(st prepare_ms)': the prepare's disk was not used"
+}
+
+# What is wrong with the options is told once a boot: by the prepare, which
+# reads them first; setup, reading the same, does not tell it again. With
+# other options it does (c_prepare_changed's setup reads more).
+c_prepare_told() {
+    local what="unknown option rd.scratch.bogus, ignored"
+    one_disk preptold 256M || return
+    in_ns ns_prepare r "root=LABEL=nosuchroot rd.scratch.lun=1 rd.scratch.bogus=1"
+    use r || return
+    expect_log ../r-prep/kmsg "$what"
+    if grep -qF "$what" "$R/kmsg"; then
+        fail "setup told it again: $(grep -aF "$what" "$R/kmsg")"
+    fi
+    expect_scratch_run format=blank hctl=0:0:0:1 "devno=$DEVNO"
+    in_ns ns_prepare_changed c "root=LABEL=nosuchroot rd.scratch.lun=1 rd.scratch.bogus=1" \
+        "root=LABEL=nosuchroot rd.scratch.lun=1 rd.scratch.bogus=1 rd.scratch.discard=1"
+    use c || return
+    expect_log ../c-prep/kmsg "$what"
+    expect_log kmsg "$what"
 }
