@@ -57,6 +57,7 @@ EOS
         sed -e "s|/proc/cmdline|$BATS_TEST_TMPDIR/cmdline|" \
             -e "s|/sys/module/|$BATS_TEST_TMPDIR/module/|" \
             -e "s|/sys/firmware/|$BATS_TEST_TMPDIR/firmware/|" \
+            -e "s|/sys/bus/|$BATS_TEST_TMPDIR/bus/|g" \
             -e "s|/etc/scratchroot.conf|$BATS_TEST_TMPDIR/no-such.conf|" \
             -e "s|/conf/param.conf|$BATS_TEST_TMPDIR/param.conf|" \
             -e "s|/lib/scratchroot-asked.sh|$BATS_TEST_TMPDIR/scratchroot-asked.sh|" \
