@@ -1187,13 +1187,6 @@ static bool prepare_read_same(const struct options *o) {
         return read_line(PREPARED_OPTIONS, want, sizeof(want)) == 0 && strcmp(want, have) == 0;
 }
 
-/* Whether the prepare's record is one setup takes: it worked with the
- * options read now (the host may have said more since: a virtio port
- * that was not there yet). */
-static bool prepared_matches(const struct state_kv *kv, unsigned n, const struct options *o) {
-        return state_get(kv, n, state_keys[STATE_KEY_fallback].name)[0] && prepare_read_same(o);
-}
-
 /* Everything after the root is mounted waits for setup, and on a guest with
  * one CPU what else runs then took turns with it: systemd re-reading the
  * mount table after each of its mounts, udev, journald. Under TCG that made
@@ -1239,6 +1232,7 @@ static int setup_locked(const struct setup_args *a, int *lock_fd, struct sched_s
         struct options o;
         struct outcome out = { .backing = BACKING_NONE };
         int r, ret, wr;
+        bool same;
 
         wr = run_dir ? prepared_wait(lock_fd, kv, ELEMENTSOF(kv), &n) : -ENOENT;
         realtime_begin(rt);
@@ -1253,19 +1247,25 @@ static int setup_locked(const struct setup_args *a, int *lock_fd, struct sched_s
                         release_prepared(&j, kv, n);
                 return 0;
         }
-        if (!options_told(&o, prepare_read_same(&o))) {
+        same = prepare_read_same(&o);
+        if (!options_told(&o, same)) {
                 if (wr == 0)
                         release_prepared(&j, kv, n);
                 return 0;
         }
-        if (wr == 0 && prepared_matches(kv, n, &o)) {
-                j.prep = kv;
-                j.n_prep = n;
-                out.prepare_ms = strtoull(state_get(kv, n, state_keys[STATE_KEY_setup_ms].name), NULL, 10);
-        } else if (wr == 0 && state_get(kv, n, state_keys[STATE_KEY_fallback].name)[0]) {
-                log_info("the options differ from those scratchroot prepare read before the root was mounted: "
-                         "the disk is set up again");
-                release_prepared(&j, kv, n);
+        /* The prepare's record is one setup takes when it worked with the
+         * options read now (the host may have said more since: a virtio
+         * port that was not there yet). */
+        if (wr == 0 && state_get(kv, n, state_keys[STATE_KEY_fallback].name)[0]) {
+                if (same) {
+                        j.prep = kv;
+                        j.n_prep = n;
+                        out.prepare_ms = strtoull(state_get(kv, n, state_keys[STATE_KEY_setup_ms].name), NULL, 10);
+                } else {
+                        log_info("the options differ from those scratchroot prepare read before the root was "
+                                 "mounted: the disk is set up again");
+                        release_prepared(&j, kv, n);
+                }
         }
 
         if (overlay_already_set_up(a->newroot)) {
